@@ -1,0 +1,4 @@
+-- First and last created_at of the whole table (two index probes on created_at), to infer the
+-- date of a `--window 14:07-14:08` when --date is not given.
+SELECT min(created_at)::timestamptz AS first, max(created_at)::timestamptz AS last
+FROM monitoring.events

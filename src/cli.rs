@@ -1,0 +1,190 @@
+//! Every clap type. Shared option groups are flattened into each command; values are checked
+//! here, at the edge (zones, windows, dates), before any work starts.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::clock::{LogTzRule, WindowSpec, Zone, parse_date};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "audit",
+    version,
+    about = "Reconcile a trading bot's monitoring.events with its log files on one UTC timeline",
+    long_about = "Reconcile a trading bot's monitoring.events with its log files on one UTC timeline.\n\n\
+Every source is read on its own clock (DB created_at is absolute but shown in the session zone; \
+log lines are naive local time) and placed on UTC before anything is compared. Every output says \
+which offsets were applied and where they came from.\n\n\
+Exit codes: 0 ok, 1 findings at or above the threshold, 2 error (bad input, unreachable DB)."
+)]
+pub struct Cli {
+    /// Config file [default: ./audit.toml when present]
+    #[arg(long, global = true, value_name = "FILE", env = "AUDIT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Ignore ./audit.toml
+    #[arg(long, global = true)]
+    pub no_config: bool,
+    /// No banners or warnings on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The merged timeline of DB rows and log records, ordered by UTC
+    Timeline(TimelineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub sources: SourceOpts,
+    #[command(flatten)]
+    pub clock: ClockOpts,
+    #[command(flatten)]
+    pub filter: FilterOpts,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+/// Where the events and logs come from.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sources")]
+pub struct SourceOpts {
+    /// PostgreSQL URL of the database holding monitoring.events [fallback: DATABASE_URL]
+    #[arg(long, value_name = "URL", conflicts_with = "events")]
+    pub db: Option<String>,
+    /// A snapshot of monitoring.events: .csv (psql \copy CSV HEADER), .parquet or .jsonl
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Log file, directory or glob (repeatable): bot_*.log, rotated *.log.N, .gz
+    #[arg(long, value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// Seconds to wait for the database to answer a connection
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<u64>,
+    /// Statement timeout of the read-only session, in seconds
+    #[arg(long, value_name = "SECS")]
+    pub statement_timeout: Option<u64>,
+}
+
+/// Clock zones. Offsets are given as +04:00 / UTC+4, or IANA names (DST-aware).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Clocks")]
+pub struct ClockOpts {
+    /// Zone of naive log times: ZONE for every file, or GLOB=ZONE per file (repeatable)
+    #[arg(long = "log-tz", value_name = "[GLOB=]ZONE", value_parser = parse_log_tz)]
+    pub log_tz: Vec<LogTzRule>,
+    /// Zone of a naive `timestamp` created_at (timestamptz needs none)
+    #[arg(long = "db-tz", value_name = "ZONE", value_parser = parse_zone)]
+    pub db_tz: Option<Zone>,
+    /// Display zone: how --window is read and DB times shown [default: the DB's TimeZone, or the snapshot's offset]
+    #[arg(long = "tz", value_name = "ZONE", value_parser = parse_zone)]
+    pub tz: Option<Zone>,
+}
+
+/// Which rows.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterOpts {
+    /// A signal: rows naming it (correlation id, payload, wave list, log text) and the positions it opened
+    #[arg(long, value_name = "ID")]
+    pub signal: Option<i64>,
+    /// A position id
+    #[arg(long, value_name = "ID")]
+    pub position: Option<i64>,
+    /// A symbol, e.g. RSRUSDT
+    #[arg(long, value_name = "SYMBOL")]
+    pub symbol: Option<String>,
+    /// An exact correlation id
+    #[arg(long, value_name = "ID")]
+    pub correlation: Option<String>,
+    /// Time window in the display zone, half-open: 14:07-14:08, 14:07, or START..END timestamps
+    #[arg(long, value_name = "WINDOW", value_parser = parse_window)]
+    pub window: Option<WindowSpec>,
+    /// Date of a --window given as bare times, when the data spans several days
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date_arg)]
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputOpts {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Show whole messages in the table (default: first line, cut to fit)
+    #[arg(long)]
+    pub wide: bool,
+}
+
+fn parse_zone(s: &str) -> Result<Zone, String> {
+    s.parse()
+}
+
+fn parse_log_tz(s: &str) -> Result<LogTzRule, String> {
+    LogTzRule::parse(s, "--log-tz")
+}
+
+fn parse_window(s: &str) -> Result<WindowSpec, String> {
+    s.parse()
+}
+
+fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
+    parse_date(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bad_values_fail_at_parse_time() {
+        for args in [
+            vec!["audit", "timeline", "--window", "14:08-14:07"],
+            vec!["audit", "timeline", "--window", "25:00-26:00"],
+            vec!["audit", "timeline", "--log-tz", "Mars/Base"],
+            vec!["audit", "timeline", "--date", "18.10.2025"],
+            vec![
+                "audit",
+                "timeline",
+                "--db",
+                "postgres://x",
+                "--events",
+                "e.csv",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
+        }
+        let ok = Cli::try_parse_from([
+            "audit",
+            "timeline",
+            "--signal",
+            "4869992",
+            "--log-tz",
+            "bot_*.log=+04:00",
+        ])
+        .unwrap();
+        let Command::Timeline(t) = ok.command;
+        assert_eq!(t.filter.signal, Some(4869992));
+        assert_eq!(t.clock.log_tz.len(), 1);
+    }
+}

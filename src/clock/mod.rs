@@ -1,0 +1,217 @@
+//! Clocks: the one place that reasons about time zones.
+//!
+//! The bot's evidence is written on three clocks (REFERENCE.md): correlation-id epochs in UTC,
+//! `created_at` (absolute, but *shown* in the DB session's zone), and log lines in the log
+//! host's naive local time. Every source gets a [`SourceClock`]: the zone its naive readings are
+//! in, and where that zone came from, so every output can say which offsets it applied and why.
+
+mod window;
+mod zone;
+
+use std::fmt;
+
+use serde::Serialize;
+
+pub use window::{UtcRange, WindowSpec, parse_date};
+pub use zone::{LocalMapping, Zone, format_offset, parse_offset};
+
+/// Where a clock's zone came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Provenance {
+    /// The user said so: a flag or the config file.
+    Given { by: String },
+    /// Estimated from anchors in the data.
+    Detected {
+        anchors: usize,
+        spread_ms: f64,
+        detail: String,
+    },
+    /// Nobody said and nothing was detected: a guess, shown loudly.
+    Assumed { why: String },
+    /// The PostgreSQL server's `TimeZone` setting: what psql showed the user.
+    Server { setting: String },
+    /// The offset written inside the snapshot's `created_at` text.
+    Snapshot,
+    /// The values are absolute (`timestamptz`); no zone is needed to place them.
+    Absolute,
+}
+
+impl Provenance {
+    pub fn is_assumed(&self) -> bool {
+        matches!(self, Provenance::Assumed { .. })
+    }
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provenance::Given { by } => write!(f, "given by {by}"),
+            Provenance::Detected {
+                anchors,
+                spread_ms,
+                detail,
+            } => {
+                write!(
+                    f,
+                    "detected from {anchors} anchors, spread {spread_ms:.1} ms ({detail})"
+                )
+            }
+            Provenance::Assumed { why } => write!(f, "ASSUMED: {why}"),
+            Provenance::Server { setting } => write!(f, "server TimeZone = {setting}"),
+            Provenance::Snapshot => f.write_str("offset written in the snapshot"),
+            Provenance::Absolute => f.write_str("absolute (timestamptz)"),
+        }
+    }
+}
+
+/// One source's clock: the zone its naive readings are in, and why we believe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceClock {
+    pub zone: Zone,
+    pub provenance: Provenance,
+}
+
+impl SourceClock {
+    pub fn new(zone: Zone, provenance: Provenance) -> Self {
+        SourceClock { zone, provenance }
+    }
+}
+
+/// How the DB's `created_at` is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DbStorage {
+    /// `timestamptz`: absolute instants.
+    Absolute,
+    /// `timestamp without time zone`: wall-clock readings in this zone.
+    Naive(SourceClock),
+}
+
+/// A `--log-tz` rule: `+04:00` for every file, or `GLOB=ZONE` for the files whose name matches.
+#[derive(Debug, Clone)]
+pub struct LogTzRule {
+    pub pattern: Option<glob::Pattern>,
+    pub zone: Zone,
+    /// `--log-tz` or `audit.toml`.
+    pub by: String,
+}
+
+impl LogTzRule {
+    /// Parses `ZONE` or `GLOB=ZONE`.
+    pub fn parse(text: &str, by: &str) -> Result<LogTzRule, String> {
+        let (pattern, zone) = match text.rsplit_once('=') {
+            Some((p, z)) => {
+                let p = glob::Pattern::new(p.trim())
+                    .map_err(|e| format!("invalid file pattern `{p}` in `{text}`: {e}"))?;
+                (Some(p), z)
+            }
+            None => (None, text),
+        };
+        Ok(LogTzRule {
+            pattern,
+            zone: zone.parse()?,
+            by: by.to_string(),
+        })
+    }
+
+    fn matches(&self, file_name: &str) -> bool {
+        self.pattern.as_ref().is_none_or(|p| p.matches(file_name))
+    }
+
+    fn describe(&self) -> String {
+        match &self.pattern {
+            Some(p) => format!("{} {}={}", self.by, p.as_str(), self.zone),
+            None => format!("{} {}", self.by, self.zone),
+        }
+    }
+}
+
+/// Picks a log file's zone: rules are tried in order (flags before config); within one origin a
+/// rule naming files beats a blanket one. Without a rule the zone is *assumed* UTC, and every
+/// output says so.
+pub fn log_clock(file_name: &str, rules: &[LogTzRule]) -> SourceClock {
+    let specific = rules
+        .iter()
+        .find(|r| r.pattern.is_some() && r.matches(file_name));
+    let chosen = specific.or_else(|| rules.iter().find(|r| r.pattern.is_none()));
+    match chosen {
+        Some(r) => SourceClock::new(r.zone, Provenance::Given { by: r.describe() }),
+        None => SourceClock::new(
+            Zone::UTC,
+            Provenance::Assumed {
+                why: format!("no zone given for {file_name}; pass --log-tz '{file_name}=+HH:MM'"),
+            },
+        ),
+    }
+}
+
+/// Formats an instant the way psql prints a `timestamptz` in a session zone:
+/// `2025-10-18 14:07:15.103+03` (fraction without trailing zeros, offset hours, minutes if any).
+pub fn psql_text(t: chrono::DateTime<chrono::Utc>, zone: &Zone) -> String {
+    let off = zone.offset_at(t);
+    let local = t.naive_utc() + off;
+    let mut s = local.format("%Y-%m-%d %H:%M:%S").to_string();
+    let micros = local.and_utc().timestamp_subsec_micros();
+    if micros != 0 {
+        let frac = format!("{micros:06}");
+        s.push('.');
+        s.push_str(frac.trim_end_matches('0'));
+    }
+    let secs = off.local_minus_utc();
+    let (sign, a) = (if secs < 0 { '-' } else { '+' }, secs.abs());
+    s.push_str(&format!("{sign}{:02}", a / 3600));
+    if a % 3600 != 0 {
+        s.push_str(&format!(":{:02}", (a % 3600) / 60));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn specific_rules_beat_blanket_ones_and_absence_is_loud() {
+        let rules = vec![
+            LogTzRule::parse("+03:00", "--log-tz").unwrap(),
+            LogTzRule::parse("bot_*.log=+04:00", "--log-tz").unwrap(),
+        ];
+        let c = log_clock("bot_20251018_145959.log", &rules);
+        assert_eq!(c.zone.to_string(), "+04:00");
+        assert_eq!(
+            c.provenance,
+            Provenance::Given {
+                by: "--log-tz bot_*.log=+04:00".into()
+            }
+        );
+        assert_eq!(
+            log_clock("trading_bot.log", &rules).zone.to_string(),
+            "+03:00"
+        );
+        let none = log_clock("trading_bot.log", &[]);
+        assert!(none.provenance.is_assumed());
+        assert!(none.provenance.to_string().contains("--log-tz"));
+    }
+
+    #[test]
+    fn bad_rules_are_rejected() {
+        assert!(LogTzRule::parse("bot_*.log=Mars/Base", "--log-tz").is_err());
+        assert!(LogTzRule::parse("[=+04:00", "--log-tz").is_err());
+    }
+
+    #[test]
+    fn psql_text_matches_what_the_report_pasted() {
+        let z: Zone = "Europe/Moscow".parse().unwrap();
+        let t = chrono::Utc
+            .with_ymd_and_hms(2025, 10, 18, 11, 7, 15)
+            .unwrap()
+            + chrono::Duration::microseconds(103_000);
+        assert_eq!(psql_text(t, &z), "2025-10-18 14:07:15.103+03");
+        let kolkata: Zone = "Asia/Kolkata".parse().unwrap();
+        let t0 = chrono::Utc
+            .with_ymd_and_hms(2025, 10, 18, 11, 7, 15)
+            .unwrap();
+        assert_eq!(psql_text(t0, &kolkata), "2025-10-18 16:37:15+05:30");
+    }
+}

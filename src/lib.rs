@@ -1,0 +1,15 @@
+//! `audit`: forensic reconciliation of a trading bot's `monitoring.events` rows with its log
+//! files, on one UTC timeline.
+//!
+//! Data flows one way: [`source`] (PostgreSQL, snapshots, logs) → [`clock`] (each source's
+//! zone, with provenance) → [`timeline`] (one polars frame) → [`report`] (table, JSON, CSV).
+//! [`commands`] wires them per subcommand; `main.rs` only maps the outcome to an exit code.
+
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod report;
+pub mod source;
+pub mod timeline;

@@ -1,0 +1,351 @@
+//! PostgreSQL `monitoring.events` through sqlx: a read-only session with a statement timeout,
+//! filters pushed into SQL as bound parameters, rows streamed into timeline columns.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
+use sqlx::{ConnectOptions, Connection, Row as _};
+
+use crate::clock::{DbStorage, Provenance, SourceClock, Zone};
+use crate::error::{AuditError, redact_url};
+use crate::source::events::{DbFields, Events, EventsInfo, db_row};
+use crate::timeline::Chunk;
+
+const COLUMNS_SQL: &str = include_str!("../../queries/columns.sql");
+const SESSION_SQL: &str = include_str!("../../queries/session.sql");
+const SET_TIMEZONE_SQL: &str = include_str!("../../queries/set_timezone.sql");
+const SPAN_SQL: &str = include_str!("../../queries/span.sql");
+const EVENTS_SQL: &str = include_str!("../../queries/events.sql");
+
+/// The columns `queries/events.sql` reads.
+const READ_COLUMNS: [&str; 9] = [
+    "id",
+    "event_type",
+    "event_data",
+    "correlation_id",
+    "position_id",
+    "symbol",
+    "severity",
+    "error_message",
+    "created_at",
+];
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub url: String,
+    /// Zone of a naive `timestamp` created_at, and who said so.
+    pub db_tz: Option<(Zone, String)>,
+    /// Display zone override (`--tz`), and who said so.
+    pub display_tz: Option<(Zone, String)>,
+    pub connect_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+/// Filters pushed into SQL. `None` means no filter.
+#[derive(Debug, Clone, Default)]
+pub struct Pushdown {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub symbol: Option<String>,
+    pub position: Option<i64>,
+    pub correlation: Option<String>,
+    pub signal: Option<i64>,
+    pub positions: Option<Vec<i64>>,
+}
+
+/// An open, read-only session on the events table.
+pub struct DbSession {
+    rt: tokio::runtime::Runtime,
+    conn: PgConnection,
+    origin: String,
+    pub storage: DbStorage,
+    pub display: SourceClock,
+    pub server_timezone: String,
+}
+
+fn db_err(origin: &str, msg: impl std::fmt::Display) -> AuditError {
+    AuditError::Db {
+        origin: origin.to_string(),
+        msg: msg.to_string(),
+    }
+}
+
+/// sqlx errors, in words; never includes the URL.
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => {
+            let mut s = d.message().to_string();
+            if let Some(code) = d.code() {
+                s.push_str(&format!(" (SQLSTATE {code})"));
+            }
+            s
+        }
+        sqlx::Error::Io(io) => format!("{io}"),
+        sqlx::Error::Tls(t) => format!("TLS: {t}"),
+        sqlx::Error::PoolTimedOut => "timed out".into(),
+        other => other.to_string(),
+    }
+}
+
+impl DbSession {
+    /// Connects read-only (`default_transaction_read_only=on` as a startup parameter, so even
+    /// the first statement cannot write) and checks the schema.
+    pub fn connect(cfg: &DbConfig) -> Result<DbSession, AuditError> {
+        let origin = redact_url(&cfg.url);
+        let opts: PgConnectOptions = cfg
+            .url
+            .parse()
+            .map_err(|e: sqlx::Error| db_err(&origin, format!("invalid URL: {}", describe(&e))))?;
+        let timeout_ms = cfg.statement_timeout.as_millis().to_string();
+        let opts = opts
+            .application_name("audit")
+            .options([
+                ("default_transaction_read_only", "on"),
+                ("statement_timeout", timeout_ms.as_str()),
+            ])
+            .disable_statement_logging();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| db_err(&origin, format!("cannot start the I/O runtime: {e}")))?;
+        let conn = rt
+            .block_on(async {
+                tokio::time::timeout(cfg.connect_timeout, PgConnection::connect_with(&opts)).await
+            })
+            .map_err(|_| {
+                db_err(
+                    &origin,
+                    format!("cannot connect: no answer within {:?}", cfg.connect_timeout),
+                )
+            })?
+            .map_err(|e| db_err(&origin, format!("cannot connect: {}", describe(&e))))?;
+        let mut s = DbSession {
+            rt,
+            conn,
+            origin,
+            storage: DbStorage::Absolute,
+            display: SourceClock::new(Zone::UTC, Provenance::Assumed { why: String::new() }),
+            server_timezone: String::new(),
+        };
+        s.check_session(cfg)?;
+        Ok(s)
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn check_session(&mut self, cfg: &DbConfig) -> Result<(), AuditError> {
+        let origin = self.origin.clone();
+        let (tz, read_only) = self
+            .rt
+            .block_on(async {
+                let row = sqlx::query(SESSION_SQL).fetch_one(&mut self.conn).await?;
+                Ok::<_, sqlx::Error>((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?))
+            })
+            .map_err(|e| db_err(&origin, describe(&e)))?;
+        if read_only != "on" {
+            return Err(db_err(
+                &origin,
+                "the session is not read-only; refusing to read",
+            ));
+        }
+        self.server_timezone = tz.clone();
+        self.display = match &cfg.display_tz {
+            Some((z, by)) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
+            None => match tz.parse::<Zone>() {
+                Ok(z) => SourceClock::new(
+                    z,
+                    Provenance::Server {
+                        setting: tz.clone(),
+                    },
+                ),
+                Err(_) => SourceClock::new(
+                    Zone::UTC,
+                    Provenance::Assumed {
+                        why: format!("server TimeZone `{tz}` is not a zone audit knows; pass --tz"),
+                    },
+                ),
+            },
+        };
+
+        let columns: Vec<(String, String)> = self
+            .rt
+            .block_on(async {
+                sqlx::query(COLUMNS_SQL)
+                    .fetch_all(&mut self.conn)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
+            })
+            .map_err(|e| db_err(&origin, describe(&e)))?;
+        if columns.is_empty() {
+            return Err(db_err(
+                &origin,
+                "table monitoring.events does not exist (or this user cannot see it)",
+            ));
+        }
+        let missing: Vec<&str> = READ_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| !columns.iter().any(|(n, _)| n == c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(db_err(
+                &origin,
+                format!(
+                    "monitoring.events lacks column(s) {}; audit reads {}",
+                    missing.join(", "),
+                    READ_COLUMNS.join(", ")
+                ),
+            ));
+        }
+        let created_type = columns
+            .iter()
+            .find(|(n, _)| n == "created_at")
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_default();
+        self.storage = match created_type {
+            "timestamp with time zone" => DbStorage::Absolute,
+            "timestamp without time zone" => {
+                let Some((zone, by)) = &cfg.db_tz else {
+                    return Err(db_err(
+                        &origin,
+                        "created_at is a naive `timestamp`: its zone is unknown; pass --db-tz (e.g. --db-tz Europe/Moscow)",
+                    ));
+                };
+                // Comparisons with timestamptz bounds and ::timestamptz both use the session
+                // zone: set it to the zone the naive readings were written in.
+                let name = match zone {
+                    Zone::Iana(tz) => tz.name().to_string(),
+                    Zone::Fixed(off) => {
+                        // POSIX sign is inverted: 'UTC-04:00' in set_config means UTC+4.
+                        // An ISO-8601 offset string is read the intuitive way by PostgreSQL.
+                        crate::clock::format_offset(*off)
+                    }
+                };
+                self.rt
+                    .block_on(
+                        sqlx::query(SET_TIMEZONE_SQL)
+                            .bind(&name)
+                            .execute(&mut self.conn),
+                    )
+                    .map_err(|e| db_err(&origin, describe(&e)))?;
+                DbStorage::Naive(SourceClock::new(
+                    *zone,
+                    Provenance::Given { by: by.clone() },
+                ))
+            }
+            other => {
+                return Err(db_err(
+                    &origin,
+                    format!("created_at has type `{other}`; expected timestamptz or timestamp"),
+                ));
+            }
+        };
+        Ok(())
+    }
+
+    /// First and last created_at of the table (µs, UTC).
+    pub fn span(&mut self) -> Result<Option<(i64, i64)>, AuditError> {
+        let origin = self.origin.clone();
+        let row = self
+            .rt
+            .block_on(sqlx::query(SPAN_SQL).fetch_one(&mut self.conn))
+            .map_err(|e| db_err(&origin, describe(&e)))?;
+        let first: Option<DateTime<Utc>> =
+            row.try_get(0).map_err(|e| db_err(&origin, describe(&e)))?;
+        let last: Option<DateTime<Utc>> =
+            row.try_get(1).map_err(|e| db_err(&origin, describe(&e)))?;
+        Ok(first
+            .zip(last)
+            .map(|(a, b)| (a.timestamp_micros(), b.timestamp_micros())))
+    }
+
+    /// Streams the rows matching `q` into `chunk`; returns how many were read.
+    pub fn fetch(&mut self, q: &Pushdown, chunk: &mut Chunk) -> Result<usize, AuditError> {
+        let origin = self.origin.clone();
+        let display = self.display.clone();
+        let conn = &mut self.conn;
+        self.rt
+            .block_on(async {
+                let mut rows = sqlx::query(EVENTS_SQL)
+                    .bind(q.start)
+                    .bind(q.end)
+                    .bind(q.symbol.as_deref())
+                    .bind(q.position)
+                    .bind(q.correlation.as_deref())
+                    .bind(q.signal.map(|s| s.to_string()))
+                    .bind(q.positions.as_deref())
+                    .fetch(conn);
+                let mut n = 0usize;
+                while let Some(row) = rows.try_next().await? {
+                    chunk.push(read_row(&row, &display)?);
+                    n += 1;
+                }
+                Ok::<_, sqlx::Error>(n)
+            })
+            .map_err(|e| db_err(&origin, describe(&e)))
+    }
+
+    /// What to report about this source.
+    pub fn info(&self, rows: usize, span: Option<(i64, i64)>) -> EventsInfo {
+        EventsInfo {
+            kind: "postgresql".into(),
+            origin: self.origin.clone(),
+            rows,
+            skipped: Vec::new(),
+            missing_columns: Vec::new(),
+            extra_columns: Vec::new(),
+            span,
+        }
+    }
+
+    /// Consumes the session into loaded events (closing the connection).
+    pub fn into_events(self, chunk: Chunk, span: Option<(i64, i64)>) -> Events {
+        let info = self.info(chunk.len(), span);
+        let DbSession {
+            rt,
+            conn,
+            storage,
+            display,
+            ..
+        } = self;
+        let _ = rt.block_on(conn.close());
+        Events {
+            info,
+            storage,
+            display,
+            chunk,
+        }
+    }
+}
+
+fn read_row(row: &PgRow, display: &SourceClock) -> Result<crate::timeline::Row, sqlx::Error> {
+    let created: DateTime<Utc> = row.try_get(8)?;
+    let event_type: String = row.try_get(1)?;
+    let event_data: Option<String> = row.try_get(2)?;
+    let correlation_id: Option<String> = row.try_get(3)?;
+    let symbol: Option<String> = row.try_get(5)?;
+    let severity: Option<String> = row.try_get(6)?;
+    let error_message: Option<String> = row.try_get(7)?;
+    Ok(db_row(
+        DbFields {
+            id: row.try_get(0)?,
+            event_type: &event_type,
+            event_data: event_data.as_deref(),
+            correlation_id: correlation_id.as_deref(),
+            position_id: row.try_get(4)?,
+            symbol: symbol.as_deref(),
+            severity: severity.as_deref(),
+            error_message: error_message.as_deref(),
+            created_at: created.timestamp_micros(),
+        },
+        display,
+        None,
+    ))
+}

@@ -1,0 +1,140 @@
+//! Rows of `monitoring.events`, whether read from PostgreSQL or from a snapshot file, become
+//! timeline rows here — one conversion, so both paths give the same timeline.
+
+use serde::Serialize;
+
+use crate::clock::{DbStorage, SourceClock, psql_text};
+use crate::source::fields;
+use crate::timeline::{Chunk, ChunkSource, Kind, Row};
+
+/// The columns `audit` reads from `monitoring.events`. `id`, `event_type` and `created_at` are
+/// required; the rest may be missing from older tables or partial snapshots.
+pub const REQUIRED_COLUMNS: [&str; 3] = ["id", "event_type", "created_at"];
+pub const OPTIONAL_COLUMNS: [&str; 5] = [
+    "event_data",
+    "correlation_id",
+    "position_id",
+    "symbol",
+    "severity",
+];
+/// Read when present, to show errors in the timeline.
+pub const MESSAGE_COLUMN: &str = "error_message";
+
+/// One DB row's fields as read.
+#[derive(Debug, Clone, Copy)]
+pub struct DbFields<'a> {
+    pub id: i64,
+    pub event_type: &'a str,
+    pub event_data: Option<&'a str>,
+    pub correlation_id: Option<&'a str>,
+    pub position_id: Option<i64>,
+    pub symbol: Option<&'a str>,
+    pub severity: Option<&'a str>,
+    pub error_message: Option<&'a str>,
+    /// µs since the epoch, UTC.
+    pub created_at: i64,
+}
+
+/// Where the events came from, and how they were read.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventsInfo {
+    /// `postgresql` or `csv` / `parquet` / `jsonl`.
+    pub kind: String,
+    /// The URL with the password masked, or the file path.
+    pub origin: String,
+    /// Rows read into the timeline (after pushed-down filters).
+    pub rows: usize,
+    /// Rows that could not be used, with the reason; never silently dropped.
+    pub skipped: Vec<Skipped>,
+    /// Columns the source lacks (their values are null).
+    pub missing_columns: Vec<String>,
+    /// Columns present but not read.
+    pub extra_columns: Vec<String>,
+    /// First and last created_at of the whole source (µs, UTC), when known.
+    #[serde(skip)]
+    pub span: Option<(i64, i64)>,
+}
+
+/// A row that could not be read, with where and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub at: String,
+    pub reason: String,
+}
+
+/// Events loaded from one source, with their clocks.
+#[derive(Debug, Clone)]
+pub struct Events {
+    pub info: EventsInfo,
+    pub storage: DbStorage,
+    /// The zone the user saw these rows in (psql's session zone, or the snapshot's offset).
+    pub display: SourceClock,
+    pub chunk: Chunk,
+}
+
+impl Events {
+    pub fn empty_chunk() -> Chunk {
+        Chunk::new(ChunkSource::Db, None)
+    }
+}
+
+/// Converts one DB row. `local_text` is the created_at text as the source wrote it (snapshots);
+/// without it, created_at is printed as psql would print it in the display zone.
+pub fn db_row(f: DbFields<'_>, display: &SourceClock, local_text: Option<String>) -> Row {
+    let payload_value = f
+        .event_data
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+    let payload = match (&payload_value, f.event_data) {
+        (Some(v), _) => Some(fields::canonical(v)),
+        (None, Some(raw)) => Some(raw.to_string()),
+        (None, None) => None,
+    };
+    let corr = f.correlation_id.and_then(fields::parse_correlation);
+    let signal_id = corr.and_then(|(s, _)| s).or_else(|| {
+        payload_value
+            .as_ref()
+            .and_then(|v| fields::int_field(v, "signal_id"))
+    });
+    let position_id = f.position_id.or_else(|| {
+        payload_value
+            .as_ref()
+            .and_then(|v| fields::int_field(v, "position_id"))
+    });
+    let symbol = f
+        .symbol
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .or_else(|| {
+            payload_value
+                .as_ref()
+                .and_then(|v| fields::str_field(v, "symbol"))
+        });
+    let message = match (f.error_message.filter(|m| !m.is_empty()), &payload) {
+        (Some(m), _) => m.to_string(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => String::new(),
+    };
+    let created = chrono::DateTime::from_timestamp_micros(f.created_at).unwrap_or_default();
+    Row {
+        ts_utc: f.created_at,
+        ts_local: 0,
+        local_time: local_text.unwrap_or_else(|| psql_text(created, &display.zone)),
+        event_id: Some(f.id),
+        kind: Kind::Event,
+        event_type: Some(f.event_type.to_string()),
+        level: Some(
+            f.severity
+                .filter(|s| !s.is_empty())
+                .unwrap_or("INFO")
+                .to_ascii_uppercase(),
+        ),
+        symbol,
+        signal_id,
+        position_id,
+        correlation_id: f.correlation_id.map(str::to_string),
+        corr_epoch: corr.map(|(_, e)| e),
+        message,
+        payload,
+        ..Row::default()
+    }
+}

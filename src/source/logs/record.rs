@@ -1,0 +1,504 @@
+//! One log file → records. A record starts at a line that begins with a timestamp; the lines
+//! after it that do not (tracebacks, banners, print output) belong to it.
+//!
+//! Header shapes (REFERENCE.md):
+//! - `2025-10-18 15:07:13,510 - core.event_logger - INFO - message`
+//! - `2025-10-18 15:07:13,510 - INFO - [core.event_logger] message`
+//! - any other line that starts with a timestamp: a record without logger/level.
+
+use std::borrow::Cow;
+use std::io::{self, BufRead};
+
+use serde::Serialize;
+
+use super::typed::{self, Typed};
+use crate::source::fields;
+use crate::timeline::{Chunk, Kind, Row};
+
+/// Longest message kept per record (first line + continuation lines); the rest is counted in
+/// the message itself (`[... N more bytes]`), never silently cut.
+const MAX_MESSAGE: usize = 1 << 20;
+
+const LEVELS: [&str; 8] = [
+    "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "WARN", "FATAL", "TRACE",
+];
+
+/// A parsed first line of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The naive local time, µs as if it were UTC.
+    pub ts_local: i64,
+    /// The timestamp exactly as written.
+    pub ts_text: &'a str,
+    pub logger: Option<&'a str>,
+    pub level: Option<&'a str>,
+    pub message: &'a str,
+}
+
+fn digits(b: &[u8]) -> Option<i64> {
+    let mut v = 0i64;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS[,mmm|.ffffff]` at the start of `b`: (µs as if UTC, bytes used).
+pub fn parse_timestamp(b: &[u8]) -> Option<(i64, usize)> {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let (h, mi, s) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut used = 19;
+    let mut micros = 0i64;
+    if b.len() > 20 && (b[19] == b',' || b[19] == b'.') && b[20].is_ascii_digit() {
+        let mut n = 0;
+        let mut scale = 100_000;
+        while 20 + n < b.len() && b[20 + n].is_ascii_digit() && n < 9 {
+            if n < 6 {
+                micros += i64::from(b[20 + n] - b'0') * scale;
+                scale /= 10;
+            }
+            n += 1;
+        }
+        used = 20 + n;
+    }
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+    Some((secs * 1_000_000 + micros, used))
+}
+
+fn is_level(s: &str) -> bool {
+    LEVELS.contains(&s)
+}
+
+/// Parses a record's first line, or None if the line does not start with a timestamp.
+pub fn parse_header<'a>(line: &'a str) -> Option<Header<'a>> {
+    let (ts_local, used) = parse_timestamp(line.as_bytes())?;
+    let ts_text = &line[..used];
+    let rest = &line[used..];
+    let plain = |msg: &'a str| Header {
+        ts_local,
+        ts_text,
+        logger: None,
+        level: None,
+        message: msg,
+    };
+    let Some(after) = rest.strip_prefix(" - ") else {
+        return Some(plain(rest.trim_start()));
+    };
+    let (first, tail) = match after.split_once(" - ") {
+        Some((a, b)) => (a, Some(b)),
+        None => (after.strip_suffix(" -").unwrap_or(after), None),
+    };
+    if is_level(first) {
+        // `ts - LEVEL - [name] message`
+        let tail = tail.unwrap_or("");
+        if let Some(inner) = tail.strip_prefix('[') {
+            if let Some((name, msg)) = inner.split_once(']') {
+                return Some(Header {
+                    ts_local,
+                    ts_text,
+                    logger: Some(name),
+                    level: Some(first),
+                    message: msg.strip_prefix(' ').unwrap_or(msg),
+                });
+            }
+        }
+        return Some(Header {
+            ts_local,
+            ts_text,
+            logger: None,
+            level: Some(first),
+            message: tail,
+        });
+    }
+    // `ts - name - LEVEL - message`
+    if let Some(tail) = tail {
+        let (lvl, msg) = match tail.split_once(" - ") {
+            Some((l, m)) => (l, m),
+            None => (tail.strip_suffix(" -").unwrap_or(tail), ""),
+        };
+        if is_level(lvl) {
+            return Some(Header {
+                ts_local,
+                ts_text,
+                logger: Some(first),
+                level: Some(lvl),
+                message: msg,
+            });
+        }
+    }
+    Some(plain(after))
+}
+
+/// What one file held, counted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileStats {
+    pub bytes: u64,
+    pub lines: u64,
+    pub records: u64,
+    /// Lines that belong to the record above (tracebacks, banners, print output).
+    pub continuation_lines: u64,
+    /// Lines with bytes that are not UTF-8 (decoded with U+FFFD replacements).
+    pub invalid_utf8_lines: u64,
+    /// Lines before the first timestamped record: not on the timeline (no time to place them).
+    pub orphan_lines: u64,
+    /// Event lines whose dict did not parse (kept as `malformed_event` records).
+    pub malformed_events: u64,
+    /// Records whose time is earlier than the record before them.
+    pub backwards_steps: u64,
+    /// Messages longer than the per-record cap (the excess is counted in the message).
+    pub truncated_records: u64,
+}
+
+struct Pending {
+    line: u32,
+    offset: u64,
+    ts_local: i64,
+    ts_text: String,
+    logger: Option<String>,
+    level: Option<String>,
+    first: String,
+    /// Continuation lines, joined with '\n'.
+    rest: String,
+    dropped_bytes: usize,
+}
+
+/// Splits a stream into records and appends them to `chunk`. Returns an I/O error with the
+/// line it happened at (a truncated `.gz` surfaces here).
+pub fn parse_stream<R: BufRead>(
+    mut r: R,
+    chunk: &mut Chunk,
+    stats: &mut FileStats,
+) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut offset = 0u64;
+    let mut line_no = 0u32;
+    let mut pending: Option<Pending> = None;
+    let mut last_ts: Option<i64> = None;
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("after line {line_no} (byte {offset}): {e}"),
+            )
+        })?;
+        if n == 0 {
+            break;
+        }
+        let start = offset;
+        offset += n as u64;
+        line_no = line_no.saturating_add(1);
+        stats.lines += 1;
+        let mut bytes = &buf[..];
+        if let Some(b) = bytes.strip_suffix(b"\n") {
+            bytes = b;
+        }
+        if let Some(b) = bytes.strip_suffix(b"\r") {
+            bytes = b;
+        }
+        let text: Cow<'_, str> = match std::str::from_utf8(bytes) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                stats.invalid_utf8_lines += 1;
+                String::from_utf8_lossy(bytes)
+            }
+        };
+        if let Some(h) = parse_header(&text) {
+            if let Some(p) = pending.take() {
+                emit(p, chunk, stats);
+            }
+            if last_ts.is_some_and(|t| h.ts_local < t) {
+                stats.backwards_steps += 1;
+            }
+            last_ts = Some(h.ts_local);
+            pending = Some(Pending {
+                line: line_no,
+                offset: start,
+                ts_local: h.ts_local,
+                ts_text: h.ts_text.to_string(),
+                logger: h.logger.map(str::to_string),
+                level: h.level.map(str::to_string),
+                first: h.message.to_string(),
+                rest: String::new(),
+                dropped_bytes: 0,
+            });
+        } else if let Some(p) = pending.as_mut() {
+            stats.continuation_lines += 1;
+            if p.first.len() + p.rest.len() + text.len() < MAX_MESSAGE {
+                if !p.rest.is_empty() {
+                    p.rest.push('\n');
+                }
+                p.rest.push_str(&text);
+            } else {
+                p.dropped_bytes += text.len() + 1;
+            }
+        } else {
+            stats.orphan_lines += 1;
+        }
+    }
+    if let Some(p) = pending.take() {
+        emit(p, chunk, stats);
+    }
+    stats.bytes = offset;
+    Ok(())
+}
+
+fn emit(p: Pending, chunk: &mut Chunk, stats: &mut FileStats) {
+    stats.records += 1;
+    let typed = typed::classify(p.logger.as_deref().unwrap_or(""), &p.first);
+    let mut row = Row {
+        ts_local: p.ts_local,
+        local_time: p.ts_text,
+        line: Some(p.line),
+        byte_offset: Some(p.offset),
+        level: p.level,
+        ..Row::default()
+    };
+    match typed {
+        Typed::Event { event_type, data } => {
+            row.kind = Kind::Event;
+            row.symbol = fields::str_field(&data, "symbol");
+            row.position_id = fields::int_field(&data, "position_id");
+            row.signal_id = fields::int_field(&data, "signal_id");
+            row.payload = Some(fields::canonical(&data));
+            row.event_type = Some(event_type);
+        }
+        Typed::MalformedEvent { event_type, error } => {
+            stats.malformed_events += 1;
+            row.kind = Kind::MalformedEvent;
+            row.event_type = Some(event_type);
+            row.payload = Some(serde_json::json!({ "error": error.to_string() }).to_string());
+        }
+        Typed::LockAcquired { name, pid } => {
+            row.kind = Kind::LockAcquired;
+            row.pid = Some(pid);
+            row.payload = Some(serde_json::json!({ "lock": name, "pid": pid }).to_string());
+        }
+        Typed::LockReleased { name } => {
+            row.kind = Kind::LockReleased;
+            row.payload = Some(serde_json::json!({ "lock": name }).to_string());
+        }
+        Typed::StaleLock => row.kind = Kind::StaleLock,
+        Typed::AnotherInstance { pid } => {
+            row.kind = Kind::AnotherInstance;
+            row.payload = pid.map(|pid| serde_json::json!({ "pid": pid }).to_string());
+        }
+        Typed::SignalReceived { signal } => {
+            row.kind = Kind::SignalReceived;
+            row.payload = Some(serde_json::json!({ "signal": signal }).to_string());
+        }
+        Typed::ShutdownInitiated => row.kind = Kind::ShutdownInitiated,
+        Typed::SignalExecuting {
+            signal_id,
+            symbol,
+            exchange,
+        } => {
+            row.kind = Kind::SignalExecuting;
+            row.signal_id = Some(signal_id);
+            row.symbol = Some(symbol);
+            row.payload = Some(serde_json::json!({ "exchange": exchange }).to_string());
+        }
+        Typed::PositionOpened {
+            position_id,
+            symbol,
+            price,
+        } => {
+            row.kind = Kind::PositionOpened;
+            row.position_id = Some(position_id);
+            row.symbol = Some(symbol);
+            row.payload = Some(serde_json::json!({ "price": price }).to_string());
+        }
+        Typed::QueueFull => row.kind = Kind::QueueFull,
+        Typed::FlushStarted { count } => {
+            row.kind = Kind::FlushStarted;
+            row.payload = Some(serde_json::json!({ "count": count }).to_string());
+        }
+        Typed::FlushWrote { count, last_ids } => {
+            row.kind = Kind::FlushWrote;
+            row.payload =
+                Some(serde_json::json!({ "count": count, "last_ids": last_ids }).to_string());
+        }
+        Typed::BatchWriteFailed { error } => {
+            row.kind = Kind::BatchWriteFailed;
+            row.payload = Some(serde_json::json!({ "error": error }).to_string());
+        }
+        Typed::Other => row.kind = Kind::Message,
+    }
+    row.logger = p.logger;
+    let mut message = p.first;
+    if !p.rest.is_empty() {
+        message.push('\n');
+        message.push_str(&p.rest);
+    }
+    if p.dropped_bytes > 0 {
+        stats.truncated_records += 1;
+        message.push_str(&format!("\n[... {} more bytes not kept]", p.dropped_bytes));
+    }
+    row.message = message;
+    chunk.push(row);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::ChunkSource;
+
+    #[test]
+    fn headers_of_both_formats_and_plain_lines() {
+        let h = parse_header(
+            "2025-10-18 15:07:13,510 - core.event_logger - INFO - position_error: {'a': 1}",
+        )
+        .unwrap();
+        assert_eq!(h.ts_text, "2025-10-18 15:07:13,510");
+        assert_eq!(h.logger, Some("core.event_logger"));
+        assert_eq!(h.level, Some("INFO"));
+        assert_eq!(h.message, "position_error: {'a': 1}");
+
+        let h = parse_header(
+            "2025-10-18 15:07:13,510 - WARNING - [websocket.client] reconnect - attempt 2",
+        )
+        .unwrap();
+        assert_eq!(
+            (h.logger, h.level, h.message),
+            (
+                Some("websocket.client"),
+                Some("WARNING"),
+                "reconnect - attempt 2"
+            )
+        );
+
+        // A message that itself contains " - " keeps it.
+        let h = parse_header("2025-10-18 15:07:13,510 - __main__ - ERROR - a - b - c").unwrap();
+        assert_eq!(h.message, "a - b - c");
+
+        let h = parse_header("2025-10-18 15:07:13.5 something else").unwrap();
+        assert_eq!(
+            (h.logger, h.level, h.message),
+            (None, None, "something else")
+        );
+
+        for not in [
+            "Traceback (most recent call last):",
+            "  File \"x.py\", line 1",
+            "=====",
+            "",
+            "2025-13-01 00:00:00,000 - x",
+            "2025-02-30 00:00:00 - x",
+        ] {
+            assert!(parse_header(not).is_none(), "{not}");
+        }
+    }
+
+    #[test]
+    fn timestamps_to_micros() {
+        let (t, used) = parse_timestamp(b"2025-10-18 15:07:13,510 - x").unwrap();
+        assert_eq!(used, 23);
+        let want = chrono::NaiveDate::from_ymd_opt(2025, 10, 18)
+            .unwrap()
+            .and_hms_milli_opt(15, 7, 13, 510)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
+        assert_eq!(t, want);
+        let (t6, used) = parse_timestamp(b"2025-10-18T15:07:13.510123").unwrap();
+        assert_eq!((t6 - want, used), (123, 26));
+        let (t0, used) = parse_timestamp(b"2024-02-29 00:00:00 x").unwrap();
+        assert_eq!(used, 19);
+        assert_eq!(t0 % 1_000_000, 0);
+    }
+
+    #[test]
+    fn continuation_lines_join_their_record_and_orphans_are_counted() {
+        let text = "banner before logging\n\
+2025-10-18 15:00:02,001 - __main__ - INFO - Starting\n\
+================\n\
+2025-10-18 15:00:03,002 - core.x - ERROR - boom\r\n\
+Traceback (most recent call last):\n\
+  File \"x.py\", line 1\n\
+ValueError: bad\n\
+2025-10-18 15:00:04,003 - core.event_logger - INFO - bot_started: {'pid': 1}";
+        let mut chunk = Chunk::new(ChunkSource::Log, Some("t.log".into()));
+        let mut st = FileStats::default();
+        parse_stream(text.as_bytes(), &mut chunk, &mut st).unwrap();
+        assert_eq!(st.lines, 8);
+        assert_eq!(st.records, 3);
+        assert_eq!(st.orphan_lines, 1);
+        assert_eq!(st.continuation_lines, 4);
+        assert_eq!(chunk.line, vec![Some(2), Some(4), Some(8)]);
+        assert_eq!(chunk.message[0], "Starting\n================");
+        assert_eq!(chunk.message[1].lines().count(), 4);
+        assert!(!chunk.message[1].contains('\r'));
+        assert_eq!(chunk.kind[2], Kind::Event);
+        assert_eq!(chunk.event_type[2].as_deref(), Some("bot_started"));
+        assert_eq!(chunk.payload[2].as_deref(), Some(r#"{"pid":1}"#));
+        // Byte offsets point at each record's first line.
+        let second = text.find("2025-10-18 15:00:03").unwrap() as u64;
+        assert_eq!(chunk.byte_offset[1], Some(second));
+    }
+
+    #[test]
+    fn invalid_utf8_is_decoded_lossily_and_counted() {
+        let mut bytes = b"2025-10-18 15:00:02,001 - m - INFO - price \xff\xfe ok\n".to_vec();
+        bytes.extend_from_slice(b"tail \xc3\n");
+        let mut chunk = Chunk::new(ChunkSource::Log, None);
+        let mut st = FileStats::default();
+        parse_stream(&bytes[..], &mut chunk, &mut st).unwrap();
+        assert_eq!(st.invalid_utf8_lines, 2);
+        assert_eq!(chunk.len(), 1);
+        assert!(chunk.message[0].contains('\u{FFFD}'));
+        assert!(chunk.message[0].ends_with("tail \u{FFFD}"));
+    }
+
+    #[test]
+    fn records_split_across_small_buffers() {
+        // A BufReader with a 7-byte buffer splits every line; records must not notice.
+        let text = "2025-10-18 15:00:02,001 - m - INFO - first line that is long\ncontinued here\n2025-10-18 15:00:02,002 - m - INFO - second";
+        let r = io::BufReader::with_capacity(7, text.as_bytes());
+        let mut chunk = Chunk::new(ChunkSource::Log, None);
+        let mut st = FileStats::default();
+        parse_stream(r, &mut chunk, &mut st).unwrap();
+        assert_eq!(
+            chunk.message,
+            vec![
+                "first line that is long\ncontinued here".to_string(),
+                "second".into()
+            ]
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! Sources: PostgreSQL, snapshot files and logs. This module decides which sources a command
+//! reads (flags, then `audit.toml`, then `DATABASE_URL`), loads them — logs in parallel with
+//! the database — and places every log file on UTC with its clock.
+
+pub mod db;
+pub mod events;
+pub mod fields;
+pub mod logs;
+pub mod snapshot;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::cli::{ClockOpts, FilterOpts, SourceOpts};
+use crate::clock::{LogTzRule, Provenance, SourceClock, UtcRange, Zone, log_clock};
+use crate::config::Config;
+use crate::error::AuditError;
+use crate::timeline::{Chunk, Filter, align, signal_positions};
+use db::{DbConfig, DbSession, Pushdown};
+use events::Events;
+use logs::LogFile;
+use snapshot::SnapshotConfig;
+
+/// Where the events come from.
+#[derive(Debug, Clone)]
+pub enum EventsSpec {
+    None,
+    Db(DbConfig),
+    File(PathBuf, SnapshotConfig),
+}
+
+/// What a command will read, decided before anything is read.
+#[derive(Debug, Clone)]
+pub struct SourcePlan {
+    pub events: EventsSpec,
+    pub logs: Vec<PathBuf>,
+    pub log_rules: Vec<LogTzRule>,
+    pub display_tz: Option<(Zone, String)>,
+}
+
+/// Everything loaded, logs aligned, filters resolved.
+#[derive(Debug)]
+pub struct Loaded {
+    pub events: Option<Events>,
+    pub logs: Vec<LogFile>,
+    pub log_clocks: Vec<SourceClock>,
+    pub filter: Filter,
+    /// The zone windows were read in and local times are shown in.
+    pub display: SourceClock,
+}
+
+fn zone_from(text: &str, by: String) -> Result<(Zone, String), AuditError> {
+    text.parse::<Zone>()
+        .map(|z| (z, by))
+        .map_err(AuditError::usage)
+}
+
+/// Flags beat `audit.toml`; `DATABASE_URL` is the last resort for the events source.
+pub fn plan(src: &SourceOpts, clock: &ClockOpts, cfg: &Config) -> Result<SourcePlan, AuditError> {
+    let label = cfg.label();
+    let db_tz = match (&clock.db_tz, &cfg.clock.db_tz) {
+        (Some(z), _) => Some((*z, "--db-tz".to_string())),
+        (None, Some(t)) => Some(zone_from(t, format!("{label} db_tz"))?),
+        (None, None) => None,
+    };
+    let display_tz = match (&clock.tz, &cfg.clock.display_tz) {
+        (Some(z), _) => Some((*z, "--tz".to_string())),
+        (None, Some(t)) => Some(zone_from(t, format!("{label} display_tz"))?),
+        (None, None) => None,
+    };
+    let db_cfg = |url: String| DbConfig {
+        url,
+        db_tz: db_tz.clone(),
+        display_tz: display_tz.clone(),
+        connect_timeout: Duration::from_secs(
+            src.connect_timeout
+                .or(cfg.db.connect_timeout_s)
+                .unwrap_or(10),
+        ),
+        statement_timeout: Duration::from_secs(
+            src.statement_timeout
+                .or(cfg.db.statement_timeout_s)
+                .unwrap_or(300),
+        ),
+    };
+    let snap_cfg = SnapshotConfig {
+        db_tz: db_tz.clone(),
+        display_tz: display_tz.clone(),
+    };
+    let env_url = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty());
+    let events = if let Some(url) = &src.db {
+        EventsSpec::Db(db_cfg(url.clone()))
+    } else if let Some(f) = &src.events {
+        EventsSpec::File(f.clone(), snap_cfg)
+    } else if let Some(url) = &cfg.sources.db {
+        EventsSpec::Db(db_cfg(url.clone()))
+    } else if let Some(f) = &cfg.sources.events {
+        EventsSpec::File(cfg.resolve(f), snap_cfg)
+    } else if let Some(url) = env_url {
+        EventsSpec::Db(db_cfg(url))
+    } else {
+        EventsSpec::None
+    };
+    let logs: Vec<PathBuf> = if src.logs.is_empty() {
+        cfg.sources.logs.iter().map(|p| cfg.resolve(p)).collect()
+    } else {
+        src.logs.clone()
+    };
+    let mut log_rules = clock.log_tz.clone();
+    for item in cfg.clock.log_tz.items() {
+        log_rules.push(LogTzRule::parse(&item, &label).map_err(AuditError::usage)?);
+    }
+    if matches!(events, EventsSpec::None) && logs.is_empty() {
+        return Err(AuditError::usage(
+            "no sources: pass --db URL (or DATABASE_URL) or --events FILE, and --logs PATH; or write an audit.toml",
+        ));
+    }
+    Ok(SourcePlan {
+        events,
+        logs,
+        log_rules,
+        display_tz,
+    })
+}
+
+fn span_of(chunks: &[&Chunk]) -> Option<(i64, i64)> {
+    chunks
+        .iter()
+        .flat_map(|c| c.ts_utc.iter().copied())
+        .fold(None, |acc, t| {
+            Some(acc.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))))
+        })
+}
+
+/// The date of a bare-time window: `--date`, or the one local date the data covers.
+fn window_date(
+    f: &FilterOpts,
+    zone: &Zone,
+    span: Option<(i64, i64)>,
+) -> Result<Option<NaiveDate>, AuditError> {
+    if f.date.is_some() || !f.window.as_ref().is_some_and(|w| w.needs_date()) {
+        return Ok(f.date);
+    }
+    let Some((a, b)) = span else {
+        return Err(AuditError::usage(
+            "--window has no date and the sources hold no rows to take it from; add --date YYYY-MM-DD",
+        ));
+    };
+    let day = |t: i64| {
+        zone.local(DateTime::<Utc>::from_timestamp_micros(t).unwrap_or_default())
+            .date()
+    };
+    let (first, last) = (day(a), day(b));
+    if first == last {
+        Ok(Some(first))
+    } else {
+        Err(AuditError::usage(format!(
+            "--window {} has no date and the data spans {first} .. {last} ({zone}); add --date YYYY-MM-DD",
+            f.window
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        )))
+    }
+}
+
+fn resolve_filter(
+    f: &FilterOpts,
+    zone: &Zone,
+    date: Option<NaiveDate>,
+) -> Result<Filter, AuditError> {
+    let window: Option<UtcRange> = match &f.window {
+        Some(w) => Some(w.resolve(zone, date).map_err(AuditError::usage)?),
+        None => None,
+    };
+    Ok(Filter {
+        window,
+        symbol: f.symbol.as_ref().map(|s| s.trim().to_ascii_uppercase()),
+        position: f.position,
+        correlation: f.correlation.clone(),
+        signal: f.signal,
+    })
+}
+
+/// Loads every planned source. Logs are parsed (in parallel, per file) while the database
+/// is being read.
+pub fn load(plan: &SourcePlan, f: &FilterOpts) -> Result<Loaded, AuditError> {
+    let log_paths = logs::discover(&plan.logs)?;
+    std::thread::scope(|s| {
+        let log_job = s.spawn(|| logs::load(&log_paths));
+        let session = match &plan.events {
+            EventsSpec::Db(cfg) => Some(DbSession::connect(cfg)),
+            _ => None,
+        };
+        let snapshot = match &plan.events {
+            EventsSpec::File(p, cfg) => Some(snapshot::load(p, cfg)),
+            _ => None,
+        };
+        let mut logs = log_job
+            .join()
+            .map_err(|_| AuditError::usage("log parsing thread panicked"))??;
+        let log_clocks: Vec<SourceClock> = logs
+            .iter()
+            .map(|l| log_clock(&l.info.name, &plan.log_rules))
+            .collect();
+        for (l, c) in logs.iter_mut().zip(&log_clocks) {
+            align(&mut l.chunk, c);
+        }
+        let first_log_clock = log_clocks.first().cloned();
+        let display_default = |events_display: Option<&SourceClock>| -> SourceClock {
+            if let Some((z, by)) = &plan.display_tz {
+                return SourceClock::new(*z, Provenance::Given { by: by.clone() });
+            }
+            events_display
+                .cloned()
+                .or_else(|| first_log_clock.clone())
+                .unwrap_or_else(|| {
+                    SourceClock::new(
+                        Zone::UTC,
+                        Provenance::Assumed {
+                            why: "no source names a zone".into(),
+                        },
+                    )
+                })
+        };
+        let log_chunks: Vec<&Chunk> = logs.iter().map(|l| &l.chunk).collect();
+
+        let (events, display, filter) = match (session, snapshot) {
+            (Some(session), _) => {
+                let mut session = session?;
+                let display = display_default(Some(&session.display));
+                let span = session.span()?;
+                let date = window_date(f, &display.zone, span)?;
+                let filter = resolve_filter(f, &display.zone, date)?;
+                let mut q = Pushdown {
+                    start: filter.window.map(|w| w.start),
+                    end: filter.window.map(|w| w.end),
+                    symbol: filter.symbol.clone(),
+                    position: filter.position,
+                    correlation: filter.correlation.clone(),
+                    signal: filter.signal,
+                    positions: None,
+                };
+                let mut chunk = Events::empty_chunk();
+                session.fetch(&q, &mut chunk)?;
+                if filter.signal.is_some() {
+                    let mut all = vec![&chunk];
+                    all.extend(log_chunks.iter().copied());
+                    let positions = signal_positions(&all, &filter);
+                    if !positions.is_empty() {
+                        q.signal = None;
+                        q.positions = Some(positions);
+                        let mut more = Events::empty_chunk();
+                        session.fetch(&q, &mut more)?;
+                        let seen: HashSet<i64> = chunk.event_id.iter().flatten().copied().collect();
+                        let keep: Vec<bool> = more
+                            .event_id
+                            .iter()
+                            .map(|id| id.is_none_or(|id| !seen.contains(&id)))
+                            .collect();
+                        more.retain(&keep);
+                        chunk.append(&mut more);
+                    }
+                }
+                (Some(session.into_events(chunk, span)), display, filter)
+            }
+            (None, Some(snap)) => {
+                let ev = snap?;
+                let display = display_default(Some(&ev.display));
+                let date = window_date(f, &display.zone, ev.info.span)?;
+                let filter = resolve_filter(f, &display.zone, date)?;
+                (Some(ev), display, filter)
+            }
+            (None, None) => {
+                let display = display_default(None);
+                let date = window_date(f, &display.zone, span_of(&log_chunks))?;
+                let filter = resolve_filter(f, &display.zone, date)?;
+                (None, display, filter)
+            }
+        };
+        Ok(Loaded {
+            events,
+            logs,
+            log_clocks,
+            filter,
+            display,
+        })
+    })
+}

@@ -1,0 +1,260 @@
+//! A columnar batch of timeline rows, filled by the sources before the clocks are applied.
+//!
+//! Sources push straight into these column vectors (no intermediate row structs), one chunk
+//! per log file or DB read; [`super::Timeline::build`] places log rows on UTC and turns the
+//! chunks into the one polars frame.
+
+use std::fmt;
+
+/// What a row is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A DB row, or an EventLogger line `event_type: {dict}` (the DB row's log twin).
+    Event,
+    /// A line that looked like an event line but whose dict did not parse.
+    MalformedEvent,
+    LockAcquired,
+    LockReleased,
+    StaleLock,
+    AnotherInstance,
+    SignalReceived,
+    ShutdownInitiated,
+    SignalExecuting,
+    PositionOpened,
+    QueueFull,
+    FlushStarted,
+    FlushWrote,
+    BatchWriteFailed,
+    /// Any other log record.
+    #[default]
+    Message,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 15] = [
+        Kind::Event,
+        Kind::MalformedEvent,
+        Kind::LockAcquired,
+        Kind::LockReleased,
+        Kind::StaleLock,
+        Kind::AnotherInstance,
+        Kind::SignalReceived,
+        Kind::ShutdownInitiated,
+        Kind::SignalExecuting,
+        Kind::PositionOpened,
+        Kind::QueueFull,
+        Kind::FlushStarted,
+        Kind::FlushWrote,
+        Kind::BatchWriteFailed,
+        Kind::Message,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Event => "event",
+            Kind::MalformedEvent => "malformed_event",
+            Kind::LockAcquired => "lock_acquired",
+            Kind::LockReleased => "lock_released",
+            Kind::StaleLock => "stale_lock",
+            Kind::AnotherInstance => "another_instance",
+            Kind::SignalReceived => "signal_received",
+            Kind::ShutdownInitiated => "shutdown_initiated",
+            Kind::SignalExecuting => "signal_executing",
+            Kind::PositionOpened => "position_opened",
+            Kind::QueueFull => "queue_full",
+            Kind::FlushStarted => "flush_started",
+            Kind::FlushWrote => "flush_wrote",
+            Kind::BatchWriteFailed => "batch_write_failed",
+            Kind::Message => "message",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a chunk's rows come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkSource {
+    Db,
+    Log,
+}
+
+impl ChunkSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChunkSource::Db => "db",
+            ChunkSource::Log => "log",
+        }
+    }
+}
+
+/// Column vectors of timeline rows. All vectors have the same length.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub source: ChunkSource,
+    /// The log file name, for log chunks.
+    pub file: Option<String>,
+    /// DB rows: the absolute instant (µs since the epoch, UTC). Log rows: 0 until aligned.
+    pub ts_utc: Vec<i64>,
+    /// Log rows: the naive reading (µs as if it were UTC). DB rows: unused (0).
+    pub ts_local: Vec<i64>,
+    /// The source's own reading as text: the log's asctime, or created_at as psql shows it.
+    pub local_time: Vec<String>,
+    pub line: Vec<Option<u32>>,
+    pub byte_offset: Vec<Option<u64>>,
+    pub event_id: Vec<Option<i64>>,
+    pub pid: Vec<Option<u32>>,
+    pub kind: Vec<Kind>,
+    pub event_type: Vec<Option<String>>,
+    pub level: Vec<Option<String>>,
+    pub logger: Vec<Option<String>>,
+    pub symbol: Vec<Option<String>>,
+    pub signal_id: Vec<Option<i64>>,
+    pub position_id: Vec<Option<i64>>,
+    pub correlation_id: Vec<Option<String>>,
+    /// The epoch inside the correlation id, µs since the epoch (UTC).
+    pub corr_epoch: Vec<Option<i64>>,
+    pub message: Vec<String>,
+    /// Canonical JSON (sorted keys) of the event payload.
+    pub payload: Vec<Option<String>>,
+}
+
+impl Chunk {
+    pub fn new(source: ChunkSource, file: Option<String>) -> Chunk {
+        Chunk {
+            source,
+            file,
+            ts_utc: Vec::new(),
+            ts_local: Vec::new(),
+            local_time: Vec::new(),
+            line: Vec::new(),
+            byte_offset: Vec::new(),
+            event_id: Vec::new(),
+            pid: Vec::new(),
+            kind: Vec::new(),
+            event_type: Vec::new(),
+            level: Vec::new(),
+            logger: Vec::new(),
+            symbol: Vec::new(),
+            signal_id: Vec::new(),
+            position_id: Vec::new(),
+            correlation_id: Vec::new(),
+            corr_epoch: Vec::new(),
+            message: Vec::new(),
+            payload: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.kind.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_empty()
+    }
+
+    /// Appends one row. Every source goes through this, so the columns cannot drift apart.
+    pub fn push(&mut self, r: Row) {
+        self.ts_utc.push(r.ts_utc);
+        self.ts_local.push(r.ts_local);
+        self.local_time.push(r.local_time);
+        self.line.push(r.line);
+        self.byte_offset.push(r.byte_offset);
+        self.event_id.push(r.event_id);
+        self.pid.push(r.pid);
+        self.kind.push(r.kind);
+        self.event_type.push(r.event_type);
+        self.level.push(r.level);
+        self.logger.push(r.logger);
+        self.symbol.push(r.symbol);
+        self.signal_id.push(r.signal_id);
+        self.position_id.push(r.position_id);
+        self.correlation_id.push(r.correlation_id);
+        self.corr_epoch.push(r.corr_epoch);
+        self.message.push(r.message);
+        self.payload.push(r.payload);
+    }
+
+    /// Moves every row of `other` to the end of this chunk.
+    pub fn append(&mut self, other: &mut Chunk) {
+        self.ts_utc.append(&mut other.ts_utc);
+        self.ts_local.append(&mut other.ts_local);
+        self.local_time.append(&mut other.local_time);
+        self.line.append(&mut other.line);
+        self.byte_offset.append(&mut other.byte_offset);
+        self.event_id.append(&mut other.event_id);
+        self.pid.append(&mut other.pid);
+        self.kind.append(&mut other.kind);
+        self.event_type.append(&mut other.event_type);
+        self.level.append(&mut other.level);
+        self.logger.append(&mut other.logger);
+        self.symbol.append(&mut other.symbol);
+        self.signal_id.append(&mut other.signal_id);
+        self.position_id.append(&mut other.position_id);
+        self.correlation_id.append(&mut other.correlation_id);
+        self.corr_epoch.append(&mut other.corr_epoch);
+        self.message.append(&mut other.message);
+        self.payload.append(&mut other.payload);
+    }
+
+    /// Keeps the rows whose mask entry is true.
+    pub fn retain(&mut self, keep: &[bool]) {
+        fn f<T>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                let k = keep[i];
+                i += 1;
+                k
+            });
+        }
+        f(&mut self.ts_utc, keep);
+        f(&mut self.ts_local, keep);
+        f(&mut self.local_time, keep);
+        f(&mut self.line, keep);
+        f(&mut self.byte_offset, keep);
+        f(&mut self.event_id, keep);
+        f(&mut self.pid, keep);
+        f(&mut self.kind, keep);
+        f(&mut self.event_type, keep);
+        f(&mut self.level, keep);
+        f(&mut self.logger, keep);
+        f(&mut self.symbol, keep);
+        f(&mut self.signal_id, keep);
+        f(&mut self.position_id, keep);
+        f(&mut self.correlation_id, keep);
+        f(&mut self.corr_epoch, keep);
+        f(&mut self.message, keep);
+        f(&mut self.payload, keep);
+    }
+}
+
+/// One row on its way into a [`Chunk`].
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub ts_utc: i64,
+    pub ts_local: i64,
+    pub local_time: String,
+    pub line: Option<u32>,
+    pub byte_offset: Option<u64>,
+    pub event_id: Option<i64>,
+    pub pid: Option<u32>,
+    pub kind: Kind,
+    pub event_type: Option<String>,
+    pub level: Option<String>,
+    pub logger: Option<String>,
+    pub symbol: Option<String>,
+    pub signal_id: Option<i64>,
+    pub position_id: Option<i64>,
+    pub correlation_id: Option<String>,
+    pub corr_epoch: Option<i64>,
+    pub message: String,
+    pub payload: Option<String>,
+}

@@ -1,0 +1,384 @@
+//! The merged timeline: one polars DataFrame, one schema, every row on UTC.
+//!
+//! Data flows one way: sources fill [`Chunk`]s, [`Timeline::build`] places log rows on UTC
+//! with their file's clock, applies the [`Filter`], orders by `ts_utc`, and freezes the result
+//! into a DataFrame whose columns are listed once, in [`SCHEMA`].
+
+mod chunk;
+mod select;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::clock::{Provenance, SourceClock, format_offset};
+use crate::source::events::{Events, EventsInfo};
+use crate::source::logs::{LogFile, LogInfo};
+pub use chunk::{Chunk, ChunkSource, Kind, Row};
+pub use select::{Filter, names_signal, select, signal_positions};
+
+/// The timeline's columns: name, polars type, meaning. The one place they are defined;
+/// `docs/timeline.md` documents the same list.
+pub const SCHEMA: [(&str, &str, &str); 22] = [
+    (
+        "ts_utc",
+        "datetime[μs, UTC]",
+        "the instant on the aligned UTC axis",
+    ),
+    (
+        "local_time",
+        "str",
+        "the source's own reading: the log's asctime as written; created_at as psql shows it in the display zone",
+    ),
+    (
+        "utc_offset",
+        "str",
+        "offset of that reading: applied to the log line, or the display zone's for the DB",
+    ),
+    ("source", "str", "db | log"),
+    ("source_ref", "str", "db:<id> or <file>:<line>"),
+    ("file", "str?", "log file name"),
+    ("line", "u32?", "1-based line of the record's first line"),
+    (
+        "byte_offset",
+        "u64?",
+        "byte offset of that line (in the decompressed stream for .gz)",
+    ),
+    ("event_id", "i64?", "monitoring.events.id"),
+    (
+        "process",
+        "str?",
+        "the process a log record belongs to: its log file (and PID when a file holds several)",
+    ),
+    ("pid", "u32?", "PID from the file's `Lock acquired` line"),
+    (
+        "kind",
+        "str",
+        "event | lock_acquired | lock_released | stale_lock | another_instance | signal_received | shutdown_initiated | signal_executing | position_opened | queue_full | flush_started | flush_wrote | batch_write_failed | malformed_event | message",
+    ),
+    (
+        "event_type",
+        "str?",
+        "DB event_type, or the event type of an EventLogger line",
+    ),
+    ("level", "str?", "log level, or DB severity"),
+    ("logger", "str?", "logger name (module path)"),
+    ("symbol", "str?", "trading symbol"),
+    (
+        "signal_id",
+        "i64?",
+        "signal id (correlation id, payload or typed line)",
+    ),
+    (
+        "position_id",
+        "i64?",
+        "position id (column, payload or typed line)",
+    ),
+    ("correlation_id", "str?", "DB correlation_id"),
+    (
+        "corr_epoch",
+        "datetime[μs, UTC]?",
+        "the UTC epoch inside the correlation id (start of open_position)",
+    ),
+    (
+        "message",
+        "str",
+        "log message with continuation lines; DB error_message or payload",
+    ),
+    (
+        "payload",
+        "str?",
+        "canonical JSON (sorted keys) of the event data or a typed line's fields",
+    ),
+];
+
+/// One source's clock as applied, for every output's clock section.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockEntry {
+    /// `db` or a log file name.
+    pub source: String,
+    /// `display` (how DB times are shown), `storage` (naive created_at), or `log`.
+    pub role: String,
+    pub zone: String,
+    /// The offset(s) in force over the source's rows, e.g. `+04:00`.
+    pub offsets: Vec<String>,
+    pub provenance: Provenance,
+}
+
+/// Every source that went into a timeline, with its counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourcesInfo {
+    pub events: Option<EventsInfo>,
+    pub logs: Vec<LogInfo>,
+}
+
+/// The merged, ordered, aligned timeline.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    pub frame: DataFrame,
+    pub clocks: Vec<ClockEntry>,
+    pub sources: SourcesInfo,
+}
+
+/// Places a log chunk's naive readings on UTC with its file's clock.
+pub fn align(chunk: &mut Chunk, clock: &SourceClock) {
+    match clock.zone {
+        crate::clock::Zone::Fixed(off) => {
+            let shift = i64::from(off.local_minus_utc()) * 1_000_000;
+            for (u, l) in chunk.ts_utc.iter_mut().zip(&chunk.ts_local) {
+                *u = l - shift;
+            }
+        }
+        zone => {
+            for (u, l) in chunk.ts_utc.iter_mut().zip(&chunk.ts_local) {
+                let local = chrono::DateTime::from_timestamp_micros(*l)
+                    .unwrap_or_default()
+                    .naive_utc();
+                *u = zone.to_utc(local).instant().timestamp_micros();
+            }
+        }
+    }
+}
+
+/// The distinct offsets an aligned chunk was placed with, in order of first use.
+pub fn applied_offsets(chunk: &Chunk) -> Vec<String> {
+    let mut secs: Vec<i64> = Vec::new();
+    for (l, u) in chunk.ts_local.iter().zip(&chunk.ts_utc) {
+        let s = (l - u) / 1_000_000;
+        if !secs.contains(&s) {
+            secs.push(s);
+        }
+    }
+    secs.into_iter()
+        .filter_map(|s| chrono::FixedOffset::east_opt(s as i32).map(format_offset))
+        .collect()
+}
+
+impl Timeline {
+    /// Filters, orders and freezes. Logs are already aligned; `log_clocks[i]` is the clock
+    /// that aligned `logs[i]`.
+    pub fn build(
+        events: Option<Events>,
+        logs: Vec<LogFile>,
+        log_clocks: &[SourceClock],
+        filter: &Filter,
+    ) -> PolarsResult<Timeline> {
+        let mut clocks = Vec::new();
+        if let Some(ev) = &events {
+            if let crate::clock::DbStorage::Naive(c) = &ev.storage {
+                clocks.push(ClockEntry {
+                    source: "db".into(),
+                    role: "storage".into(),
+                    zone: c.zone.to_string(),
+                    offsets: Vec::new(),
+                    provenance: c.provenance.clone(),
+                });
+            }
+        }
+        for (lf, clock) in logs.iter().zip(log_clocks) {
+            let offsets = applied_offsets(&lf.chunk);
+            clocks.push(ClockEntry {
+                source: lf.info.name.clone(),
+                role: "log".into(),
+                zone: clock.zone.to_string(),
+                offsets,
+                provenance: clock.provenance.clone(),
+            });
+        }
+        let display = events.as_ref().map(|e| e.display.clone());
+        if let Some(d) = &display {
+            let mut offsets: Vec<String> = Vec::new();
+            if let Some(ev) = &events {
+                for &t in &ev.chunk.ts_utc {
+                    let at = chrono::DateTime::from_timestamp_micros(t).unwrap_or_default();
+                    let o = format_offset(d.zone.offset_at(at));
+                    if !offsets.contains(&o) {
+                        offsets.push(o);
+                    }
+                }
+            }
+            clocks.insert(
+                0,
+                ClockEntry {
+                    source: "db".into(),
+                    role: "display".into(),
+                    zone: d.zone.to_string(),
+                    offsets,
+                    provenance: d.provenance.clone(),
+                },
+            );
+        }
+
+        let mut chunks: Vec<&Chunk> = Vec::new();
+        if let Some(ev) = &events {
+            chunks.push(&ev.chunk);
+        }
+        chunks.extend(logs.iter().map(|l| &l.chunk));
+        let masks = select(&chunks, filter);
+
+        // Order: ts_utc, DB before log at the same µs, then id / file order / line.
+        let mut order: Vec<(usize, usize)> = chunks
+            .iter()
+            .zip(&masks)
+            .enumerate()
+            .flat_map(|(ci, (c, m))| (0..c.len()).filter(move |&i| m[i]).map(move |i| (ci, i)))
+            .collect();
+        order.sort_by_key(|&(ci, i)| {
+            let c = chunks[ci];
+            (
+                c.ts_utc[i],
+                ci,
+                c.event_id[i].unwrap_or(0),
+                c.line[i].unwrap_or(0),
+            )
+        });
+
+        let frame = freeze(&chunks, &order, display.as_ref(), &logs)?;
+        let sources = SourcesInfo {
+            events: events.map(|e| e.info),
+            logs: logs.into_iter().map(|l| l.info).collect(),
+        };
+        Ok(Timeline {
+            frame,
+            clocks,
+            sources,
+        })
+    }
+
+    pub fn height(&self) -> usize {
+        self.frame.height()
+    }
+}
+
+fn freeze(
+    chunks: &[&Chunk],
+    order: &[(usize, usize)],
+    display: Option<&SourceClock>,
+    logs: &[LogFile],
+) -> PolarsResult<DataFrame> {
+    let n = order.len();
+    let pick = |f: &dyn Fn(&Chunk, usize) -> Option<String>| -> Vec<Option<String>> {
+        order.iter().map(|&(ci, i)| f(chunks[ci], i)).collect()
+    };
+    let multi_pid = |file: &str| -> bool {
+        logs.iter()
+            .any(|l| l.info.name == file && l.info.pids.len() > 1)
+    };
+    let utc: Vec<i64> = order.iter().map(|&(ci, i)| chunks[ci].ts_utc[i]).collect();
+    let offsets: Vec<String> = order
+        .iter()
+        .map(|&(ci, i)| {
+            let c = chunks[ci];
+            let t = chrono::DateTime::from_timestamp_micros(c.ts_utc[i]).unwrap_or_default();
+            match c.source {
+                ChunkSource::Db => display
+                    .map(|d| format_offset(d.zone.offset_at(t)))
+                    .unwrap_or_default(),
+                ChunkSource::Log => {
+                    let secs = (c.ts_local[i] - c.ts_utc[i]) / 1_000_000;
+                    chrono::FixedOffset::east_opt(secs as i32)
+                        .map(format_offset)
+                        .unwrap_or_default()
+                }
+            }
+        })
+        .collect();
+    let columns: Vec<Column> = vec![
+        Int64Chunked::from_vec("ts_utc".into(), utc)
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+            .into_column(),
+        Column::new(
+            "local_time".into(),
+            pick(&|c, i| Some(c.local_time[i].clone())),
+        ),
+        Column::new("utc_offset".into(), offsets),
+        Column::new(
+            "source".into(),
+            pick(&|c, _| Some(c.source.as_str().to_string())),
+        ),
+        Column::new(
+            "source_ref".into(),
+            pick(&|c, i| {
+                Some(match (c.source, &c.file) {
+                    (ChunkSource::Db, _) => format!("db:{}", c.event_id[i].unwrap_or_default()),
+                    (ChunkSource::Log, Some(f)) => format!("{f}:{}", c.line[i].unwrap_or_default()),
+                    (ChunkSource::Log, None) => format!("log:{}", c.line[i].unwrap_or_default()),
+                })
+            }),
+        ),
+        Column::new("file".into(), pick(&|c, _| c.file.clone())),
+        Column::new(
+            "line".into(),
+            order
+                .iter()
+                .map(|&(ci, i)| chunks[ci].line[i])
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "byte_offset".into(),
+            order
+                .iter()
+                .map(|&(ci, i)| chunks[ci].byte_offset[i])
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "event_id".into(),
+            order
+                .iter()
+                .map(|&(ci, i)| chunks[ci].event_id[i])
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "process".into(),
+            pick(&|c, i| {
+                let f = c.file.as_ref()?;
+                Some(match c.pid[i] {
+                    Some(p) if multi_pid(f) => format!("{f} (PID {p})"),
+                    _ => f.clone(),
+                })
+            }),
+        ),
+        Column::new(
+            "pid".into(),
+            order
+                .iter()
+                .map(|&(ci, i)| chunks[ci].pid[i])
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "kind".into(),
+            pick(&|c, i| Some(c.kind[i].as_str().to_string())),
+        ),
+        Column::new("event_type".into(), pick(&|c, i| c.event_type[i].clone())),
+        Column::new("level".into(), pick(&|c, i| c.level[i].clone())),
+        Column::new("logger".into(), pick(&|c, i| c.logger[i].clone())),
+        Column::new("symbol".into(), pick(&|c, i| c.symbol[i].clone())),
+        Column::new(
+            "signal_id".into(),
+            order
+                .iter()
+                .map(|&(ci, i)| chunks[ci].signal_id[i])
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "position_id".into(),
+            order
+                .iter()
+                .map(|&(ci, i)| chunks[ci].position_id[i])
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "correlation_id".into(),
+            pick(&|c, i| c.correlation_id[i].clone()),
+        ),
+        Int64Chunked::from_iter_options(
+            "corr_epoch".into(),
+            order.iter().map(|&(ci, i)| chunks[ci].corr_epoch[i]),
+        )
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column(),
+        Column::new("message".into(), pick(&|c, i| Some(c.message[i].clone()))),
+        Column::new("payload".into(), pick(&|c, i| c.payload[i].clone())),
+    ];
+    debug_assert_eq!(columns.len(), SCHEMA.len());
+    DataFrame::new(n, columns)
+}
