@@ -105,13 +105,34 @@ fn closer_of(c: u8) -> u8 {
     }
 }
 
-/// JSON has no non-finite numbers; json.dumps' spellings become strings.
+/// json.dumps' spelling of a non-finite float.
+fn non_finite(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    }
+}
+
+/// JSON has no non-finite numbers, so those become json.dumps' spellings as strings.
 fn float_value(f: f64) -> Value {
-    match Number::from_f64(f) {
-        Some(n) => Value::Number(n),
-        None if f.is_nan() => Value::String("NaN".to_owned()),
-        None if f > 0.0 => Value::String("Infinity".to_owned()),
-        None => Value::String("-Infinity".to_owned()),
+    Number::from_f64(f).map_or_else(|| Value::String(non_finite(f).to_owned()), Value::Number)
+}
+
+/// The Number serde_json reads from json.dumps' text `text`. serde_json's
+/// default float reader is not always correctly rounded, so the only way to
+/// agree with it bit for bit is to hand it the same text.
+fn json_number(text: &str) -> Option<Number> {
+    text.parse::<Number>().ok()
+}
+
+/// A float as the bot's json.dumps writes it (`repr`) and serde_json reads it back.
+fn float_via_repr(f: f64) -> Value {
+    match json_number(&py_float_repr(f)) {
+        Some(n) if f.is_finite() => Value::Number(n),
+        _ => float_value(f),
     }
 }
 
@@ -131,22 +152,24 @@ fn parse_decimal(s: &str) -> Option<f64> {
         Some(b'+') => (false, t.get(1..)?),
         _ => (false, t),
     };
-    let lower = body.to_ascii_lowercase();
-    let payload_ok = |rest: &str| rest.bytes().all(|c| c.is_ascii_digit());
-    if let Some(rest) = lower
-        .strip_prefix("snan")
-        .or_else(|| lower.strip_prefix("nan"))
-    {
-        return payload_ok(rest).then_some(f64::NAN);
+    if body.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        let lower = body.to_ascii_lowercase();
+        if let Some(rest) = lower
+            .strip_prefix("snan")
+            .or_else(|| lower.strip_prefix("nan"))
+        {
+            return rest.bytes().all(|c| c.is_ascii_digit()).then_some(f64::NAN);
+        }
+        if lower == "inf" || lower == "infinity" {
+            return Some(if neg {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            });
+        }
+        return None;
     }
-    if lower == "inf" || lower == "infinity" {
-        return Some(if neg {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        });
-    }
-    // Rust's float syntax is wider than Decimal's only in the words handled above.
+    // Rust's float syntax is wider than Decimal's only in words like `inf`.
     if !body
         .bytes()
         .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
@@ -161,13 +184,23 @@ fn parse_decimal(s: &str) -> Option<f64> {
 /// below 1e-4 or from 1e16 on, and always a `.0` on integral values.
 fn py_float_repr(f: f64) -> String {
     if !f.is_finite() {
-        return match float_value(f) {
-            Value::String(s) => s,
-            other => other.to_string(),
-        };
+        return non_finite(f).to_owned();
     }
-    // Rust's `{:e}` is also shortest round-trip, so only the layout differs.
-    let sci = format!("{f:e}");
+    // Rust's `{:e}` is shortest round-trip too, but breaks ties between two
+    // equally close candidates upward where Python rounds half to even;
+    // Rust's fixed-precision form rounds half to even, so redo it at the
+    // same length and keep that when it still round-trips.
+    let short = format!("{f:e}");
+    let len = short
+        .split('e')
+        .next()
+        .map_or(1, |m| m.bytes().filter(u8::is_ascii_digit).count());
+    let even = format!("{:.*e}", len.saturating_sub(1), f);
+    let sci = if even.parse::<f64>() == Ok(f) {
+        even
+    } else {
+        short
+    };
     let Some((mant, exp)) = sci.split_once('e') else {
         return sci;
     };
@@ -203,9 +236,12 @@ fn py_float_repr(f: f64) -> String {
     format!("{sign}{first}{frac}e{esign}{:02}", exp.unsigned_abs())
 }
 
-fn is_int_literal(s: &str) -> bool {
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())
+/// The correctly rounded float of `Decimal(...)` source text.
+fn exact_float(src: &str) -> Option<f64> {
+    let open = src.find('(')?;
+    let mut p = Parser::new(src);
+    p.pos = open;
+    p.decimal_call()
 }
 
 /// str() of a UTC offset in microseconds: `+HH:MM`, plus `:SS[.ffffff]` when needed.
@@ -431,18 +467,18 @@ impl<'a> Parser<'a> {
             Value::Bool(true) => "true".to_owned(),
             Value::Bool(false) => "false".to_owned(),
             Value::Null => "null".to_owned(),
-            Value::Number(n) => match n.as_f64() {
-                Some(f) if n.is_f64() => {
-                    let src = self.text(start, end);
-                    // Ints too big for u64 keep their exact digits as keys.
-                    if is_int_literal(src) {
-                        src.trim_start_matches('+').to_owned()
-                    } else {
-                        py_float_repr(f)
-                    }
+            Value::Number(n) if n.is_f64() => {
+                let src = self.text(start, end);
+                if src.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) {
+                    // A literal's text is already repr(), which json.dumps
+                    // uses for int and float keys (big ints keep all digits).
+                    src.trim_start_matches('+').to_owned()
+                } else {
+                    // Decimal: repr() of the float the bot converts it to.
+                    py_float_repr(exact_float(src).or(n.as_f64()).unwrap_or(f64::NAN))
                 }
-                _ => n.to_string(),
-            },
+            }
+            Value::Number(n) => n.to_string(),
             // Tuple keys have no json.dumps form; keep their source text.
             Value::Array(_) | Value::Object(_) => self.text(start, end).to_owned(),
         }
@@ -678,6 +714,11 @@ impl<'a> Parser<'a> {
         }
         let text = self.text(start, self.pos);
         if float {
+            // Python's repr is valid JSON text; other spellings (`5.`, `.5`,
+            // `+1.5`, overflow to inf) fall back to Rust's exact parse.
+            if let Some(n) = json_number(text) {
+                return Ok(Value::Number(n));
+            }
             return match text.parse::<f64>() {
                 Ok(f) => Ok(float_value(f)),
                 Err(_) => Err(err_at(start, "invalid number")),
@@ -691,11 +732,12 @@ impl<'a> Parser<'a> {
         if let Some(n) = int {
             return Ok(Value::Number(n));
         }
-        // serde_json reads json.dumps' digits for a bigger int as f64; past
-        // f64's range it has no value at all, so keep the digits as text.
-        Ok(match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => float_value(f),
-            _ => Value::String(text.trim_start_matches('+').to_owned()),
+        // Python ints are unbounded: serde_json reads json.dumps' digits as
+        // f64, and past f64's range not at all, so those keep their digits.
+        let digits = text.trim_start_matches('+');
+        Ok(match json_number(digits) {
+            Some(n) => Value::Number(n),
+            None => Value::String(digits.to_owned()),
         })
     }
 
@@ -751,7 +793,7 @@ impl<'a> Parser<'a> {
     fn call(&mut self, start: usize, name: &str, depth: usize) -> Result<Value, ReprError> {
         let open = self.pos;
         let known = match name {
-            "Decimal" | "decimal.Decimal" => self.decimal_call().map(float_value),
+            "Decimal" | "decimal.Decimal" => self.decimal_call().map(float_via_repr),
             "datetime.datetime" => self.datetime_call(true).map(Value::String),
             "datetime.date" => self.datetime_call(false).map(Value::String),
             "set" | "frozenset" => return self.set_call(start, depth),
@@ -1398,6 +1440,8 @@ mod tests {
             (-2.5e-300, "-2.5e-300"),
             (1.7976931348623157e308, "1.7976931348623157e+308"),
             (f64::INFINITY, "Infinity"),
+            // exact tie between ...842 and ...843: Python rounds half to even
+            (1050666722789084.2, "1050666722789084.2"),
         ];
         for &(f, want) in cases {
             assert_eq!(py_float_repr(f), want, "{f}");

@@ -1,0 +1,130 @@
+//! Bad input gets one clear line on stderr and exit 2 — never a panic, never a partial result.
+
+use crate::support::{audit, logs_fixture, path_str, run};
+
+fn fails_with(args: &[&str], needles: &[&str]) {
+    let mut c = audit();
+    c.args(args);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{args:?}: exit {} stderr {}", r.code, r.stderr);
+    assert_eq!(
+        r.stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: one line please: {}",
+        r.stderr
+    );
+    for n in needles {
+        assert!(r.stderr.contains(n), "{args:?}: `{n}` not in: {}", r.stderr);
+    }
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_windows_and_zones() {
+    let log = path_str(&logs_fixture("orphans.log"));
+    fails_with(
+        &["timeline", "--logs", &log, "--window", "14:08-14:07"],
+        &["--window", "ends before it starts"],
+    );
+    fails_with(
+        &["timeline", "--logs", &log, "--window", "25:00-26:00"],
+        &["--window", "25:00"],
+    );
+    fails_with(
+        &["timeline", "--logs", &log, "--log-tz", "Mars/Olympus"],
+        &["Mars/Olympus"],
+    );
+    fails_with(&["timeline", "--logs", &log, "--tz", "+99:00"], &["+99:00"]);
+    fails_with(
+        &[
+            "timeline",
+            "--logs",
+            &log,
+            "--date",
+            "2025-02-30",
+            "--window",
+            "14:07",
+        ],
+        &["2025-02-30"],
+    );
+}
+
+#[test]
+fn missing_sources_say_what_to_pass() {
+    fails_with(&["timeline"], &["no sources", "--db", "--logs"]);
+    fails_with(
+        &["timeline", "--logs", "/nonexistent/dir"],
+        &["/nonexistent/dir", "no such file"],
+    );
+    fails_with(
+        &["timeline", "--events", "/nonexistent/events.csv"],
+        &["/nonexistent/events.csv"],
+    );
+    fails_with(
+        &[
+            "timeline",
+            "--events",
+            &path_str(&logs_fixture("orphans.log")),
+        ],
+        &["unknown snapshot format"],
+    );
+}
+
+#[test]
+fn a_window_without_a_date_over_several_days_asks_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("two_days.log");
+    std::fs::write(
+        &p,
+        "2025-10-18 23:59:00,000 - m - INFO - a\n2025-10-19 00:01:00,000 - m - INFO - b\n",
+    )
+    .unwrap();
+    fails_with(
+        &[
+            "timeline",
+            "--logs",
+            &path_str(&p),
+            "--log-tz",
+            "UTC",
+            "--window",
+            "00:00-00:05",
+        ],
+        &["--date", "2025-10-18 .. 2025-10-19"],
+    );
+    // With the date it works and finds the one line.
+    let mut c = audit();
+    c.args([
+        "timeline",
+        "--logs",
+        &path_str(&p),
+        "--log-tz",
+        "UTC",
+        "--window",
+        "00:00-00:05",
+        "--date",
+        "2025-10-19",
+        "--format",
+        "csv",
+    ]);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 2, "{}", r.stdout);
+}
+
+#[test]
+fn unreachable_database_masks_the_password() {
+    // Port 1 on loopback: nothing listens there; the refusal is immediate.
+    let url = "postgres://audit:TopSecret123@127.0.0.1:1/fox";
+    let mut c = audit();
+    c.args(["timeline", "--db", url, "--connect-timeout", "5"]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("postgres://audit:***@127.0.0.1:1/fox"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("cannot connect"), "{}", r.stderr);
+    assert!(!r.stderr.contains("TopSecret123") && !r.stdout.contains("TopSecret123"));
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real `audit` binary on real files and a real PostgreSQL.
+
+mod support;
+
+mod db;
+mod errors;
+mod incident;
+mod logs;

@@ -1,0 +1,71 @@
+//! Shared test support: the real binary, the repo's fixtures, a real PostgreSQL.
+
+pub mod pg;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn incident() -> PathBuf {
+    root().join("fixtures/rsrusdt-2025-10-18")
+}
+
+pub fn logs_fixture(name: &str) -> PathBuf {
+    root().join("fixtures/logs").join(name)
+}
+
+/// The binary with no config file and no DATABASE_URL leaking in from the environment.
+pub fn audit() -> Command {
+    let mut c = Command::cargo_bin("audit").expect("binary");
+    c.env_remove("DATABASE_URL")
+        .env_remove("AUDIT_CONFIG")
+        .env_remove("PGTZ");
+    c.arg("--no-config");
+    c
+}
+
+/// The binary run from the repo root, reading the repo's audit.toml (the README's first command).
+pub fn audit_in_repo() -> Command {
+    let mut c = Command::cargo_bin("audit").expect("binary");
+    c.env_remove("DATABASE_URL")
+        .env_remove("AUDIT_CONFIG")
+        .current_dir(root());
+    c
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(mut c: Command) -> Run {
+    let out = c.output().expect("run audit");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs and parses `--format json` output, asserting exit 0.
+pub fn json(c: Command) -> Value {
+    let r = run(c);
+    assert_eq!(r.code, 0, "exit {}\nstderr: {}", r.code, r.stderr);
+    serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", &r.stdout[..r.stdout.len().min(500)]))
+}
+
+/// The `rows` of a timeline JSON output.
+pub fn rows(v: &Value) -> &Vec<Value> {
+    v["rows"].as_array().expect("rows array")
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
