@@ -222,11 +222,7 @@ impl DbSession {
                 // zone: set it to the zone the naive readings were written in.
                 let name = match zone {
                     Zone::Iana(tz) => tz.name().to_string(),
-                    Zone::Fixed(off) => {
-                        // POSIX sign is inverted: 'UTC-04:00' in set_config means UTC+4.
-                        // An ISO-8601 offset string is read the intuitive way by PostgreSQL.
-                        crate::clock::format_offset(*off)
-                    }
+                    Zone::Fixed(off) => posix_zone(*off),
                 };
                 self.rt
                     .block_on(
@@ -325,6 +321,18 @@ impl DbSession {
     }
 }
 
+/// A fixed offset as a PostgreSQL TimeZone value. A bare `+04:00` is read as POSIX, where the
+/// sign is inverted (it would mean UTC-4); `<+0400>-04:00` names the zone and states the
+/// POSIX offset explicitly.
+fn posix_zone(off: chrono::FixedOffset) -> String {
+    let iso = crate::clock::format_offset(off);
+    let name = iso.replace(':', "");
+    let inverted = crate::clock::format_offset(
+        chrono::FixedOffset::east_opt(-off.local_minus_utc()).unwrap_or(off),
+    );
+    format!("<{name}>{inverted}")
+}
+
 fn read_row(row: &PgRow, display: &SourceClock) -> Result<crate::timeline::Row, sqlx::Error> {
     let created: DateTime<Utc> = row.try_get(8)?;
     let event_type: String = row.try_get(1)?;
@@ -348,4 +356,17 @@ fn read_row(row: &PgRow, display: &SourceClock) -> Result<crate::timeline::Row, 
         display,
         None,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_offsets_are_spelled_for_postgres_posix_rules() {
+        let east = chrono::FixedOffset::east_opt(4 * 3600).unwrap();
+        assert_eq!(posix_zone(east), "<+0400>-04:00");
+        let west = chrono::FixedOffset::east_opt(-(3 * 3600 + 1800)).unwrap();
+        assert_eq!(posix_zone(west), "<-0330>+03:30");
+    }
 }

@@ -1,0 +1,28 @@
+# `just` recipes; each one is a plain command you can also run by hand.
+
+# The README's first command: the merged timeline of signal 4869992 from the bundled incident.
+demo:
+    cargo run -- timeline --signal 4869992
+
+# The whole suite against a real PostgreSQL (DATABASE_URL, or a throwaway cluster).
+test:
+    cargo test
+
+# Formatting and lints, as strict as review.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+
+# Exactly what CI runs on a fresh clone.
+ci:
+    bash .ci/run
+
+# Regenerate the incident fixture (needs python3 and PostgreSQL server binaries).
+fixture:
+    python3 fixtures/rsrusdt-2025-10-18/generate.py
+    bash fixtures/rsrusdt-2025-10-18/snapshot.sh
+    python3 fixtures/logs/make.py
+
+# Install the release binary for real data (a clean release build takes ~18 min on 2 cores).
+install:
+    cargo install --path . --locked
