@@ -5,6 +5,7 @@
 //! host's naive local time. Every source gets a [`SourceClock`]: the zone its naive readings are
 //! in, and where that zone came from, so every output can say which offsets it applied and why.
 
+pub mod skew;
 mod window;
 mod zone;
 

@@ -40,6 +40,27 @@ pub fn canonical(v: &Value) -> String {
     v.to_string()
 }
 
+/// The identity of a payload for twin matching: canonical JSON with every number as f64.
+/// The log side is Python's repr of the dict, the DB side PostgreSQL's jsonb text of
+/// `json.dumps` of it; jsonb prints `1e-05` as `0.00001` and big floats as integers, so
+/// numbers only compare equal once both sides are floats.
+pub fn payload_key(text: &str) -> Option<String> {
+    fn norm(v: Value) -> Value {
+        match v {
+            Value::Number(n) => n
+                .as_f64()
+                .and_then(serde_json::Number::from_f64)
+                .map_or(Value::Number(n), Value::Number),
+            Value::Array(a) => Value::Array(a.into_iter().map(norm).collect()),
+            Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, norm(v))).collect()),
+            other => other,
+        }
+    }
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .map(|v| norm(v).to_string())
+}
+
 /// An integer field of a payload, whether written as a number or a numeric string.
 pub fn int_field(v: &Value, key: &str) -> Option<i64> {
     match v.get(key)? {
@@ -151,6 +172,16 @@ mod tests {
             canonical(&json!({"b": 1, "a": [1, 2]})),
             r#"{"a":[1,2],"b":1}"#
         );
+    }
+
+    #[test]
+    fn payload_keys_equal_across_python_repr_and_jsonb_number_spellings() {
+        // jsonb prints json.dumps' 1e-05 as 0.00001 and 1.3042279608514274e+17 as an integer.
+        let log = r#"{"a":1e-05,"b":1.3042279608514274e+17,"c":[1,2.5],"d":"x"}"#;
+        let db = r#"{"a": 0.00001, "b": 130422796085142740, "c": [1, 2.5], "d": "x"}"#;
+        assert_eq!(payload_key(log), payload_key(db));
+        assert_ne!(payload_key(r#"{"a":1}"#), payload_key(r#"{"a":2}"#));
+        assert_eq!(payload_key("not json"), None);
     }
 
     #[test]

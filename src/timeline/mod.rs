@@ -6,6 +6,7 @@
 
 mod chunk;
 mod select;
+mod view;
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -15,6 +16,7 @@ use crate::source::events::{Events, EventsInfo};
 use crate::source::logs::{LogFile, LogInfo};
 pub use chunk::{Chunk, ChunkSource, Kind, Row};
 pub use select::{Filter, names_signal, select, signal_positions};
+pub use view::View;
 
 /// The timeline's columns: name, polars type, meaning. The one place they are defined;
 /// `docs/timeline.md` documents the same list.

@@ -1,0 +1,496 @@
+//! Detecting a log file's clock from the data itself.
+//!
+//! A DB row and its log twin are born within milliseconds (REFERENCE.md): the row's
+//! `created_at` is absolute, the log line's time is naive local. For every log event line,
+//! every DB row with the same event type and payload gives a candidate `log − created_at`;
+//! the true offset is the whole quarter-hour most candidates sit within a couple of seconds
+//! of. Chance matches (periodic events with identical payloads) land anywhere in the 15
+//! minutes and are outvoted. The residuals around the winner give the spread; a change of
+//! winner along the file (DST, a host that moved) splits it into segments.
+
+use std::collections::HashMap;
+
+use chrono::FixedOffset;
+use serde::Serialize;
+
+use crate::source::fields::payload_key;
+use crate::timeline::{Chunk, ChunkSource, Kind};
+
+/// Offsets are whole quarter-hours (every real zone is).
+const QUARTER_US: i64 = 15 * 60 * 1_000_000;
+/// A candidate counts for a quarter-hour when it lies this close to it.
+const NEAR_US: i64 = 2_000_000;
+/// Offsets beyond ±14 h do not exist.
+const MAX_US: i64 = 14 * 3600 * 1_000_000 + NEAR_US;
+/// Payloads repeated more often than this are not evidence of anything.
+const MAX_CANDIDATES: usize = 16;
+/// Fewest anchors on each side of an offset change.
+const MIN_SEGMENT: usize = 3;
+
+/// DB rows indexed by (event_type, payload key): their instants (µs, UTC).
+#[derive(Debug, Default)]
+pub struct DbTwins {
+    by_key: HashMap<(String, String), Vec<i64>>,
+}
+
+impl DbTwins {
+    pub fn from_chunk(c: &Chunk) -> DbTwins {
+        let mut t = DbTwins::default();
+        for i in 0..c.len() {
+            if c.source != ChunkSource::Db || c.kind[i] != Kind::Event {
+                continue;
+            }
+            if let (Some(et), Some(p)) = (&c.event_type[i], &c.payload[i]) {
+                t.add(et, p, c.ts_utc[i]);
+            }
+        }
+        t
+    }
+
+    pub fn add(&mut self, event_type: &str, payload: &str, ts_utc: i64) {
+        if let Some(k) = payload_key(payload) {
+            self.by_key
+                .entry((event_type.to_string(), k))
+                .or_default()
+                .push(ts_utc);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}
+
+/// How sure an estimate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    None,
+    Low,
+    Medium,
+    High,
+}
+
+/// A stretch of a file read with one offset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    pub first_line: u32,
+    pub last_line: u32,
+    #[serde(serialize_with = "ser_offset")]
+    pub offset: FixedOffset,
+    pub anchors: usize,
+}
+
+fn ser_offset<S: serde::Serializer>(o: &FixedOffset, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&super::format_offset(*o))
+}
+
+/// A detected clock for one log file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    /// One segment when the offset holds for the whole file; more when it changed inside it.
+    pub segments: Vec<Segment>,
+    /// Event lines that had at least one DB candidate near a quarter-hour.
+    pub candidates: usize,
+    /// Event lines whose twin sits at the winning offset.
+    pub anchors: usize,
+    /// Share of candidate lines that agree with the winner.
+    pub agreement: f64,
+    /// Median of (log − created_at − offset): the log line's lag behind its row, ms.
+    pub lag_median_ms: f64,
+    /// Median absolute deviation of that lag, ms.
+    pub spread_ms: f64,
+    pub confidence: Confidence,
+}
+
+impl Estimate {
+    /// The offset of the first segment (the whole file when there is no change).
+    pub fn offset(&self) -> Option<FixedOffset> {
+        self.segments.first().map(|s| s.offset)
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// One log line's votes: for each quarter-hour it could be at, the residual (µs) of its
+/// closest candidate.
+struct Votes {
+    line: u32,
+    by_quarter: Vec<(i64, i64)>,
+}
+
+/// Estimates the clock of one log file from its event lines' DB twins.
+pub fn estimate(chunk: &Chunk, db: &DbTwins) -> Estimate {
+    let mut votes: Vec<Votes> = Vec::new();
+    for i in 0..chunk.len() {
+        if chunk.kind[i] != Kind::Event {
+            continue;
+        }
+        let (Some(et), Some(p)) = (&chunk.event_type[i], &chunk.payload[i]) else {
+            continue;
+        };
+        let Some(key) = payload_key(p) else { continue };
+        let Some(times) = db.by_key.get(&(et.clone(), key)) else {
+            continue;
+        };
+        if times.len() > MAX_CANDIDATES {
+            continue;
+        }
+        let mut by_quarter: Vec<(i64, i64)> = Vec::new();
+        for &t in times {
+            let d = chunk.ts_local[i] - t;
+            if d.abs() > MAX_US {
+                continue;
+            }
+            let q = (d as f64 / QUARTER_US as f64).round() as i64;
+            let r = d - q * QUARTER_US;
+            if r.abs() > NEAR_US {
+                continue;
+            }
+            match by_quarter.iter_mut().find(|(qq, _)| *qq == q) {
+                Some(e) if r.abs() < e.1.abs() => e.1 = r,
+                Some(_) => {}
+                None => by_quarter.push((q, r)),
+            }
+        }
+        if !by_quarter.is_empty() {
+            votes.push(Votes {
+                line: chunk.line[i].unwrap_or(0),
+                by_quarter,
+            });
+        }
+    }
+    summarize(&votes)
+}
+
+fn winner(votes: &[Votes]) -> Option<(i64, usize)> {
+    let mut tally: HashMap<i64, usize> = HashMap::new();
+    for v in votes {
+        for (q, _) in &v.by_quarter {
+            *tally.entry(*q).or_default() += 1;
+        }
+    }
+    // Most votes; ties go to the smaller |offset| so the choice is deterministic.
+    tally
+        .into_iter()
+        .max_by_key(|(q, n)| (*n, std::cmp::Reverse(q.abs()), *q))
+}
+
+/// Splits `votes` (in line order) where the winning quarter changes, recursively.
+fn split(votes: &[Votes], out: &mut Vec<(usize, usize, i64)>, start: usize) {
+    let Some((best_q, best_n)) = winner(votes) else {
+        return;
+    };
+    // Each line's unambiguous quarter (lines that fit several are left out of the split).
+    let single: Vec<Option<i64>> = votes
+        .iter()
+        .map(|v| {
+            if v.by_quarter.len() == 1 {
+                Some(v.by_quarter[0].0)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut best: Option<(usize, usize, i64, i64)> = None; // (score, split, left q, right q)
+    if votes.len() >= 2 * MIN_SEGMENT {
+        let quarters: Vec<i64> = {
+            let mut q: Vec<i64> = single.iter().flatten().copied().collect();
+            q.sort_unstable();
+            q.dedup();
+            q
+        };
+        for &a in &quarters {
+            for &b in &quarters {
+                if a == b {
+                    continue;
+                }
+                // prefix counts of a and suffix counts of b
+                let mut left = 0usize;
+                let total_b = single.iter().filter(|q| **q == Some(b)).count();
+                let mut right = total_b;
+                for k in 0..single.len() {
+                    if single[k] == Some(a) {
+                        left += 1;
+                    }
+                    if single[k] == Some(b) {
+                        right -= 1;
+                    }
+                    let (nl, nr) = (k + 1, single.len() - k - 1);
+                    if nl < MIN_SEGMENT
+                        || nr < MIN_SEGMENT
+                        || left < MIN_SEGMENT
+                        || right < MIN_SEGMENT
+                    {
+                        continue;
+                    }
+                    let score = left + right;
+                    if best.is_none_or(|(s, ..)| score > s) {
+                        best = Some((score, k + 1, a, b));
+                    }
+                }
+            }
+        }
+    }
+    let margin = MIN_SEGMENT.max(votes.len() / 20);
+    match best {
+        Some((score, at, _, _)) if score >= best_n + margin => {
+            split(&votes[..at], out, start);
+            split(&votes[at..], out, start + at);
+        }
+        _ => out.push((start, start + votes.len(), best_q)),
+    }
+}
+
+fn summarize(votes: &[Votes]) -> Estimate {
+    let mut parts: Vec<(usize, usize, i64)> = Vec::new();
+    split(votes, &mut parts, 0);
+    let mut segments = Vec::new();
+    let mut lags: Vec<f64> = Vec::new();
+    let mut anchors = 0usize;
+    for (a, b, q) in &parts {
+        let mut n = 0;
+        for v in &votes[*a..*b] {
+            if let Some((_, r)) = v.by_quarter.iter().find(|(qq, _)| qq == q) {
+                n += 1;
+                lags.push(*r as f64 / 1000.0);
+            }
+        }
+        anchors += n;
+        let secs = (q * QUARTER_US / 1_000_000) as i32;
+        if let Some(offset) = FixedOffset::east_opt(secs) {
+            segments.push(Segment {
+                first_line: votes[*a].line,
+                last_line: votes[b - 1].line,
+                offset,
+                anchors: n,
+            });
+        }
+    }
+    // Adjacent segments with the same offset (a split that recursion undid) merge back.
+    segments.dedup_by(|b, a| {
+        if a.offset == b.offset {
+            a.last_line = b.last_line;
+            a.anchors += b.anchors;
+            true
+        } else {
+            false
+        }
+    });
+    let lag_median_ms = median(&mut lags.clone());
+    let mut dev: Vec<f64> = lags.iter().map(|l| (l - lag_median_ms).abs()).collect();
+    let spread_ms = median(&mut dev);
+    let candidates = votes.len();
+    let agreement = if candidates == 0 {
+        0.0
+    } else {
+        anchors as f64 / candidates as f64
+    };
+    let confidence = match (anchors, agreement) {
+        (0, _) => Confidence::None,
+        (n, a) if n >= 20 && a >= 0.9 => Confidence::High,
+        (n, a) if n >= 5 && a >= 0.7 => Confidence::Medium,
+        _ => Confidence::Low,
+    };
+    Estimate {
+        segments,
+        candidates,
+        anchors,
+        agreement,
+        lag_median_ms,
+        spread_ms,
+        confidence,
+    }
+}
+
+/// The correlation-epoch check of the DB's own clock: `created_at − epoch` is the duration of
+/// an `open_position` call, never negative on a sound clock. The lower envelope (minimum)
+/// is what bounds the offset; the mean would be biased by slow calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochCheck {
+    pub anchors: usize,
+    pub min_lag_ms: f64,
+    pub median_lag_ms: f64,
+    /// Rows whose created_at is earlier than their own epoch by more than the tolerance.
+    pub negative: Vec<i64>,
+}
+
+pub fn epoch_check(db: &Chunk, tolerance_ms: f64) -> EpochCheck {
+    let mut lags: Vec<(f64, i64)> = Vec::new();
+    for i in 0..db.len() {
+        if let Some(e) = db.corr_epoch[i] {
+            lags.push((
+                (db.ts_utc[i] - e) as f64 / 1000.0,
+                db.event_id[i].unwrap_or(0),
+            ));
+        }
+    }
+    let mut values: Vec<f64> = lags.iter().map(|(l, _)| *l).collect();
+    let min_lag_ms = values.iter().copied().fold(f64::INFINITY, f64::min);
+    EpochCheck {
+        anchors: lags.len(),
+        min_lag_ms: if lags.is_empty() { 0.0 } else { min_lag_ms },
+        median_lag_ms: median(&mut values),
+        negative: lags
+            .iter()
+            .filter(|(l, _)| *l < -tolerance_ms)
+            .map(|(_, id)| *id)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::Row;
+
+    const H: i64 = 3600 * 1_000_000;
+
+    fn db(rows: &[(&str, &str, i64)]) -> (Chunk, DbTwins) {
+        let mut c = Chunk::new(ChunkSource::Db, None);
+        for (et, p, t) in rows {
+            c.push(Row {
+                ts_utc: *t,
+                kind: Kind::Event,
+                event_type: Some(et.to_string()),
+                payload: Some(p.to_string()),
+                ..Row::default()
+            });
+        }
+        let twins = DbTwins::from_chunk(&c);
+        (c, twins)
+    }
+
+    fn log(rows: &[(&str, &str, i64)]) -> Chunk {
+        let mut c = Chunk::new(ChunkSource::Log, Some("bot.log".into()));
+        for (n, (et, p, t)) in rows.iter().enumerate() {
+            c.push(Row {
+                ts_local: *t,
+                line: Some(n as u32 + 1),
+                kind: Kind::Event,
+                event_type: Some(et.to_string()),
+                payload: Some(p.to_string()),
+                ..Row::default()
+            });
+        }
+        c
+    }
+
+    fn payload(i: i64) -> String {
+        format!("{{\"n\":{i}}}")
+    }
+
+    #[test]
+    fn finds_plus_four_hours_from_twins_with_millisecond_lag() {
+        let base = 1_760_785_633_510_000;
+        let rows: Vec<(String, i64)> = (0..40)
+            .map(|i| (payload(i), base + i * 7_000_000))
+            .collect();
+        let (_, twins) = db(&rows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), *t))
+            .collect::<Vec<_>>());
+        // Log = UTC + 4 h + 2 ms lag, truncated to ms.
+        let l = log(&rows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), (t + 4 * H + 2_000) / 1000 * 1000))
+            .collect::<Vec<_>>());
+        let e = estimate(&l, &twins);
+        assert_eq!(e.segments.len(), 1);
+        assert_eq!(super::super::format_offset(e.offset().unwrap()), "+04:00");
+        assert_eq!(e.anchors, 40);
+        assert_eq!(e.confidence, Confidence::High);
+        assert!((e.lag_median_ms - 2.0).abs() < 1.0, "{}", e.lag_median_ms);
+    }
+
+    #[test]
+    fn chance_matches_of_repeated_payloads_are_outvoted() {
+        // 30 unique twins at +04:00 and a periodic heartbeat every 10 min with one payload,
+        // whose cross pairs land at random distances.
+        let base = 1_760_785_000_000_000;
+        let mut dbrows: Vec<(String, i64)> = (0..30)
+            .map(|i| (payload(i), base + i * 61_000_000))
+            .collect();
+        let hb: Vec<i64> = (0..10).map(|i| base + i * 600_000_000 + 123_456).collect();
+        for t in &hb {
+            dbrows.push(("{\"hb\":1}".into(), *t));
+        }
+        let (_, twins) = db(&dbrows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), *t))
+            .collect::<Vec<_>>());
+        let l = log(&dbrows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), t + 4 * H + 1_000))
+            .collect::<Vec<_>>());
+        let e = estimate(&l, &twins);
+        assert_eq!(super::super::format_offset(e.offset().unwrap()), "+04:00");
+        assert_eq!(e.segments.len(), 1);
+    }
+
+    #[test]
+    fn an_offset_change_inside_a_file_is_split() {
+        let base = 1_760_785_000_000_000;
+        let rows: Vec<(String, i64)> = (0..20)
+            .map(|i| (payload(i), base + i * 60_000_000))
+            .collect();
+        let (_, twins) = db(&rows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), *t))
+            .collect::<Vec<_>>());
+        // First 12 lines at +03:00, the rest at +04:00 (a host moved).
+        let l = log(&rows
+            .iter()
+            .enumerate()
+            .map(|(i, (p, t))| ("e", p.as_str(), t + if i < 12 { 3 * H } else { 4 * H }))
+            .collect::<Vec<_>>());
+        let e = estimate(&l, &twins);
+        let offs: Vec<String> = e
+            .segments
+            .iter()
+            .map(|s| super::super::format_offset(s.offset))
+            .collect();
+        assert_eq!(offs, vec!["+03:00", "+04:00"]);
+        assert_eq!((e.segments[0].first_line, e.segments[0].last_line), (1, 12));
+        assert_eq!(
+            (e.segments[1].first_line, e.segments[1].last_line),
+            (13, 20)
+        );
+    }
+
+    #[test]
+    fn no_twins_means_no_estimate() {
+        let (_, twins) = db(&[("e", "{\"a\":1}", 0)]);
+        let l = log(&[("e", "{\"a\":2}", 4 * H)]);
+        let e = estimate(&l, &twins);
+        assert_eq!(e.confidence, Confidence::None);
+        assert!(e.offset().is_none());
+    }
+
+    #[test]
+    fn epoch_lower_envelope() {
+        let (mut c, _) = db(&[
+            ("position_created", "{}", 1_000_000 + 350_000),
+            ("position_error", "{}", 2_000_000 + 2_000),
+        ]);
+        c.corr_epoch = vec![Some(1_000_000), Some(2_000_000)];
+        c.event_id = vec![Some(1), Some(2)];
+        let chk = epoch_check(&c, 50.0);
+        assert_eq!(chk.anchors, 2);
+        assert!((chk.min_lag_ms - 2.0).abs() < 1e-9);
+        assert!(chk.negative.is_empty());
+        c.ts_utc[1] = 2_000_000 - 5_000_000;
+        assert_eq!(epoch_check(&c, 50.0).negative, vec![2]);
+    }
+}
