@@ -85,6 +85,10 @@ pub struct ClockOpts {
     /// Display zone: how --window is read and DB times shown [default: the DB's TimeZone, or the snapshot's offset]
     #[arg(long = "tz", value_name = "ZONE", value_parser = parse_zone)]
     pub tz: Option<Zone>,
+    /// Do not align: read log times as if written in the display zone (what comparing psql
+    /// output with a log by eye does), to show the naive result next to the aligned one
+    #[arg(long)]
+    pub no_align: bool,
 }
 
 /// Which rows.

@@ -30,6 +30,9 @@ pub enum Provenance {
     },
     /// Nobody said and nothing was detected: a guess, shown loudly.
     Assumed { why: String },
+    /// `--no-align`: log times read as if written in the display zone, the way a person
+    /// comparing psql output with a log file by eye reads them.
+    Unaligned,
     /// The PostgreSQL server's `TimeZone` setting: what psql showed the user.
     Server { setting: String },
     /// The offset written inside the snapshot's `created_at` text.
@@ -59,6 +62,9 @@ impl fmt::Display for Provenance {
                 )
             }
             Provenance::Assumed { why } => write!(f, "ASSUMED: {why}"),
+            Provenance::Unaligned => {
+                f.write_str("NOT ALIGNED (--no-align): read as if written in the display zone")
+            }
             Provenance::Server { setting } => write!(f, "server TimeZone = {setting}"),
             Provenance::Snapshot => f.write_str("offset written in the snapshot"),
             Provenance::Absolute => f.write_str("absolute (timestamptz)"),
@@ -71,11 +77,54 @@ impl fmt::Display for Provenance {
 pub struct SourceClock {
     pub zone: Zone,
     pub provenance: Provenance,
+    /// Where the offset changes inside the source: from this line on, this zone.
+    pub changes: Vec<(u32, Zone)>,
 }
 
 impl SourceClock {
     pub fn new(zone: Zone, provenance: Provenance) -> Self {
-        SourceClock { zone, provenance }
+        SourceClock {
+            zone,
+            provenance,
+            changes: Vec::new(),
+        }
+    }
+
+    /// The zone in force at a line (the last change at or before it).
+    pub fn zone_at_line(&self, line: u32) -> Zone {
+        self.changes
+            .iter()
+            .take_while(|(from, _)| *from <= line)
+            .last()
+            .map_or(self.zone, |(_, z)| *z)
+    }
+
+    /// The clock a detection gives: the first segment's offset, and a change at each later one.
+    pub fn detected(e: &skew::Estimate) -> Option<SourceClock> {
+        let first = e.segments.first()?;
+        let provenance = Provenance::Detected {
+            anchors: e.anchors,
+            spread_ms: e.spread_ms,
+            detail: format!(
+                "{} twins agree of {}, lag {:+.1} ms, confidence {:?}{}",
+                e.anchors,
+                e.candidates,
+                e.lag_median_ms,
+                e.confidence,
+                if e.segments.len() > 1 {
+                    ", OFFSET CHANGES inside the file"
+                } else {
+                    ""
+                }
+            )
+            .to_lowercase(),
+        };
+        let mut c = SourceClock::new(Zone::Fixed(first.offset), provenance);
+        c.changes = e.segments[1..]
+            .iter()
+            .map(|s| (s.first_line, Zone::Fixed(s.offset)))
+            .collect();
+        Some(c)
     }
 }
 

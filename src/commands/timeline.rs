@@ -20,10 +20,11 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let plan = source::plan(&args.sources, &args.clock, config)?;
-    let loaded = source::load(&plan, &args.filter)?;
+    let loaded = source::load(&plan, &args.filter, args.clock.no_align)?;
     let filter = loaded.filter.clone();
     let display = loaded.display.clone();
-    let t = Timeline::build(loaded.events, loaded.logs, &loaded.log_clocks, &filter)
+    let clocks = loaded.log_clocks();
+    let t = Timeline::build(loaded.events, loaded.logs, &clocks, &filter)
         .context("cannot build the timeline frame")?;
     let v = View::new(&t).context("timeline frame has an unexpected shape")?;
     if !quiet {

@@ -18,6 +18,7 @@ const SESSION_SQL: &str = include_str!("../../queries/session.sql");
 const SET_TIMEZONE_SQL: &str = include_str!("../../queries/set_timezone.sql");
 const SPAN_SQL: &str = include_str!("../../queries/span.sql");
 const EVENTS_SQL: &str = include_str!("../../queries/events.sql");
+const ANCHORS_SQL: &str = include_str!("../../queries/anchors.sql");
 
 /// The columns `queries/events.sql` reads.
 const READ_COLUMNS: [&str; 9] = [
@@ -282,6 +283,33 @@ impl DbSession {
                 while let Some(row) = rows.try_next().await? {
                     chunk.push(read_row(&row, &display)?);
                     n += 1;
+                }
+                Ok::<_, sqlx::Error>(n)
+            })
+            .map_err(|e| db_err(&origin, describe(&e)))
+    }
+
+    /// Streams the clock anchors (type, payload, instant) of `[start, end)` into `twins`.
+    pub fn fetch_twins(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        twins: &mut crate::clock::skew::DbTwins,
+    ) -> Result<usize, AuditError> {
+        let origin = self.origin.clone();
+        let conn = &mut self.conn;
+        self.rt
+            .block_on(async {
+                let mut rows = sqlx::query(ANCHORS_SQL).bind(start).bind(end).fetch(conn);
+                let mut n = 0usize;
+                while let Some(row) = rows.try_next().await? {
+                    let et: String = row.try_get(0)?;
+                    let data: Option<String> = row.try_get(1)?;
+                    let at: DateTime<Utc> = row.try_get(2)?;
+                    if let Some(d) = data {
+                        twins.add(&et, &d, at.timestamp_micros());
+                        n += 1;
+                    }
                 }
                 Ok::<_, sqlx::Error>(n)
             })

@@ -15,6 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cli::{ClockOpts, FilterOpts, SourceOpts};
+use crate::clock::skew::{self, DbTwins, EpochCheck, Estimate};
 use crate::clock::{LogTzRule, Provenance, SourceClock, UtcRange, Zone, log_clock};
 use crate::config::Config;
 use crate::error::AuditError;
@@ -46,10 +47,19 @@ pub struct SourcePlan {
 pub struct Loaded {
     pub events: Option<Events>,
     pub logs: Vec<LogFile>,
-    pub log_clocks: Vec<SourceClock>,
+    /// One per log file, in the same order.
+    pub decisions: Vec<ClockDecision>,
     pub filter: Filter,
     /// The zone windows were read in and local times are shown in.
     pub display: SourceClock,
+    /// The DB clock's correlation-epoch check.
+    pub epoch: Option<EpochCheck>,
+}
+
+impl Loaded {
+    pub fn log_clocks(&self) -> Vec<SourceClock> {
+        self.decisions.iter().map(|d| d.clock.clone()).collect()
+    }
 }
 
 fn zone_from(text: &str, by: String) -> Result<(Zone, String), AuditError> {
@@ -185,108 +195,197 @@ fn resolve_filter(
     })
 }
 
+/// How each log file's clock was decided (for `audit skew` and every banner).
+#[derive(Debug, Clone)]
+pub struct ClockDecision {
+    pub file: String,
+    pub clock: SourceClock,
+    /// The detection result when detection ran (also when a flag overrode it).
+    pub estimate: Option<Estimate>,
+}
+
+/// Decides each log file's clock: a flag/config rule, else detection from DB twins, else an
+/// assumption that every output flags. `--no-align` reads them in the display zone.
+fn decide_clocks(
+    logs: &[LogFile],
+    rules: &[LogTzRule],
+    twins: Option<&DbTwins>,
+    no_align: bool,
+    display: &SourceClock,
+) -> Vec<ClockDecision> {
+    logs.iter()
+        .map(|l| {
+            let name = &l.info.name;
+            let estimate = twins.filter(|t| !t.is_empty()).map(|t| skew::estimate(&l.chunk, t));
+            let given = log_clock(name, rules);
+            let clock = if no_align {
+                SourceClock::new(display.zone, Provenance::Unaligned)
+            } else if !given.provenance.is_assumed() {
+                given
+            } else {
+                match estimate.as_ref().and_then(SourceClock::detected) {
+                    Some(c) => c,
+                    None => SourceClock::new(
+                        Zone::UTC,
+                        Provenance::Assumed {
+                            why: format!(
+                                "no zone given for {name} and no DB twins to detect it; pass --log-tz '{name}=+HH:MM'"
+                            ),
+                        },
+                    ),
+                }
+            };
+            ClockDecision { file: name.clone(), clock, estimate }
+        })
+        .collect()
+}
+
+/// The span of instants a set of log files can cover: their naive times ± 14 h.
+fn possible_span(logs: &[LogFile]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let lo = logs.iter().flat_map(|l| l.chunk.ts_local.iter()).min()?;
+    let hi = logs.iter().flat_map(|l| l.chunk.ts_local.iter()).max()?;
+    let pad = 14 * 3600 * 1_000_000 + 60_000_000;
+    Some((
+        DateTime::from_timestamp_micros(lo - pad)?,
+        DateTime::from_timestamp_micros(hi + pad + 1)?,
+    ))
+}
+
 /// Loads every planned source. Logs are parsed (in parallel, per file) while the database
-/// is being read.
-pub fn load(plan: &SourcePlan, f: &FilterOpts) -> Result<Loaded, AuditError> {
+/// connects; then each log file's clock is decided, logs are placed on UTC, and the filters
+/// are resolved in the display zone and pushed into SQL.
+pub fn load(plan: &SourcePlan, f: &FilterOpts, no_align: bool) -> Result<Loaded, AuditError> {
     let log_paths = logs::discover(&plan.logs)?;
     std::thread::scope(|s| {
         let log_job = s.spawn(|| logs::load(&log_paths));
-        let session = match &plan.events {
+        let mut session = match &plan.events {
             EventsSpec::Db(cfg) => Some(DbSession::connect(cfg)),
             _ => None,
-        };
+        }
+        .transpose()?;
         let snapshot = match &plan.events {
-            EventsSpec::File(p, cfg) => Some(snapshot::load(p, cfg)),
+            EventsSpec::File(p, cfg) => Some(snapshot::load(p, cfg)?),
             _ => None,
         };
         let mut logs = log_job
             .join()
             .map_err(|_| AuditError::usage("log parsing thread panicked"))??;
-        let log_clocks: Vec<SourceClock> = logs
-            .iter()
-            .map(|l| log_clock(&l.info.name, &plan.log_rules))
-            .collect();
-        for (l, c) in logs.iter_mut().zip(&log_clocks) {
-            align(&mut l.chunk, c);
-        }
-        let first_log_clock = log_clocks.first().cloned();
-        let display_default = |events_display: Option<&SourceClock>| -> SourceClock {
-            if let Some((z, by)) = &plan.display_tz {
-                return SourceClock::new(*z, Provenance::Given { by: by.clone() });
-            }
-            events_display
-                .cloned()
-                .or_else(|| first_log_clock.clone())
+
+        // The display zone: --tz, else the DB's (server TimeZone or snapshot offset), else the
+        // first log's given zone.
+        let events_display = session
+            .as_ref()
+            .map(|s| s.display.clone())
+            .or_else(|| snapshot.as_ref().map(|e| e.display.clone()));
+        let display = match (&plan.display_tz, events_display) {
+            (Some((z, by)), _) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
+            (None, Some(d)) => d,
+            (None, None) => logs
+                .first()
+                .map(|l| log_clock(&l.info.name, &plan.log_rules))
+                .filter(|c| !c.provenance.is_assumed())
                 .unwrap_or_else(|| {
                     SourceClock::new(
                         Zone::UTC,
                         Provenance::Assumed {
-                            why: "no source names a zone".into(),
+                            why: "no source names a display zone".into(),
                         },
                     )
-                })
+                }),
         };
+
+        // Clocks: detection needs DB twins only for files nobody gave a zone for.
+        let needs_detection = !no_align
+            && logs.iter().any(|l| {
+                log_clock(&l.info.name, &plan.log_rules)
+                    .provenance
+                    .is_assumed()
+            });
+        let mut twins: Option<DbTwins> = snapshot.as_ref().map(|e| DbTwins::from_chunk(&e.chunk));
+        if let (Some(sess), true) = (session.as_mut(), needs_detection) {
+            if let Some((a, b)) = possible_span(&logs) {
+                let mut t = DbTwins::default();
+                sess.fetch_twins(a, b, &mut t)?;
+                twins = Some(t);
+            }
+        }
+        let decisions = decide_clocks(&logs, &plan.log_rules, twins.as_ref(), no_align, &display);
+        for (l, d) in logs.iter_mut().zip(&decisions) {
+            align(&mut l.chunk, &d.clock);
+        }
         let log_chunks: Vec<&Chunk> = logs.iter().map(|l| &l.chunk).collect();
 
-        let (events, display, filter) = match (session, snapshot) {
-            (Some(session), _) => {
-                let mut session = session?;
-                let display = display_default(Some(&session.display));
+        let (events, filter) = match (session, snapshot) {
+            (Some(mut session), _) => {
                 let span = session.span()?;
                 let date = window_date(f, &display.zone, span)?;
                 let filter = resolve_filter(f, &display.zone, date)?;
-                let mut q = Pushdown {
-                    start: filter.window.map(|w| w.start),
-                    end: filter.window.map(|w| w.end),
-                    symbol: filter.symbol.clone(),
-                    position: filter.position,
-                    correlation: filter.correlation.clone(),
-                    signal: filter.signal,
-                    positions: None,
-                };
-                let mut chunk = Events::empty_chunk();
-                session.fetch(&q, &mut chunk)?;
-                if filter.signal.is_some() {
-                    let mut all = vec![&chunk];
-                    all.extend(log_chunks.iter().copied());
-                    let positions = signal_positions(&all, &filter);
-                    if !positions.is_empty() {
-                        q.signal = None;
-                        q.positions = Some(positions);
-                        let mut more = Events::empty_chunk();
-                        session.fetch(&q, &mut more)?;
-                        let seen: HashSet<i64> = chunk.event_id.iter().flatten().copied().collect();
-                        let keep: Vec<bool> = more
-                            .event_id
-                            .iter()
-                            .map(|id| id.is_none_or(|id| !seen.contains(&id)))
-                            .collect();
-                        more.retain(&keep);
-                        chunk.append(&mut more);
-                    }
-                }
-                (Some(session.into_events(chunk, span)), display, filter)
+                let chunk = fetch_filtered(&mut session, &filter, &log_chunks)?;
+                (Some(session.into_events(chunk, span)), filter)
             }
-            (None, Some(snap)) => {
-                let ev = snap?;
-                let display = display_default(Some(&ev.display));
+            (None, Some(ev)) => {
                 let date = window_date(f, &display.zone, ev.info.span)?;
-                let filter = resolve_filter(f, &display.zone, date)?;
-                (Some(ev), display, filter)
+                (Some(ev), resolve_filter(f, &display.zone, date)?)
             }
             (None, None) => {
-                let display = display_default(None);
                 let date = window_date(f, &display.zone, span_of(&log_chunks))?;
-                let filter = resolve_filter(f, &display.zone, date)?;
-                (None, display, filter)
+                (None, resolve_filter(f, &display.zone, date)?)
             }
         };
+        let epoch = events
+            .as_ref()
+            .map(|e| skew::epoch_check(&e.chunk, EPOCH_TOLERANCE_MS));
         Ok(Loaded {
             events,
             logs,
-            log_clocks,
+            decisions,
             filter,
             display,
+            epoch,
         })
     })
+}
+
+/// created_at may trail its own correlation epoch by the call's duration, never precede it by
+/// more than this (clock jitter between the app and the DB server).
+pub const EPOCH_TOLERANCE_MS: f64 = 50.0;
+
+/// The DB rows of a filter: pushed down as bound parameters; for a signal, a second pass for
+/// the positions its rows (DB and log) name.
+fn fetch_filtered(
+    session: &mut DbSession,
+    filter: &Filter,
+    log_chunks: &[&Chunk],
+) -> Result<Chunk, AuditError> {
+    let mut q = Pushdown {
+        start: filter.window.map(|w| w.start),
+        end: filter.window.map(|w| w.end),
+        symbol: filter.symbol.clone(),
+        position: filter.position,
+        correlation: filter.correlation.clone(),
+        signal: filter.signal,
+        positions: None,
+    };
+    let mut chunk = Events::empty_chunk();
+    session.fetch(&q, &mut chunk)?;
+    if filter.signal.is_some() {
+        let mut all = vec![&chunk];
+        all.extend(log_chunks.iter().copied());
+        let positions = signal_positions(&all, filter);
+        if !positions.is_empty() {
+            q.signal = None;
+            q.positions = Some(positions);
+            let mut more = Events::empty_chunk();
+            session.fetch(&q, &mut more)?;
+            let seen: HashSet<i64> = chunk.event_id.iter().flatten().copied().collect();
+            let keep: Vec<bool> = more
+                .event_id
+                .iter()
+                .map(|id| id.is_none_or(|id| !seen.contains(&id)))
+                .collect();
+            more.retain(&keep);
+            chunk.append(&mut more);
+        }
+    }
+    Ok(chunk)
 }

@@ -123,20 +123,26 @@ pub struct Timeline {
 
 /// Places a log chunk's naive readings on UTC with its file's clock.
 pub fn align(chunk: &mut Chunk, clock: &SourceClock) {
-    match clock.zone {
-        crate::clock::Zone::Fixed(off) => {
-            let shift = i64::from(off.local_minus_utc()) * 1_000_000;
-            for (u, l) in chunk.ts_utc.iter_mut().zip(&chunk.ts_local) {
-                *u = l - shift;
-            }
-        }
-        zone => {
-            for (u, l) in chunk.ts_utc.iter_mut().zip(&chunk.ts_local) {
-                let local = chrono::DateTime::from_timestamp_micros(*l)
+    let place = |zone: crate::clock::Zone, l: i64| -> i64 {
+        match zone {
+            crate::clock::Zone::Fixed(off) => l - i64::from(off.local_minus_utc()) * 1_000_000,
+            zone => {
+                let local = chrono::DateTime::from_timestamp_micros(l)
                     .unwrap_or_default()
                     .naive_utc();
-                *u = zone.to_utc(local).instant().timestamp_micros();
+                zone.to_utc(local).instant().timestamp_micros()
             }
+        }
+    };
+    if clock.changes.is_empty() {
+        let zone = clock.zone;
+        for (u, l) in chunk.ts_utc.iter_mut().zip(&chunk.ts_local) {
+            *u = place(zone, *l);
+        }
+    } else {
+        for i in 0..chunk.len() {
+            let zone = clock.zone_at_line(chunk.line[i].unwrap_or(0));
+            chunk.ts_utc[i] = place(zone, chunk.ts_local[i]);
         }
     }
 }
