@@ -37,6 +37,103 @@ pub struct Cli {
 pub enum Command {
     /// The merged timeline of DB rows and log records, ordered by UTC
     Timeline(TimelineArgs),
+    /// Detect each source's clock offset from the data (twins, correlation epochs)
+    Skew(SkewArgs),
+    /// DB rows with no log line, and log event lines with no DB row — after alignment
+    #[command(name = "missing-logs")]
+    MissingLogs(MissingArgs),
+    /// Pairs whose correlation-epoch, created_at and id orders disagree, classified
+    Inversions(InversionsArgs),
+    /// Process lifetimes: overlaps, gaps, lock trouble, DB writes while no process was alive
+    Lifetimes(LifetimesArgs),
+    /// The same event written more than once
+    Duplicates(DuplicatesArgs),
+}
+
+/// What every check command shares: sources, clocks, scope and output.
+#[derive(Debug, Args)]
+pub struct CheckOpts {
+    #[command(flatten)]
+    pub sources: SourceOpts,
+    #[command(flatten)]
+    pub clock: ClockOpts,
+    #[command(flatten)]
+    pub filter: FilterOpts,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Table, help_heading = "Output")]
+    pub format: FindingsFormat,
+    /// Exit 1 when a finding of this severity or higher is reported
+    #[arg(long, value_enum, default_value_t = crate::checks::Severity::Medium, help_heading = "Output")]
+    pub fail_on: crate::checks::Severity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SkewArgs {
+    #[command(flatten)]
+    pub common: CheckOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct MissingArgs {
+    #[command(flatten)]
+    pub common: CheckOpts,
+    /// Which side to report
+    #[arg(long, value_enum, default_value_t = crate::checks::missing::Direction::Both, help_heading = "Check")]
+    pub direction: crate::checks::missing::Direction,
+    /// Largest |log − created_at − lag| of a twin, in ms [default: from the measured spread, at least 100]
+    #[arg(long, value_name = "MS", help_heading = "Check")]
+    pub tolerance_ms: Option<u64>,
+    /// Rows this close to the first/last record of a log file are not accused, in ms
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 2000,
+        help_heading = "Check"
+    )]
+    pub grace_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InversionsArgs {
+    #[command(flatten)]
+    pub common: CheckOpts,
+    /// How far created_at may precede its own epoch before it is a clock anomaly, in ms
+    #[arg(long, value_name = "MS", default_value_t = 50, help_heading = "Check")]
+    pub epoch_tolerance_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct LifetimesArgs {
+    #[command(flatten)]
+    pub common: CheckOpts,
+    /// Downtime shorter than this is a restart, not a gap, in seconds
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        help_heading = "Check"
+    )]
+    pub min_gap_s: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DuplicatesArgs {
+    #[command(flatten)]
+    pub common: CheckOpts,
+    /// Rows of the same identity further apart than this are separate events, in ms
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 5000,
+        help_heading = "Check"
+    )]
+    pub interval_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -187,7 +284,9 @@ mod tests {
             "bot_*.log=+04:00",
         ])
         .unwrap();
-        let Command::Timeline(t) = ok.command;
+        let Command::Timeline(t) = ok.command else {
+            panic!("timeline")
+        };
         assert_eq!(t.filter.signal, Some(4869992));
         assert_eq!(t.clock.log_tz.len(), 1);
     }

@@ -1,5 +1,11 @@
 //! One file per subcommand: args → sources → timeline (→ checks) → a renderer.
 
+pub mod common;
+pub mod duplicates;
+pub mod inversions;
+pub mod lifetimes;
+pub mod missing;
+pub mod skew;
 pub mod timeline;
 
 use std::io::Write;
@@ -16,10 +22,24 @@ pub enum Outcome {
     Findings,
 }
 
+/// Exit 1 when any finding is at or above `fail_on`.
+pub fn outcome(findings: &[crate::checks::Finding], fail_on: crate::checks::Severity) -> Outcome {
+    if findings.iter().any(|f| f.severity >= fail_on) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    }
+}
+
 /// Runs the parsed command, writing results to `out` and banners/warnings to `err`.
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
     let config = Config::load(cli.config.as_deref(), cli.no_config)?;
     match &cli.command {
         Command::Timeline(args) => timeline::run(args, &config, cli.quiet, out, err),
+        Command::Skew(args) => skew::run(args, &config, cli.quiet, out, err),
+        Command::MissingLogs(args) => missing::run(args, &config, cli.quiet, out, err),
+        Command::Inversions(args) => inversions::run(args, &config, cli.quiet, out, err),
+        Command::Lifetimes(args) => lifetimes::run(args, &config, cli.quiet, out, err),
+        Command::Duplicates(args) => duplicates::run(args, &config, cli.quiet, out, err),
     }
 }

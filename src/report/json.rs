@@ -23,10 +23,8 @@ pub fn header(t: &Timeline) -> (Value, Value) {
                 .first()
                 .and_then(|o| crate::clock::parse_offset(o));
             obj.insert("offset_s".into(), json!(first.map(|o| o.local_minus_utc())));
-            if let Some(p) = obj.remove("provenance") {
-                if let Value::Object(p) = p {
-                    obj.extend(p);
-                }
+            if let Some(Value::Object(p)) = obj.remove("provenance") {
+                obj.extend(p);
             }
         }
         clock.insert(key, entry);

@@ -2,6 +2,7 @@
 //! they never compute anything that changes a result.
 
 pub mod csv;
+pub mod findings;
 pub mod json;
 pub mod table;
 

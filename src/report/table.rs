@@ -98,7 +98,7 @@ pub fn timeline(t: &Timeline, v: &View<'_>, wide: bool) -> String {
     };
     let days: std::collections::BTreeSet<String> = (0..v.len())
         .filter_map(|i| v.ts_utc.get(i))
-        .map(|us| day(us))
+        .map(day)
         .collect();
     let utc_head = match days.len() {
         1 => format!("UTC {}", days.iter().next().map_or("", |d| d.as_str())),

@@ -104,12 +104,15 @@ pub fn text_mentions_int(text: &str, n: i64) -> bool {
         let before = at.checked_sub(1).map(|i| bytes[i]);
         let after = bytes.get(at + needle.len()).copied();
         let digitish = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_digit());
-        let decimal_point = |b: Option<u8>, next: Option<u8>| b == Some(b'.') && digitish(next);
-        !digitish(before)
-            && !digitish(after)
-            && !(before == Some(b'.') && at >= 2 && bytes[at - 2].is_ascii_digit())
-            && !decimal_point(after, bytes.get(at + needle.len() + 1).copied())
-            && !(before == Some(b'-') && at >= 2 && bytes[at - 2].is_ascii_digit())
+        let digit_at = |k: Option<usize>| digitish(k.and_then(|k| bytes.get(k).copied()));
+        let end = at + needle.len();
+        let part_of_number = digitish(before)
+            || digitish(after)
+            // 0.4869992 / 2025-4869992: a fraction or a range
+            || (matches!(before, Some(b'.' | b'-')) && digit_at(at.checked_sub(2)))
+            // 4869992.5: an integer part
+            || (after == Some(b'.') && digit_at(Some(end + 1)));
+        !part_of_number
     })
 }
 

@@ -49,7 +49,10 @@ pub struct Loaded {
     pub logs: Vec<LogFile>,
     /// One per log file, in the same order.
     pub decisions: Vec<ClockDecision>,
+    /// The filters as the user gave them.
     pub filter: Filter,
+    /// What was loaded: the filters with the window widened by the margin.
+    pub scope: Filter,
     /// The zone windows were read in and local times are shown in.
     pub display: SourceClock,
     /// The DB clock's correlation-epoch check.
@@ -59,6 +62,61 @@ pub struct Loaded {
 impl Loaded {
     pub fn log_clocks(&self) -> Vec<SourceClock> {
         self.decisions.iter().map(|d| d.clock.clone()).collect()
+    }
+
+    /// The same logs read the naive way (`--no-align`): in the display zone.
+    pub fn unaligned_logs(&self) -> (Vec<LogFile>, Vec<SourceClock>) {
+        let clock = SourceClock::new(self.display.zone, Provenance::Unaligned);
+        let logs = self
+            .logs
+            .iter()
+            .map(|l| {
+                let mut l = l.clone();
+                align(&mut l.chunk, &clock);
+                l
+            })
+            .collect();
+        (logs, vec![clock; self.logs.len()])
+    }
+
+    /// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
+    pub fn coverage(&self) -> Vec<crate::checks::missing::Coverage> {
+        coverage_of(&self.logs)
+    }
+
+    /// First and last created_at of the whole DB source.
+    pub fn db_span(&self) -> Option<(i64, i64)> {
+        self.events.as_ref().and_then(|e| e.info.span)
+    }
+}
+
+/// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
+pub fn coverage_of(logs: &[LogFile]) -> Vec<crate::checks::missing::Coverage> {
+    {
+        let mut out: Vec<crate::checks::missing::Coverage> = Vec::new();
+        for l in logs {
+            let c = &l.chunk;
+            for i in 0..c.len() {
+                let (t, pid) = (c.ts_utc[i], c.pid[i]);
+                match out
+                    .iter_mut()
+                    .rev()
+                    .find(|x| x.file == l.info.name && x.pid == pid)
+                {
+                    Some(x) => {
+                        x.start = x.start.min(t);
+                        x.end = x.end.max(t);
+                    }
+                    None => out.push(crate::checks::missing::Coverage {
+                        file: l.info.name.clone(),
+                        pid,
+                        start: t,
+                        end: t,
+                    }),
+                }
+            }
+        }
+        out
     }
 }
 
@@ -254,7 +312,15 @@ fn possible_span(logs: &[LogFile]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
 /// Loads every planned source. Logs are parsed (in parallel, per file) while the database
 /// connects; then each log file's clock is decided, logs are placed on UTC, and the filters
 /// are resolved in the display zone and pushed into SQL.
-pub fn load(plan: &SourcePlan, f: &FilterOpts, no_align: bool) -> Result<Loaded, AuditError> {
+///
+/// `margin_us` widens the window of what is loaded (not of `Loaded::filter`): checks need the
+/// twins just outside a window to judge the rows inside it.
+pub fn load(
+    plan: &SourcePlan,
+    f: &FilterOpts,
+    no_align: bool,
+    margin_us: i64,
+) -> Result<Loaded, AuditError> {
     let log_paths = logs::discover(&plan.logs)?;
     std::thread::scope(|s| {
         let log_job = s.spawn(|| logs::load(&log_paths));
@@ -320,7 +386,7 @@ pub fn load(plan: &SourcePlan, f: &FilterOpts, no_align: bool) -> Result<Loaded,
                 let span = session.span()?;
                 let date = window_date(f, &display.zone, span)?;
                 let filter = resolve_filter(f, &display.zone, date)?;
-                let chunk = fetch_filtered(&mut session, &filter, &log_chunks)?;
+                let chunk = fetch_filtered(&mut session, &widen(&filter, margin_us), &log_chunks)?;
                 (Some(session.into_events(chunk, span)), filter)
             }
             (None, Some(ev)) => {
@@ -335,15 +401,26 @@ pub fn load(plan: &SourcePlan, f: &FilterOpts, no_align: bool) -> Result<Loaded,
         let epoch = events
             .as_ref()
             .map(|e| skew::epoch_check(&e.chunk, EPOCH_TOLERANCE_MS));
+        let scope = widen(&filter, margin_us);
         Ok(Loaded {
             events,
             logs,
             decisions,
             filter,
+            scope,
             display,
             epoch,
         })
     })
+}
+
+fn widen(f: &Filter, margin_us: i64) -> Filter {
+    let mut w = f.clone();
+    if let Some(r) = &mut w.window {
+        r.start -= chrono::Duration::microseconds(margin_us);
+        r.end += chrono::Duration::microseconds(margin_us);
+    }
+    w
 }
 
 /// created_at may trail its own correlation epoch by the call's duration, never precede it by

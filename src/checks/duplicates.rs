@@ -1,0 +1,156 @@
+//! `duplicates`: the same event written more than once — the FLMUSDT 1317 pattern.
+//!
+//! Identity, strongest first: the same correlation id (one `open_position` call); the same
+//! position for one-shot event types (a position is created once); an identical payload
+//! that names an entity (symbol, position, order or signal), within a short interval.
+//! Periodic payloads that name nothing (health checks) are not duplicates of each other.
+
+use std::collections::BTreeMap;
+
+use super::matching::Matching;
+use super::{Finding, FindingKind, LogRef, Severity};
+use crate::source::fields::payload_key;
+use crate::timeline::View;
+
+/// Event types that happen once per position.
+const ONE_SHOT: [&str; 3] = ["position_created", "position_closed", "position_opened"];
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Rows further apart than this are separate events.
+    pub interval_us: i64,
+    /// Only findings inside this range are reported.
+    pub window: Option<crate::clock::UtcRange>,
+}
+
+fn names_entity(payload: &serde_json::Value) -> bool {
+    ["symbol", "position_id", "order_id", "signal_id"]
+        .iter()
+        .any(|k| payload.get(k).is_some_and(|v| !v.is_null()))
+}
+
+/// Finds groups of DB rows that are one event written several times.
+pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> Vec<Finding> {
+    // Candidate identities per row.
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for i in 0..v.len() {
+        if v.s("source", i) != Some("db") {
+            continue;
+        }
+        let Some(et) = v.s("event_type", i) else {
+            continue;
+        };
+        if let Some(c) = v.s("correlation_id", i) {
+            groups
+                .entry((et.to_string(), format!("correlation_id={c}")))
+                .or_default()
+                .push(i);
+        } else if let (true, Some(pos)) = (ONE_SHOT.contains(&et), v.position_id.get(i)) {
+            groups
+                .entry((et.to_string(), format!("position_id={pos}")))
+                .or_default()
+                .push(i);
+        } else if let Some(text) = v.s("payload", i) {
+            let named =
+                serde_json::from_str::<serde_json::Value>(text).is_ok_and(|j| names_entity(&j));
+            if let (true, Some(k)) = (named, payload_key(text)) {
+                groups
+                    .entry((et.to_string(), format!("payload={k}")))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    for ((et, identity), rows) in groups {
+        // Split the group into runs of rows within the interval of each other.
+        let mut run: Vec<usize> = Vec::new();
+        let mut flush = |run: &mut Vec<usize>| {
+            if run.len() > 1 {
+                findings.push(finding(v, m, &et, &identity, run));
+            }
+            run.clear();
+        };
+        for r in rows {
+            let t = v.ts_utc.get(r).unwrap_or(0);
+            if let Some(&last) = run.last() {
+                if t - v.ts_utc.get(last).unwrap_or(0) > p.interval_us {
+                    flush(&mut run);
+                }
+            }
+            run.push(r);
+        }
+        flush(&mut run);
+    }
+    findings.retain(|f| {
+        p.window.is_none_or(|w| {
+            w.start.timestamp_micros() <= f.at_us && f.at_us < w.end.timestamp_micros()
+        })
+    });
+    super::sort(&mut findings);
+    findings
+}
+
+fn finding(v: &View<'_>, m: &Matching, et: &str, identity: &str, run: &[usize]) -> Finding {
+    let ids: Vec<i64> = run
+        .iter()
+        .map(|&r| v.event_id.get(r).unwrap_or(0))
+        .collect();
+    let t0 = v.ts_utc.get(run[0]).unwrap_or(0);
+    let span_ms = (v.ts_utc.get(*run.last().unwrap_or(&run[0])).unwrap_or(t0) - t0) as f64 / 1000.0;
+    let same_payload = run
+        .iter()
+        .all(|&r| v.s("payload", r) == v.s("payload", run[0]));
+    let twins: Vec<LogRef> = run
+        .iter()
+        .filter_map(|&r| m.twin_of(r))
+        .map(|p| LogRef {
+            file: v.s("file", p.log).unwrap_or_default().to_string(),
+            line: v.line.get(p.log).unwrap_or(0),
+        })
+        .collect();
+    let logged = match twins.len() {
+        0 => "none of them has a log line".to_string(),
+        n if n == run.len() => {
+            format!("each has its own log line ({n}): the event was logged {n} times too")
+        }
+        n => format!(
+            "only {n} of them has a log line: logged once, inserted {} times",
+            run.len()
+        ),
+    };
+    let what = match (v.s("symbol", run[0]), v.position_id.get(run[0])) {
+        (Some(s), Some(p)) => format!("{et} {s} position {p}"),
+        (Some(s), None) => format!("{et} {s}"),
+        _ => et.to_string(),
+    };
+    let ids_text: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let mut f = Finding::new(
+        FindingKind::DuplicateEvent,
+        if twins.len() < run.len() {
+            Severity::Medium
+        } else {
+            Severity::Low
+        },
+        t0,
+        format!(
+            "{what} written {} times (rows {}) within {span_ms:.3} ms, same {}{}; {logged}",
+            run.len(),
+            ids_text.join(", "),
+            identity
+                .split('=')
+                .next()
+                .unwrap_or("identity")
+                .replace('_', " "),
+            if same_payload {
+                " and identical payload"
+            } else {
+                ""
+            },
+        ),
+    );
+    f.event_ids = ids;
+    f.logs = twins;
+    f.details = serde_json::json!({ "identity": identity.split('=').next(), "same_payload": same_payload, "span_ms": span_ms });
+    f.sealed()
+}

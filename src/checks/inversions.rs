@@ -1,0 +1,280 @@
+//! `inversions`: three orders of the correlated rows — the epoch inside the correlation id
+//! (when `open_position` started), `created_at` (when its event was logged), and `id` (when
+//! the row was inserted) — and every pair on which they disagree, classified with evidence:
+//!
+//! - `clock_anomaly`: a row's created_at precedes its own epoch beyond tolerance — a clock
+//!   or a foreign writer, never an ordinary run;
+//! - `multiple_writers`: the two rows were written while different processes were alive;
+//! - `overlapping_operations`: A started before B and finished after it — operations take
+//!   seconds, so this is benign in one process;
+//! - `queue_bypass`: only the id order disagrees (created_at and epoch agree) and an
+//!   `Event queue full, logging directly` line or a flush boundary explains it.
+//!
+//! When the epoch order and created_at order disagree, the id order is explained too
+//! (`details.id_order`).
+
+use super::missing::Coverage;
+use super::{Finding, FindingKind, LogRef, Severity};
+use crate::timeline::View;
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// created_at may precede its epoch by this much before it is an anomaly (µs).
+    pub epoch_tolerance_us: i64,
+    /// Pairs further apart than this in created_at are not compared (µs).
+    pub max_span_us: i64,
+    /// A queue-full line this close to a row's created_at explains its direct write (µs).
+    pub bypass_tolerance_us: i64,
+    pub logs: Vec<Coverage>,
+    pub window: Option<crate::clock::UtcRange>,
+}
+
+struct Row {
+    i: usize,
+    id: i64,
+    epoch: i64,
+    created: i64,
+}
+
+fn hms(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .format("%H:%M:%S%.6f")
+        .to_string()
+}
+
+/// The queue-full line nearest to `t` (within tolerance) in a log file alive at `t`.
+fn queue_full_near(v: &View<'_>, t: i64, tol: i64) -> Option<LogRef> {
+    let mut best: Option<(i64, LogRef)> = None;
+    for i in 0..v.len() {
+        let ti = v.ts_utc.get(i).unwrap_or(0);
+        if ti < t - tol {
+            continue;
+        }
+        if ti > t + tol {
+            break;
+        }
+        if v.s("kind", i) == Some("queue_full") {
+            let d = (ti - t).abs();
+            if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                best = Some((
+                    d,
+                    LogRef {
+                        file: v.s("file", i).unwrap_or_default().to_string(),
+                        line: v.line.get(i).unwrap_or(0),
+                    },
+                ));
+            }
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
+/// The flush line that reports writing `id` (its `last_ids` names it), if any.
+fn flush_naming(v: &View<'_>, id: i64) -> Option<LogRef> {
+    let needle = format!("[{id},");
+    (0..v.len()).find_map(|i| {
+        (v.s("kind", i) == Some("flush_wrote")
+            && v.s("payload", i).is_some_and(|p| p.contains(&needle)))
+        .then(|| LogRef {
+            file: v.s("file", i).unwrap_or_default().to_string(),
+            line: v.line.get(i).unwrap_or(0),
+        })
+    })
+}
+
+fn writer_at(logs: &[Coverage], t: i64) -> Vec<&Coverage> {
+    logs.iter().filter(|c| c.start <= t && t <= c.end).collect()
+}
+
+pub fn check(v: &View<'_>, p: &Params) -> Vec<Finding> {
+    let mut rows: Vec<Row> = (0..v.len())
+        .filter(|&i| v.s("source", i) == Some("db"))
+        .filter_map(|i| {
+            Some(Row {
+                i,
+                id: v.event_id.get(i)?,
+                epoch: v.corr_epoch.get(i)?,
+                created: v.ts_utc.get(i)?,
+            })
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.epoch, r.id));
+    let mut out = Vec::new();
+    for (k, a) in rows.iter().enumerate() {
+        for b in &rows[k + 1..] {
+            if b.epoch - a.epoch > p.max_span_us {
+                break;
+            }
+            if (a.created - b.created).abs() > p.max_span_us {
+                continue;
+            }
+            // a.epoch <= b.epoch by construction.
+            let created_inverted = a.epoch < b.epoch && a.created > b.created;
+            let id_vs_created = (a.id < b.id) != (a.created < b.created) && a.created != b.created;
+            if !created_inverted && !id_vs_created {
+                continue;
+            }
+            if let Some(f) = classify(v, p, a, b, created_inverted) {
+                out.push(f);
+            }
+        }
+    }
+    out.retain(|f| {
+        p.window.is_none_or(|w| {
+            w.start.timestamp_micros() <= f.at_us && f.at_us < w.end.timestamp_micros()
+        })
+    });
+    super::sort(&mut out);
+    out
+}
+
+fn classify(v: &View<'_>, p: &Params, a: &Row, b: &Row, created_inverted: bool) -> Option<Finding> {
+    let mut reasons: Vec<String> = Vec::new();
+    let mut logs: Vec<LogRef> = Vec::new();
+    let name = |r: &Row| format!("{} {}", r.id, v.s("event_type", r.i).unwrap_or("?"),);
+    // 1. Clock anomaly: created_at before its own epoch.
+    let anomalous: Vec<&Row> = [a, b]
+        .into_iter()
+        .filter(|r| r.created < r.epoch - p.epoch_tolerance_us)
+        .collect();
+    // 2. Writers alive at each created_at.
+    let wa = writer_at(&p.logs, a.created);
+    let wb = writer_at(&p.logs, b.created);
+    let one_writer = wa.len() == 1 && wb.len() == 1 && wa[0].file == wb[0].file;
+    let writers: Vec<String> = wa.iter().chain(wb.iter()).map(|c| c.file.clone()).collect();
+
+    // The id order: which row was inserted out of created_at order, and why.
+    let (early_created, late_created) = if a.created <= b.created {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let id_inverted = late_created.id < early_created.id;
+    let mut id_note = serde_json::Value::Null;
+    if id_inverted {
+        // The later-created row got the lower id: it was inserted first — a direct write.
+        let bypass = queue_full_near(v, late_created.created, p.bypass_tolerance_us);
+        match &bypass {
+            Some(l) => {
+                reasons.push(format!(
+                    "row {} got the lower id though created later: it was written directly, bypassing the queue (`Event queue full, logging directly` at {}:{})",
+                    late_created.id, l.file, l.line
+                ));
+                logs.push(l.clone());
+            }
+            None => {
+                if let Some(l) = flush_naming(v, early_created.id) {
+                    reasons.push(format!(
+                        "row {} was flushed in a later batch ({}:{}) than row {}",
+                        early_created.id, l.file, l.line, late_created.id
+                    ));
+                    logs.push(l);
+                } else {
+                    reasons.push(format!(
+                        "row {} got the lower id though created later, and no queue-full line or flush boundary explains it",
+                        late_created.id
+                    ));
+                }
+            }
+        }
+        id_note = serde_json::json!({
+            "inverted": true,
+            "explained_by": if bypass.is_some() { Some("queue_bypass") } else if logs.is_empty() { None } else { Some("flush_boundary") },
+        });
+    }
+
+    let class = if !anomalous.is_empty() {
+        for r in &anomalous {
+            reasons.insert(0, format!(
+                "row {} was created at {} UTC, {:.3} s BEFORE its own open_position started ({}): a clock error or a foreign writer",
+                r.id,
+                hms(r.created),
+                (r.epoch - r.created) as f64 / 1e6,
+                hms(r.epoch)
+            ));
+        }
+        "clock_anomaly"
+    } else if !one_writer
+        && wa.len() + wb.len() > 0
+        && (wa.len() > 1
+            || wb.len() > 1
+            || wa.first().map(|c| &c.file) != wb.first().map(|c| &c.file))
+    {
+        reasons.insert(
+            0,
+            format!(
+                "the rows were written while different processes were alive ({})",
+                writers.join(", ")
+            ),
+        );
+        "multiple_writers"
+    } else if created_inverted {
+        reasons.insert(
+            0,
+            format!(
+                "{} started at {} and finished at {}; {} started at {} and finished at {}: the first operation was still running when the second began and ended (operations take seconds){}",
+                name(a),
+                hms(a.epoch),
+                hms(a.created),
+                name(b),
+                hms(b.epoch),
+                hms(b.created),
+                if one_writer { format!(", all in one process ({})", wa[0].file) } else { String::new() }
+            ),
+        );
+        "overlapping_operations"
+    } else if id_note.get("explained_by").is_some_and(|e| !e.is_null()) {
+        "queue_bypass"
+    } else {
+        // Only the id order disagrees and nothing explains it.
+        "multiple_writers"
+    };
+    let severity = match class {
+        "clock_anomaly" | "multiple_writers" => Severity::High,
+        _ => Severity::Info,
+    };
+    let signal = |r: &Row| {
+        v.signal_id
+            .get(r.i)
+            .map(|s| format!(" (signal {s})"))
+            .unwrap_or_default()
+    };
+    let mut f = Finding::new(
+        FindingKind::CorrelationInversion,
+        severity,
+        a.created.min(b.created),
+        format!(
+            "rows {}{} and {}{} disagree in order ({}): {}",
+            a.id,
+            signal(a),
+            b.id,
+            signal(b),
+            if created_inverted {
+                "epoch vs created_at"
+            } else {
+                "id vs created_at"
+            },
+            reasons.first().cloned().unwrap_or_default()
+        ),
+    );
+    f.event_ids = vec![a.id, b.id];
+    f.logs = logs;
+    f.class = Some(class.to_string());
+    f.processes = wa
+        .iter()
+        .chain(wb.iter())
+        .map(|c| c.process_ref())
+        .collect::<Vec<_>>();
+    f.processes.dedup_by(|x, y| x.file == y.file);
+    f.details = serde_json::json!({
+        "reasons": reasons,
+        "orders": {
+            "epoch": [a.id, b.id],
+            "created_at": if a.created <= b.created { [a.id, b.id] } else { [b.id, a.id] },
+            "id": if a.id <= b.id { [a.id, b.id] } else { [b.id, a.id] },
+        },
+        "id_order": id_note,
+    });
+    Some(f.sealed())
+}

@@ -1,0 +1,314 @@
+//! `lifetimes`: who was alive when. Each process is rebuilt from its log file(s): first and
+//! last record, the lock line's PID, how it ended; then overlaps of what must be a single
+//! instance, downtime between processes, lock trouble, and DB rows written while no known
+//! process was alive — the "ghost writer" the seed report was looking for.
+
+use serde::Serialize;
+
+use super::missing::Coverage;
+use super::{Finding, FindingKind, LogRef, ProcessRef, Severity};
+use crate::report::rfc3339_micros;
+use crate::timeline::View;
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Downtime shorter than this is a restart, not a gap.
+    pub min_gap_us: i64,
+    /// Rows this close to a process's first/last record are its own.
+    pub grace_us: i64,
+    pub window: Option<crate::clock::UtcRange>,
+}
+
+/// One process, as its log files show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Process {
+    /// The log file(s) it wrote (the same lines tee'd into two files are one process).
+    pub files: Vec<String>,
+    pub pid: Option<u32>,
+    pub start_utc: String,
+    pub end_utc: String,
+    #[serde(skip)]
+    pub start: i64,
+    #[serde(skip)]
+    pub end: i64,
+    /// `Lock acquired` line.
+    pub lock: Option<LogRef>,
+    /// How it ended: `lock released`, `shutdown`, `signal 15`, or none seen (still running, or killed).
+    pub ended_by: Option<String>,
+    pub ended_at: Option<LogRef>,
+    /// `Found stale lock file` / `Another instance is already running` lines.
+    pub lock_trouble: Vec<LogRef>,
+    /// DB rows written during its life.
+    pub db_rows: usize,
+}
+
+impl Process {
+    pub fn process_ref(&self) -> ProcessRef {
+        ProcessRef {
+            file: self.files.first().cloned().unwrap_or_default(),
+            pid: self.pid,
+            start_utc: self.start_utc.clone(),
+            end_utc: self.end_utc.clone(),
+        }
+    }
+
+    fn name(&self) -> String {
+        match self.pid {
+            Some(p) => format!("{} (PID {p})", self.files.join(" + ")),
+            None => self.files.join(" + "),
+        }
+    }
+}
+
+/// Rebuilds the processes from the log files' coverage and their typed lines.
+pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
+    let mut procs: Vec<Process> = Vec::new();
+    let mut cov: Vec<&Coverage> = coverage.iter().collect();
+    cov.sort_by_key(|c| (c.start, c.file.clone()));
+    for c in cov {
+        // Same PID and overlapping time: the same process writing two files.
+        if let Some(p) = procs
+            .iter_mut()
+            .find(|p| c.pid.is_some() && p.pid == c.pid && c.start <= p.end && p.start <= c.end)
+        {
+            p.files.push(c.file.clone());
+            p.start = p.start.min(c.start);
+            p.end = p.end.max(c.end);
+            continue;
+        }
+        procs.push(Process {
+            files: vec![c.file.clone()],
+            pid: c.pid,
+            start_utc: String::new(),
+            end_utc: String::new(),
+            start: c.start,
+            end: c.end,
+            lock: None,
+            ended_by: None,
+            ended_at: None,
+            lock_trouble: Vec::new(),
+            db_rows: 0,
+        });
+    }
+    for i in 0..v.len() {
+        let t = v.ts_utc.get(i).unwrap_or(0);
+        if v.s("source", i) == Some("db") {
+            if let Some(p) = procs.iter_mut().find(|p| p.start <= t && t <= p.end) {
+                p.db_rows += 1;
+            }
+            continue;
+        }
+        let Some(file) = v.s("file", i) else { continue };
+        let pid = v.pid.get(i);
+        let Some(p) = procs
+            .iter_mut()
+            .find(|p| p.files.iter().any(|f| f == file) && (p.pid.is_none() || p.pid == pid))
+        else {
+            continue;
+        };
+        let here = LogRef {
+            file: file.to_string(),
+            line: v.line.get(i).unwrap_or(0),
+        };
+        let kind = v.s("kind", i).unwrap_or_default();
+        match kind {
+            "lock_acquired" if p.lock.is_none() => p.lock = Some(here),
+            "lock_released" | "shutdown_initiated" | "signal_received" if p.ended_by.is_none() => {
+                p.ended_by = Some(kind.replace('_', " "));
+                p.ended_at = Some(here);
+            }
+            "event" if v.s("event_type", i) == Some("bot_stopped") && p.ended_by.is_none() => {
+                p.ended_by = Some("bot_stopped".into());
+                p.ended_at = Some(here);
+            }
+            "stale_lock" | "another_instance" => p.lock_trouble.push(here),
+            _ => {}
+        }
+    }
+    for p in &mut procs {
+        p.start_utc = rfc3339_micros(p.start);
+        p.end_utc = rfc3339_micros(p.end);
+    }
+    procs
+}
+
+fn hms(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .format("%H:%M:%S%.3f")
+        .to_string()
+}
+
+fn secs(us: i64) -> String {
+    let s = us as f64 / 1e6;
+    if s >= 120.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// Overlaps, gaps, lock trouble and DB activity outside every process.
+pub fn check(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut order: Vec<&Process> = procs.iter().collect();
+    order.sort_by_key(|x| x.start);
+    for (a_i, a) in order.iter().enumerate() {
+        for b in &order[a_i + 1..] {
+            let (from, to) = (a.start.max(b.start), a.end.min(b.end));
+            if to - from > p.grace_us {
+                let mut f = Finding::new(
+                    FindingKind::ProcessOverlap,
+                    Severity::High,
+                    from,
+                    format!(
+                        "{} and {} were both alive from {} to {} UTC ({}): two instances of a single-instance bot",
+                        a.name(),
+                        b.name(),
+                        hms(from),
+                        hms(to),
+                        secs(to - from)
+                    ),
+                );
+                f.processes = vec![a.process_ref(), b.process_ref()];
+                f.logs = [&a.lock, &b.lock].into_iter().flatten().cloned().collect();
+                f.details = serde_json::json!({ "overlap_start_utc": rfc3339_micros(from), "overlap_end_utc": rfc3339_micros(to) });
+                out.push(f.sealed());
+            }
+        }
+    }
+    for w in order.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let gap = b.start - a.end;
+        if gap <= p.min_gap_us {
+            continue;
+        }
+        let how = match (&a.ended_by, &a.ended_at) {
+            (Some(by), Some(at)) => format!(
+                "{} ended cleanly ({by} at {}:{})",
+                a.name(),
+                at.file,
+                at.line
+            ),
+            _ => format!(
+                "{} ended without a shutdown line (killed, crashed, or its log was cut)",
+                a.name()
+            ),
+        };
+        let stale = b
+            .lock_trouble
+            .first()
+            .map(|l| format!("; {} found a stale lock at {}:{}", b.name(), l.file, l.line))
+            .unwrap_or_default();
+        let mut f = Finding::new(
+            FindingKind::ProcessGap,
+            Severity::Low,
+            a.end,
+            format!(
+                "no bot process was alive for {} from {} to {} UTC: {how}{stale}",
+                secs(gap),
+                hms(a.end),
+                hms(b.start)
+            ),
+        );
+        f.processes = vec![a.process_ref(), b.process_ref()];
+        f.logs = a.ended_at.iter().chain(b.lock.iter()).cloned().collect();
+        f.details = serde_json::json!({ "gap_start_utc": rfc3339_micros(a.end), "gap_end_utc": rfc3339_micros(b.start), "gap_s": gap as f64 / 1e6 });
+        out.push(f.sealed());
+    }
+    for pr in procs {
+        for l in &pr.lock_trouble {
+            let row = (0..v.len()).find(|&i| {
+                v.s("file", i) == Some(l.file.as_str()) && v.line.get(i) == Some(l.line)
+            });
+            let Some(i) = row else { continue };
+            if v.s("kind", i) != Some("another_instance") {
+                continue;
+            }
+            let t = v.ts_utc.get(i).unwrap_or(0);
+            let mut f = Finding::new(
+                FindingKind::ProcessOverlap,
+                Severity::Low,
+                t,
+                format!(
+                    "a second instance was started at {} UTC while {} held the lock, and was refused",
+                    hms(t),
+                    pr.name()
+                ),
+            );
+            f.log = Some(l.clone());
+            f.processes = vec![pr.process_ref()];
+            out.push(f.sealed());
+        }
+    }
+    // DB rows outside every process's life (with grace), grouped into runs.
+    let alive = |t: i64| {
+        procs
+            .iter()
+            .any(|x| x.start - p.grace_us <= t && t <= x.end + p.grace_us)
+    };
+    let mut run: Vec<usize> = Vec::new();
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for i in 0..v.len() {
+        if v.s("source", i) != Some("db") {
+            continue;
+        }
+        let t = v.ts_utc.get(i).unwrap_or(0);
+        if alive(t) {
+            if !run.is_empty() {
+                runs.push(std::mem::take(&mut run));
+            }
+        } else {
+            run.push(i);
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    if !procs.is_empty() {
+        for r in runs {
+            let (t0, t1) = (
+                v.ts_utc.get(r[0]).unwrap_or(0),
+                v.ts_utc.get(*r.last().unwrap_or(&r[0])).unwrap_or(0),
+            );
+            let before = order.iter().filter(|x| x.end < t0).max_by_key(|x| x.end);
+            let after = order
+                .iter()
+                .filter(|x| x.start > t1)
+                .min_by_key(|x| x.start);
+            let ctx = match (before, after) {
+                (Some(b), Some(a)) => {
+                    format!("after {} ended and before {} started", b.name(), a.name())
+                }
+                (Some(b), None) => format!("after {} ended", b.name()),
+                (None, Some(a)) => format!("before {} started", a.name()),
+                (None, None) => String::new(),
+            };
+            let mut f = Finding::new(
+                FindingKind::UnattributedActivity,
+                Severity::High,
+                t0,
+                format!(
+                    "{} DB row(s) from {} to {} UTC were written while no known bot process was alive ({ctx}): a writer without a log file",
+                    r.len(),
+                    hms(t0),
+                    hms(t1)
+                ),
+            );
+            f.event_ids = r.iter().map(|&i| v.event_id.get(i).unwrap_or(0)).collect();
+            f.processes = before
+                .iter()
+                .chain(after.iter())
+                .map(|x| x.process_ref())
+                .collect();
+            out.push(f.sealed());
+        }
+    }
+    out.retain(|f| {
+        p.window.is_none_or(|w| {
+            w.start.timestamp_micros() <= f.at_us && f.at_us < w.end.timestamp_micros()
+        })
+    });
+    super::sort(&mut out);
+    out
+}

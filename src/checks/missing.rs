@@ -1,0 +1,332 @@
+//! `missing-logs`: DB rows with no log twin, and log event lines with no DB row.
+//!
+//! Coverage matters: a row written when no log file was being written is `no_log_coverage`,
+//! not a lost log line; rows within a grace window of a file's first or last record are not
+//! accused either (the process may have died between the INSERT and the write).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::matching::Matching;
+use super::{Finding, FindingKind, LogRef, ProcessRef, Severity};
+use crate::clock::UtcRange;
+use crate::report::rfc3339_micros;
+use crate::timeline::View;
+
+/// Which side to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Direction {
+    Both,
+    DbOnly,
+    LogOnly,
+}
+
+/// The instants a log file (a process) covers, on UTC.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coverage {
+    pub file: String,
+    pub pid: Option<u32>,
+    pub start: i64,
+    pub end: i64,
+}
+
+impl Coverage {
+    pub fn process_ref(&self) -> ProcessRef {
+        ProcessRef {
+            file: self.file.clone(),
+            pid: self.pid,
+            start_utc: rfc3339_micros(self.start),
+            end_utc: rfc3339_micros(self.end),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Only findings inside this range are reported (the data may extend beyond it).
+    pub window: Option<UtcRange>,
+    pub direction: Direction,
+    /// Log files' coverage, from the whole files (not just the loaded window).
+    pub logs: Vec<Coverage>,
+    /// First and last created_at of the DB source.
+    pub db_span: Option<(i64, i64)>,
+    /// Rows this close to the edge of a file's coverage are not accused.
+    pub grace_us: i64,
+}
+
+/// Counts per event type.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct TypeCount {
+    pub db_rows: usize,
+    pub log_lines: usize,
+    pub twins: usize,
+    pub missing_in_log: usize,
+    pub missing_in_db: usize,
+    pub no_log_coverage: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub total: TypeCount,
+    pub by_type: BTreeMap<String, TypeCount>,
+    /// Pairs matched on key fields only (payload differed).
+    pub loose_twins: usize,
+}
+
+fn in_window(p: &Params, t: i64) -> bool {
+    p.window
+        .is_none_or(|w| w.start.timestamp_micros() <= t && t < w.end.timestamp_micros())
+}
+
+fn severity_of(event_type: &str) -> Severity {
+    const MONEY: [&str; 5] = ["position_", "order_", "stop_loss", "trade", "trailing_stop"];
+    if MONEY.iter().any(|m| event_type.starts_with(m)) {
+        Severity::High
+    } else {
+        Severity::Medium
+    }
+}
+
+fn hms(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .format("%H:%M:%S%.3f")
+        .to_string()
+}
+
+/// The nearest record of `file` before and after `t` (row indices), for evidence.
+fn neighbours(v: &View<'_>, file: &str, t: i64) -> (Option<usize>, Option<usize>) {
+    let n = v.len();
+    // The frame is ordered by ts_utc: binary search, then walk outwards to the file's rows.
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if v.ts_utc.get(mid).unwrap_or(0) < t {
+            lo = mid + 1
+        } else {
+            hi = mid
+        }
+    }
+    let before = (0..lo)
+        .rev()
+        .take(50_000)
+        .find(|&i| v.s("file", i) == Some(file));
+    let after = (lo..n).take(50_000).find(|&i| v.s("file", i) == Some(file));
+    (before, after)
+}
+
+/// Runs the check over a matched timeline.
+pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) {
+    let mut by_type: BTreeMap<String, TypeCount> = BTreeMap::new();
+    let et = |i: usize| v.s("event_type", i).unwrap_or("?").to_string();
+    for i in 0..v.len() {
+        let t = v.ts_utc.get(i).unwrap_or(0);
+        if !in_window(p, t) {
+            continue;
+        }
+        let kind = v.s("kind", i).unwrap_or_default();
+        match (v.s("source", i), kind) {
+            (Some("db"), "event") => {
+                let c = by_type.entry(et(i)).or_default();
+                c.db_rows += 1;
+                if m.twin_of(i).is_some() {
+                    c.twins += 1;
+                }
+            }
+            (Some("log"), "event" | "malformed_event") => {
+                by_type.entry(et(i)).or_default().log_lines += 1
+            }
+            _ => {}
+        }
+    }
+
+    let mut findings = Vec::new();
+    let covered_by = |t: i64| -> Option<&Coverage> {
+        p.logs
+            .iter()
+            .find(|c| c.start + p.grace_us <= t && t <= c.end - p.grace_us)
+    };
+    // DB rows without a twin.
+    let mut uncovered: BTreeMap<(Option<String>, Option<String>), Vec<usize>> = BTreeMap::new();
+    if p.direction != Direction::LogOnly {
+        for &i in &m.db_unmatched {
+            let t = v.ts_utc.get(i).unwrap_or(0);
+            if !in_window(p, t) {
+                continue;
+            }
+            let etype = et(i);
+            let id = v.event_id.get(i).unwrap_or(0);
+            let Some(cov) = covered_by(t) else {
+                // Which gap between files: the last file ending before and the first starting after.
+                let prev = p
+                    .logs
+                    .iter()
+                    .filter(|c| c.end < t + p.grace_us)
+                    .max_by_key(|c| c.end)
+                    .map(|c| c.file.clone());
+                let next = p
+                    .logs
+                    .iter()
+                    .filter(|c| c.start > t - p.grace_us)
+                    .min_by_key(|c| c.start)
+                    .map(|c| c.file.clone());
+                uncovered.entry((prev, next)).or_default().push(i);
+                by_type.entry(etype).or_default().no_log_coverage += 1;
+                continue;
+            };
+            by_type.entry(etype.clone()).or_default().missing_in_log += 1;
+            let (before, after) = neighbours(v, &cov.file, t);
+            let around = match (before, after) {
+                (Some(b), Some(a)) => format!(
+                    "; its records around it are {:.1} s before (line {}) and {:.1} s after (line {})",
+                    (t - v.ts_utc.get(b).unwrap_or(t)) as f64 / 1e6,
+                    v.line.get(b).unwrap_or(0),
+                    (v.ts_utc.get(a).unwrap_or(t) - t) as f64 / 1e6,
+                    v.line.get(a).unwrap_or(0)
+                ),
+                _ => String::new(),
+            };
+            // An identical row with a twin: this one is the extra copy.
+            let payload = v.s("payload", i);
+            let sibling = m.pairs.iter().map(|p| p.db).find(|&d| {
+                d != i
+                    && v.s("event_type", d) == Some(etype.as_str())
+                    && v.s("payload", d) == payload
+                    && (v.ts_utc.get(d).unwrap_or(0) - t).abs() <= 1_000_000
+            });
+            let dup = sibling
+                .map(|d| format!("; row {} with the same payload has the log line, so this row is a second copy of one logged event", v.event_id.get(d).unwrap_or(0)))
+                .unwrap_or_default();
+            let what = match v.s("symbol", i) {
+                Some(s) => format!("{etype} {s}"),
+                None => etype.clone(),
+            };
+            let mut f = Finding::new(
+                FindingKind::MissingInLog,
+                if sibling.is_some() {
+                    Severity::Medium
+                } else {
+                    severity_of(&etype)
+                },
+                t,
+                format!(
+                    "DB row {id} ({what}, {} UTC) has no log line, though {} was writing then{around}{dup}",
+                    hms(t),
+                    cov.file
+                ),
+            );
+            f.event_id = Some(id);
+            f.processes = vec![cov.process_ref()];
+            f.log = before.map(|b| LogRef {
+                file: cov.file.clone(),
+                line: v.line.get(b).unwrap_or(0),
+            });
+            if let Some(d) = sibling {
+                f.event_ids = vec![v.event_id.get(d).unwrap_or(0)];
+            }
+            findings.push(f.sealed());
+        }
+    }
+    for ((prev, next), rows) in uncovered {
+        let first = v.ts_utc.get(rows[0]).unwrap_or(0);
+        let last = v
+            .ts_utc
+            .get(*rows.last().unwrap_or(&rows[0]))
+            .unwrap_or(first);
+        let between = match (&prev, &next) {
+            (Some(a), Some(b)) => format!("between the end of {a} and the start of {b}"),
+            (Some(a), None) => format!("after the end of {a}"),
+            (None, Some(b)) => format!("before the start of {b}"),
+            (None, None) => "and no log file was given".to_string(),
+        };
+        let mut f = Finding::new(
+            FindingKind::NoLogCoverage,
+            Severity::Info,
+            first,
+            format!(
+                "{} DB row(s) from {} to {} UTC were written when no log file covers that time ({between}): not evidence of lost log lines",
+                rows.len(),
+                hms(first),
+                hms(last)
+            ),
+        );
+        f.event_ids = rows
+            .iter()
+            .map(|&i| v.event_id.get(i).unwrap_or(0))
+            .collect();
+        findings.push(f.sealed());
+    }
+
+    // Log event lines without a DB row.
+    if p.direction != Direction::DbOnly {
+        let db_covers = |t: i64| {
+            p.db_span
+                .is_some_and(|(a, b)| a + p.grace_us <= t && t <= b - p.grace_us)
+        };
+        for &i in &m.log_unmatched {
+            let t = v.ts_utc.get(i).unwrap_or(0);
+            if !in_window(p, t) || !db_covers(t) {
+                continue;
+            }
+            let etype = et(i);
+            by_type.entry(etype.clone()).or_default().missing_in_db += 1;
+            let file = v.s("file", i).unwrap_or_default().to_string();
+            let line = v.line.get(i).unwrap_or(0);
+            // A failed batch write in the same file shortly after explains lost rows.
+            let failed = (i..v.len())
+                .take_while(|&k| v.ts_utc.get(k).unwrap_or(0) <= t + 10_000_000)
+                .find(|&k| {
+                    v.s("kind", k) == Some("batch_write_failed")
+                        && v.s("file", k) == Some(file.as_str())
+                });
+            let why = failed
+                .map(|k| format!("; `EventLogger batch write failed` follows at line {}: the batch holding it was lost", v.line.get(k).unwrap_or(0)))
+                .unwrap_or_default();
+            let mut f = Finding::new(
+                FindingKind::MissingInDb,
+                Severity::Medium,
+                t,
+                format!(
+                    "{file}:{line} logged {etype} at {} UTC but no DB row matches it{why}",
+                    hms(t)
+                ),
+            );
+            f.log = Some(LogRef {
+                file: file.clone(),
+                line,
+            });
+            if let Some(k) = failed {
+                f.logs = vec![LogRef {
+                    file,
+                    line: v.line.get(k).unwrap_or(0),
+                }];
+            }
+            findings.push(f.sealed());
+        }
+    }
+
+    let mut total = TypeCount::default();
+    for c in by_type.values() {
+        total.db_rows += c.db_rows;
+        total.log_lines += c.log_lines;
+        total.twins += c.twins;
+        total.missing_in_log += c.missing_in_log;
+        total.missing_in_db += c.missing_in_db;
+        total.no_log_coverage += c.no_log_coverage;
+    }
+    let loose_twins = m
+        .pairs
+        .iter()
+        .filter(|x| x.loose && in_window(p, v.ts_utc.get(x.db).unwrap_or(0)))
+        .count();
+    super::sort(&mut findings);
+    (
+        findings,
+        Summary {
+            total,
+            by_type,
+            loose_twins,
+        },
+    )
+}

@@ -1,0 +1,258 @@
+//! The forensic checks. Each is a pure function of the timeline and its parameters: no I/O,
+//! no printing, no clock reads. They return [`Finding`]s with their evidence; renderers print.
+
+pub mod duplicates;
+pub mod inversions;
+pub mod lifetimes;
+pub mod matching;
+pub mod missing;
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::report::rfc3339_micros;
+
+/// What was found. The names are part of the output contract (docs/findings.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    MissingInLog,
+    MissingInDb,
+    NoLogCoverage,
+    CorrelationInversion,
+    ProcessOverlap,
+    ProcessGap,
+    UnattributedActivity,
+    DuplicateEvent,
+    ClockOffsetChange,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 9] = [
+        FindingKind::MissingInLog,
+        FindingKind::MissingInDb,
+        FindingKind::NoLogCoverage,
+        FindingKind::CorrelationInversion,
+        FindingKind::ProcessOverlap,
+        FindingKind::ProcessGap,
+        FindingKind::UnattributedActivity,
+        FindingKind::DuplicateEvent,
+        FindingKind::ClockOffsetChange,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::MissingInLog => "missing_in_log",
+            FindingKind::MissingInDb => "missing_in_db",
+            FindingKind::NoLogCoverage => "no_log_coverage",
+            FindingKind::CorrelationInversion => "correlation_inversion",
+            FindingKind::ProcessOverlap => "process_overlap",
+            FindingKind::ProcessGap => "process_gap",
+            FindingKind::UnattributedActivity => "unattributed_activity",
+            FindingKind::DuplicateEvent => "duplicate_event",
+            FindingKind::ClockOffsetChange => "clock_offset_change",
+        }
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A log record as evidence: its file and the 1-based line of its first line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct LogRef {
+    pub file: String,
+    pub line: u32,
+}
+
+/// A process as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessRef {
+    pub file: String,
+    pub pid: Option<u32>,
+    pub start_utc: String,
+    pub end_utc: String,
+}
+
+/// One finding with its evidence. Field names are the same for every kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub severity: Severity,
+    /// Same input → same fingerprint, whatever the run time or ordering.
+    pub fingerprint: String,
+    pub at_utc: String,
+    #[serde(skip)]
+    pub at_us: i64,
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub event_ids: Vec<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<LogRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<ProcessRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Kind-specific facts (an interval, a measured delta, the reasons of a class).
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+}
+
+impl Finding {
+    /// A finding with its identity; evidence is added with the builder methods.
+    pub fn new(kind: FindingKind, severity: Severity, at_us: i64, explanation: String) -> Finding {
+        Finding {
+            kind,
+            severity,
+            fingerprint: String::new(),
+            at_utc: rfc3339_micros(at_us),
+            at_us,
+            explanation,
+            event_id: None,
+            event_ids: Vec::new(),
+            log: None,
+            logs: Vec::new(),
+            processes: Vec::new(),
+            class: None,
+            details: serde_json::Value::Null,
+        }
+    }
+
+    /// Computes the fingerprint from the kind and the evidence (never from run time).
+    pub fn sealed(mut self) -> Finding {
+        let mut h = Fnv::new();
+        h.write(self.kind.as_str());
+        if let Some(c) = &self.class {
+            h.write(c);
+        }
+        let mut ids: Vec<i64> = self.event_ids.clone();
+        ids.extend(self.event_id);
+        ids.sort_unstable();
+        for id in ids {
+            h.write(&id.to_string());
+        }
+        let mut logs: Vec<&LogRef> = self.logs.iter().chain(self.log.as_ref()).collect();
+        logs.sort();
+        for l in logs {
+            h.write(&l.file);
+            h.write(&l.line.to_string());
+        }
+        if self.event_id.is_none()
+            && self.event_ids.is_empty()
+            && self.log.is_none()
+            && self.logs.is_empty()
+        {
+            // Findings about processes or intervals: their identity is what they name.
+            for p in &self.processes {
+                h.write(&p.file);
+                h.write(&p.start_utc);
+            }
+            h.write(&self.at_utc);
+        }
+        self.fingerprint = format!("{:016x}", h.0);
+        self
+    }
+}
+
+/// FNV-1a, 64 bit: stable across Rust versions and platforms (std's hasher is not).
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, s: &str) {
+        for b in s.as_bytes().iter().chain(std::iter::once(&0xffu8)) {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Orders findings for output: by time, then kind, then fingerprint (stable across runs).
+pub fn sort(findings: &mut [Finding]) {
+    findings
+        .sort_by(|a, b| (a.at_us, a.kind, &a.fingerprint).cmp(&(b.at_us, b.kind, &b.fingerprint)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_depend_on_evidence_not_order_or_wording() {
+        let a = Finding {
+            event_ids: vec![2, 1],
+            ..Finding::new(FindingKind::DuplicateEvent, Severity::Low, 5, "x".into())
+        }
+        .sealed();
+        let b = Finding {
+            event_ids: vec![1, 2],
+            ..Finding::new(
+                FindingKind::DuplicateEvent,
+                Severity::High,
+                5,
+                "other words".into(),
+            )
+        }
+        .sealed();
+        let c = Finding {
+            event_ids: vec![1, 3],
+            ..Finding::new(FindingKind::DuplicateEvent, Severity::Low, 5, "x".into())
+        }
+        .sealed();
+        assert_eq!(a.fingerprint, b.fingerprint);
+        assert_ne!(a.fingerprint, c.fingerprint);
+        assert_eq!(a.fingerprint.len(), 16);
+        // Known value: changing the hash silently would break every baseline.
+        let d = Finding {
+            event_id: Some(785194),
+            ..Finding::new(FindingKind::MissingInLog, Severity::High, 0, String::new())
+        }
+        .sealed();
+        assert_eq!(d.fingerprint, Fnv::known_785194());
+    }
+
+    impl Fnv {
+        fn known_785194() -> String {
+            let mut h = Fnv::new();
+            h.write("missing_in_log");
+            h.write("785194");
+            format!("{:016x}", h.0)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! What every check command does first: load the sources (with a margin around the window),
+//! decide and apply the clocks, build the timeline, and derive the matching tolerance from
+//! the measured spread.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use crate::checks::matching::{self, Matching};
+use crate::checks::missing::Coverage;
+use crate::cli::CheckOpts;
+use crate::config::Config;
+use crate::source::{self, Loaded};
+use crate::timeline::{ClockEntry, Timeline, View};
+
+/// A loaded, aligned timeline and what the checks need around it.
+pub struct Prepared {
+    pub loaded_meta: Meta,
+    pub timeline: Timeline,
+}
+
+/// The parts of [`Loaded`] that outlive the timeline build.
+pub struct Meta {
+    pub decisions: Vec<source::ClockDecision>,
+    pub display: crate::clock::SourceClock,
+    pub epoch: Option<crate::clock::skew::EpochCheck>,
+    pub filter: crate::timeline::Filter,
+    pub coverage: Vec<Coverage>,
+    pub db_span: Option<(i64, i64)>,
+    /// Expected `log − created_at` of a twin (µs) and the accepted distance from it.
+    pub lag_us: i64,
+    pub tolerance_us: i64,
+}
+
+/// The twin tolerance: the user's, or ten measured spreads around the measured lag, at least
+/// 100 ms (a loaded interpreter can delay a log line that long).
+pub fn tolerance(decisions: &[source::ClockDecision], given_ms: Option<u64>) -> (i64, i64) {
+    let ests: Vec<&crate::clock::skew::Estimate> = decisions
+        .iter()
+        .filter_map(|d| d.estimate.as_ref())
+        .filter(|e| e.anchors > 0)
+        .collect();
+    let mut lags: Vec<f64> = ests.iter().map(|e| e.lag_median_ms).collect();
+    lags.sort_by(f64::total_cmp);
+    let lag_ms = lags.get(lags.len() / 2).copied().unwrap_or(0.0);
+    let spread_ms = ests.iter().map(|e| e.spread_ms).fold(0.0, f64::max);
+    let tol_ms = match given_ms {
+        Some(t) => t as f64,
+        None => (lag_ms.abs() + 10.0 * spread_ms).max(100.0),
+    };
+    ((lag_ms * 1000.0) as i64, (tol_ms * 1000.0) as i64)
+}
+
+/// Loads and aligns. `margin_us` widens what is loaded around the window.
+pub fn load(opts: &CheckOpts, config: &Config, margin_us: i64) -> anyhow::Result<Loaded> {
+    let plan = source::plan(&opts.sources, &opts.clock, config)?;
+    Ok(source::load(
+        &plan,
+        &opts.filter,
+        opts.clock.no_align,
+        margin_us,
+    )?)
+}
+
+/// Builds the aligned timeline of `loaded` (consuming it).
+pub fn prepare(loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prepared> {
+    let (lag_us, tolerance_us) = tolerance(&loaded.decisions, tolerance_ms);
+    let meta = Meta {
+        coverage: loaded.coverage(),
+        db_span: loaded.db_span(),
+        decisions: loaded.decisions.clone(),
+        display: loaded.display.clone(),
+        epoch: loaded.epoch.clone(),
+        filter: loaded.filter.clone(),
+        lag_us,
+        tolerance_us,
+    };
+    let clocks = loaded.log_clocks();
+    let timeline = Timeline::build(loaded.events, loaded.logs, &clocks, &loaded.scope)
+        .context("cannot build the timeline frame")?;
+    Ok(Prepared {
+        loaded_meta: meta,
+        timeline,
+    })
+}
+
+/// The naive timeline: the same sources, logs read in the display zone (what comparing psql
+/// output with a log file by eye does).
+pub fn prepare_naive(loaded: &Loaded) -> anyhow::Result<Timeline> {
+    let (logs, clocks) = loaded.unaligned_logs();
+    Timeline::build(loaded.events.clone(), logs, &clocks, &loaded.scope)
+        .context("cannot build the naive timeline frame")
+}
+
+/// Matches twins over a timeline.
+pub fn match_twins(t: &Timeline, meta: &Meta) -> anyhow::Result<Matching> {
+    let v = View::new(t).context("timeline frame has an unexpected shape")?;
+    Ok(matching::match_twins(&v, meta.tolerance_us, meta.lag_us))
+}
+
+/// One line saying which offsets were applied and why.
+pub fn banner(clocks: &[ClockEntry]) -> String {
+    let parts: Vec<String> = clocks
+        .iter()
+        .map(|c| {
+            let off = if c.offsets.is_empty() {
+                c.zone.clone()
+            } else {
+                c.offsets.join("→")
+            };
+            let what = match c.role.as_str() {
+                "display" => "db shown in".to_string(),
+                "storage" => "db created_at (naive) in".to_string(),
+                _ => c.source.clone(),
+            };
+            let how = match &c.provenance {
+                crate::clock::Provenance::Detected {
+                    anchors, spread_ms, ..
+                } => format!("detected, {anchors} twins, ±{spread_ms:.1} ms"),
+                crate::clock::Provenance::Given { by } => format!("given by {by}"),
+                crate::clock::Provenance::Server { setting } => {
+                    format!("server TimeZone {setting}")
+                }
+                crate::clock::Provenance::Snapshot => "snapshot offset".into(),
+                crate::clock::Provenance::Absolute => "absolute".into(),
+                crate::clock::Provenance::Assumed { .. } => "ASSUMED".into(),
+                crate::clock::Provenance::Unaligned => "NOT ALIGNED".into(),
+            };
+            format!("{what} {off} ({how})")
+        })
+        .collect();
+    format!("clocks: {}", parts.join(" · "))
+}
+
+/// Prints the banner on stderr unless quiet.
+pub fn print_banner(t: &Timeline, quiet: bool, err: &mut dyn Write) -> std::io::Result<()> {
+    if !quiet {
+        writeln!(err, "{}", banner(&t.clocks))?;
+        for c in t.clocks.iter().filter(|c| c.provenance.is_assumed()) {
+            writeln!(err, "warning: {}: {}", c.source, c.provenance)?;
+        }
+    }
+    Ok(())
+}
+
+/// Prints findings in the chosen format: the header and list for people, the JSON document
+/// for machines. `table_extra` goes between the header and the list.
+pub fn emit(
+    command: &str,
+    t: &Timeline,
+    findings: &[crate::checks::Finding],
+    format: crate::cli::FindingsFormat,
+    table_extra: &str,
+    json_extra: serde_json::Value,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use crate::report::findings as render;
+    match format {
+        crate::cli::FindingsFormat::Table => {
+            let mut s = crate::report::table::header(t);
+            s.push('\n');
+            s.push_str(table_extra);
+            s.push_str(&render::list(findings));
+            s.push_str(&render::counts(findings));
+            s.push('\n');
+            out.write_all(s.as_bytes())?;
+        }
+        crate::cli::FindingsFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &render::document(command, t, findings, json_extra),
+            )?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! `audit skew`: each source's clock, detected from anchors that do not depend on zones —
+//! before anything is compared.
+
+use std::io::Write;
+
+use comfy_table::{Table, presets};
+use serde_json::json;
+
+use super::{Outcome, common};
+use crate::checks::{Finding, FindingKind, Severity};
+use crate::cli::{FindingsFormat, SkewArgs};
+use crate::clock::skew::Confidence;
+use crate::clock::{Provenance, format_offset};
+use crate::config::Config;
+use crate::report::{self, findings as render};
+
+/// A few IANA zones per offset, to recognise a host: whole and half hours (and Nepal's 45).
+fn plausible_zones(offset_s: i32) -> &'static str {
+    match offset_s / 60 {
+        -480 => "America/Los_Angeles (PST)",
+        -420 => "America/Denver (MST), America/Los_Angeles (PDT)",
+        -300 => "America/New_York (EST), America/Chicago (CDT)",
+        -240 => "America/New_York (EDT)",
+        -180 => "America/Sao_Paulo",
+        0 => "UTC, Europe/London (GMT)",
+        60 => "Europe/Berlin (CET), Europe/London (BST)",
+        120 => "Europe/Berlin (CEST), Europe/Kyiv (EET)",
+        180 => "Europe/Moscow, Europe/Istanbul",
+        210 => "Asia/Tehran",
+        240 => "Asia/Dubai, Europe/Samara, Asia/Tbilisi",
+        270 => "Asia/Kabul",
+        300 => "Asia/Karachi, Asia/Tashkent",
+        330 => "Asia/Kolkata",
+        345 => "Asia/Kathmandu",
+        360 => "Asia/Almaty",
+        420 => "Asia/Bangkok",
+        480 => "Asia/Singapore, Asia/Shanghai",
+        540 => "Asia/Tokyo",
+        600 => "Australia/Sydney (AEST)",
+        _ => "",
+    }
+}
+
+pub fn run(
+    args: &SkewArgs,
+    config: &Config,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let loaded = common::load(&args.common, config, 0)?;
+    let prepared = common::prepare(loaded, None)?;
+    let meta = &prepared.loaded_meta;
+    let t = &prepared.timeline;
+    common::print_banner(t, quiet, err)?;
+
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut sources = serde_json::Map::new();
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.set_header(vec![
+        "source",
+        "offset",
+        "plausible zones",
+        "method",
+        "anchors",
+        "lag",
+        "spread",
+        "confidence",
+        "pin it with",
+    ]);
+
+    if let Some(ev) = &t.sources.events {
+        let display = &meta.display;
+        let storage = t.clocks.iter().find(|c| c.role == "storage");
+        let method = match storage {
+            Some(s) => format!("naive created_at, {}", s.provenance),
+            None => "timestamptz (absolute)".into(),
+        };
+        let epoch = meta.epoch.as_ref();
+        let epoch_text = epoch
+            .map(|e| {
+                format!(
+                    "{} correlation epochs, created_at − epoch ≥ {:+.1} ms (median {:+.1} ms)",
+                    e.anchors, e.min_lag_ms, e.median_lag_ms
+                )
+            })
+            .unwrap_or_default();
+        table.add_row(vec![
+            format!("db ({})", ev.kind),
+            "+00:00".into(),
+            String::new(),
+            method.clone(),
+            epoch.map_or(0, |e| e.anchors).to_string(),
+            epoch
+                .map(|e| format!("{:+.1} ms min", e.min_lag_ms))
+                .unwrap_or_default(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
+        table.add_row(vec![
+            "db display".into(),
+            format_offset(display.zone.offset_at(chrono::Utc::now())),
+            display.zone.to_string(),
+            display.provenance.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            "--tz ZONE".into(),
+        ]);
+        sources.insert(
+            "db".into(),
+            json!({
+                "storage": method,
+                "offset_s": 0,
+                "display_zone": display.zone.to_string(),
+                "display_method": display.provenance,
+                "epoch_check": epoch,
+                "detail": epoch_text,
+            }),
+        );
+        if let Some(e) = epoch.filter(|e| !e.negative.is_empty()) {
+            writeln!(
+                err,
+                "warning: {} row(s) have created_at before their own correlation epoch (clock anomaly): {:?}",
+                e.negative.len(),
+                e.negative
+            )?;
+        }
+    }
+
+    for d in &meta.decisions {
+        let est = d.estimate.as_ref();
+        let detected = est.and_then(|e| e.offset());
+        let applied = &d.clock;
+        let offset = match (&applied.provenance, detected) {
+            (Provenance::Detected { .. }, _)
+            | (Provenance::Given { .. }, _)
+            | (Provenance::Unaligned, _) => {
+                let mut o = vec![applied.zone.to_string()];
+                o.extend(
+                    applied
+                        .changes
+                        .iter()
+                        .map(|(l, z)| format!("{z} from line {l}")),
+                );
+                o.join(", ")
+            }
+            _ => "?".into(),
+        };
+        if let (Provenance::Given { by }, Some(det)) = (&applied.provenance, detected) {
+            if est.is_some_and(|e| e.confidence >= Confidence::Medium)
+                && applied.zone != crate::clock::Zone::Fixed(det)
+                && applied.changes.is_empty()
+            {
+                writeln!(
+                    err,
+                    "warning: {}: {by} says {}, but {} twins put it at {}",
+                    d.file,
+                    applied.zone,
+                    est.map_or(0, |e| e.anchors),
+                    format_offset(det)
+                )?;
+            }
+        }
+        let pin = detected
+            .map(|o| format!("--log-tz '{}={}'", d.file, format_offset(o)))
+            .unwrap_or_default();
+        let zones = detected
+            .map(|o| plausible_zones(o.local_minus_utc()))
+            .unwrap_or("");
+        table.add_row(vec![
+            d.file.clone(),
+            offset,
+            zones.to_string(),
+            match &applied.provenance {
+                Provenance::Detected { .. } => "detected (twins)".to_string(),
+                other => other.to_string(),
+            },
+            est.map_or(0, |e| e.anchors).to_string(),
+            est.map(|e| format!("{:+.1} ms", e.lag_median_ms))
+                .unwrap_or_default(),
+            est.map(|e| format!("±{:.1} ms", e.spread_ms))
+                .unwrap_or_default(),
+            est.map(|e| format!("{:?}", e.confidence).to_lowercase())
+                .unwrap_or_else(|| "none".into()),
+            pin.clone(),
+        ]);
+        if let Some(e) = est.filter(|e| e.segments.len() > 1) {
+            for w in e.segments.windows(2) {
+                let mut f = Finding::new(
+                    FindingKind::ClockOffsetChange,
+                    Severity::Medium,
+                    0,
+                    format!(
+                        "{}: the clock offset changes from {} (lines {}–{}, {} twins) to {} (lines {}–{}, {} twins): DST, or the host moved",
+                        d.file,
+                        format_offset(w[0].offset),
+                        w[0].first_line,
+                        w[0].last_line,
+                        w[0].anchors,
+                        format_offset(w[1].offset),
+                        w[1].first_line,
+                        w[1].last_line,
+                        w[1].anchors
+                    ),
+                );
+                f.log = Some(crate::checks::LogRef {
+                    file: d.file.clone(),
+                    line: w[1].first_line,
+                });
+                f.details =
+                    json!({ "from": format_offset(w[0].offset), "to": format_offset(w[1].offset) });
+                findings.push(f.sealed());
+            }
+        }
+        sources.insert(
+            d.file.clone(),
+            json!({
+                "offset_s": detected.map(|o| o.local_minus_utc()),
+                "zone": detected.map(format_offset),
+                "plausible_zones": zones,
+                "method": "twins",
+                "anchors": est.map_or(0, |e| e.anchors),
+                "candidates": est.map_or(0, |e| e.candidates),
+                "agreement": est.map(|e| e.agreement),
+                "lag_ms": est.map(|e| e.lag_median_ms),
+                "spread_ms": est.map(|e| e.spread_ms),
+                "confidence": est.map(|e| e.confidence),
+                "segments": est.map(|e| &e.segments),
+                "applied": { "zone": applied.zone.to_string(), "provenance": applied.provenance },
+                "pin": pin,
+            }),
+        );
+    }
+    // Offset changes are placed at the first record after the change.
+    for f in &mut findings {
+        if let Some(l) = &f.log {
+            let v = crate::timeline::View::new(t)?;
+            if let Some(i) = (0..v.len()).find(|&i| {
+                v.s("file", i) == Some(l.file.as_str())
+                    && v.line.get(i).is_some_and(|x| x >= l.line)
+            }) {
+                f.at_us = v.ts_utc.get(i).unwrap_or(0);
+                f.at_utc = report::rfc3339_micros(f.at_us);
+            }
+        }
+    }
+    match args.common.format {
+        FindingsFormat::Table => {
+            let mut s = report::table::header(t);
+            s.push('\n');
+            s.push_str(&table.to_string());
+            s.push('\n');
+            if !findings.is_empty() {
+                s.push('\n');
+                s.push_str(&render::list(&findings));
+            }
+            out.write_all(s.as_bytes())?;
+        }
+        FindingsFormat::Json => {
+            let doc = render::document("skew", t, &findings, json!({ "skew": sources }));
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(super::outcome(&findings, args.common.fail_on))
+}
