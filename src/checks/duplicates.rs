@@ -154,3 +154,61 @@ fn finding(v: &View<'_>, m: &Matching, et: &str, identity: &str, run: &[usize]) 
     f.details = serde_json::json!({ "identity": identity.split('=').next(), "same_payload": same_payload, "span_ms": span_ms });
     f.sealed()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::matching::match_twins;
+    use crate::checks::testkit::Tb;
+
+    fn run(t: &crate::timeline::Timeline) -> Vec<Finding> {
+        let v = View::new(t).unwrap();
+        let m = match_twins(&v, 100_000, 0);
+        check(
+            &v,
+            &m,
+            &Params {
+                interval_us: 5_000_000,
+                window: None,
+            },
+        )
+    }
+
+    #[test]
+    fn one_logged_event_inserted_twice() {
+        let p = r#"{"symbol":"FLMUSDT","position_id":1317}"#;
+        let t = Tb::new()
+            .db(785168, "position_created", p, 4_211.0)
+            .db(785173, "position_created", p, 4_211.0)
+            .log_event("bot.log", 40, "position_created", p, 4_212.0)
+            .build();
+        let f = run(&t);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].event_ids, vec![785168, 785173]);
+        assert_eq!(
+            f[0].logs,
+            vec![LogRef {
+                file: "bot.log".into(),
+                line: 40
+            }]
+        );
+        assert!(
+            f[0].explanation.contains("logged once, inserted 2 times"),
+            "{}",
+            f[0].explanation
+        );
+    }
+
+    #[test]
+    fn periodic_payloads_naming_nothing_and_distant_repeats_are_not_duplicates() {
+        let hb = r#"{"status":"ok"}"#;
+        let p = r#"{"symbol":"X"}"#;
+        let t = Tb::new()
+            .db(1, "health_check", hb, 0.0)
+            .db(2, "health_check", hb, 1_000.0)
+            .db(3, "signal_skipped", p, 0.0)
+            .db(4, "signal_skipped", p, 60_000.0)
+            .build();
+        assert!(run(&t).is_empty());
+    }
+}

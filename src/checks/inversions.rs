@@ -278,3 +278,99 @@ fn classify(v: &View<'_>, p: &Params, a: &Row, b: &Row, created_inverted: bool) 
     });
     Some(f.sealed())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{Tb, at};
+    use crate::timeline::Kind;
+
+    fn params(logs: Vec<Coverage>) -> Params {
+        Params {
+            epoch_tolerance_us: 50_000,
+            max_span_us: 600_000_000,
+            bypass_tolerance_us: 100_000,
+            logs,
+            window: None,
+        }
+    }
+
+    #[test]
+    fn the_seed_pair_is_overlapping_operations_with_a_queue_bypass() {
+        // 785194: started 12.851694, created 15.103 (written directly);
+        // 785223: started 13.507987, created 13.510, queued, flushed later.
+        let t = Tb::new()
+            .db_corr(785194, "position_created", 15_103.0, 12_851.694, 4869992)
+            .db_corr(785223, "position_error", 13_510.0, 13_507.987, 4869992)
+            .log("bot.log", 100, Kind::QueueFull, None, None, 15_103.0)
+            .build();
+        let v = View::new(&t).unwrap();
+        let cov = vec![Coverage {
+            file: "bot.log".into(),
+            pid: Some(7),
+            start: at(-60_000.0),
+            end: at(60_000.0),
+        }];
+        let f = check(&v, &params(cov));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].class.as_deref(), Some("overlapping_operations"));
+        assert_eq!(f[0].event_ids, vec![785194, 785223]);
+        assert_eq!(
+            f[0].logs,
+            vec![LogRef {
+                file: "bot.log".into(),
+                line: 100
+            }]
+        );
+        assert_eq!(f[0].details["id_order"]["explained_by"], "queue_bypass");
+        assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn created_before_its_own_epoch_is_a_clock_anomaly() {
+        let t = Tb::new()
+            .db_corr(1, "position_created", 1_000.0, 5_000.0, 1)
+            .db_corr(2, "position_created", 6_000.0, 2_000.0, 2)
+            .build();
+        let v = View::new(&t).unwrap();
+        let f = check(&v, &params(vec![]));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].class.as_deref(), Some("clock_anomaly"));
+        assert_eq!(f[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn rows_written_under_two_live_processes_are_multiple_writers() {
+        let t = Tb::new()
+            .db_corr(1, "position_created", 9_000.0, 1_000.0, 1)
+            .db_corr(2, "position_created", 3_000.0, 2_000.0, 2)
+            .build();
+        let v = View::new(&t).unwrap();
+        let cov = vec![
+            Coverage {
+                file: "a.log".into(),
+                pid: Some(1),
+                start: at(0.0),
+                end: at(10_000.0),
+            },
+            Coverage {
+                file: "b.log".into(),
+                pid: Some(2),
+                start: at(0.0),
+                end: at(10_000.0),
+            },
+        ];
+        let f = check(&v, &params(cov));
+        assert_eq!(f[0].class.as_deref(), Some("multiple_writers"));
+    }
+
+    #[test]
+    fn orders_that_agree_are_not_reported() {
+        let t = Tb::new()
+            .db_corr(1, "position_created", 3_000.0, 1_000.0, 1)
+            .db_corr(2, "position_created", 4_000.0, 2_000.0, 2)
+            .build();
+        let v = View::new(&t).unwrap();
+        assert!(check(&v, &params(vec![])).is_empty());
+    }
+}

@@ -100,10 +100,9 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
         }
         let Some(file) = v.s("file", i) else { continue };
         let pid = v.pid.get(i);
-        let Some(p) = procs
-            .iter_mut()
-            .find(|p| p.files.iter().any(|f| f == file) && (p.pid.is_none() || p.pid == pid))
-        else {
+        let Some(p) = procs.iter_mut().find(|p| {
+            p.files.iter().any(|f| f == file) && (p.pid.is_none() || pid.is_none() || p.pid == pid)
+        }) else {
             continue;
         };
         let here = LogRef {
@@ -311,4 +310,100 @@ pub fn check(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
     });
     super::sort(&mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{Tb, at};
+    use crate::timeline::Kind;
+
+    fn cov(file: &str, pid: u32, a: f64, b: f64) -> Coverage {
+        Coverage {
+            file: file.into(),
+            pid: Some(pid),
+            start: at(a),
+            end: at(b),
+        }
+    }
+
+    fn params() -> Params {
+        Params {
+            min_gap_us: 60_000_000,
+            grace_us: 2_000_000,
+            window: None,
+        }
+    }
+
+    #[test]
+    fn sequential_processes_give_a_gap_and_no_overlap() {
+        let t = Tb::new()
+            .log("a.log", 1, Kind::LockAcquired, None, None, 0.0)
+            .log("a.log", 2, Kind::LockReleased, None, None, 100_000.0)
+            .log("b.log", 1, Kind::LockAcquired, None, None, 1_000_000.0)
+            .build();
+        let v = View::new(&t).unwrap();
+        let procs = processes(
+            &v,
+            &[
+                cov("a.log", 1, 0.0, 100_000.0),
+                cov("b.log", 2, 1_000_000.0, 1_000_000.0),
+            ],
+        );
+        assert_eq!(procs[0].ended_by.as_deref(), Some("lock released"));
+        let f = check(&v, &procs, &params());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].kind, FindingKind::ProcessGap);
+        assert!(f[0].explanation.contains("ended cleanly"));
+    }
+
+    #[test]
+    fn overlapping_lifetimes_and_rows_outside_every_process() {
+        let t = Tb::new()
+            .db(7, "e", "{}", 50_000.0)
+            .db(8, "e", "{}", 500_000.0)
+            .build();
+        let v = View::new(&t).unwrap();
+        let procs = processes(
+            &v,
+            &[
+                cov("a.log", 1, 0.0, 100_000.0),
+                cov("b.log", 2, 60_000.0, 200_000.0),
+            ],
+        );
+        let f = check(&v, &procs, &params());
+        let overlap = f
+            .iter()
+            .find(|x| x.kind == FindingKind::ProcessOverlap)
+            .expect("overlap");
+        assert_eq!(
+            overlap.details["overlap_start_utc"],
+            crate::report::rfc3339_micros(at(60_000.0))
+        );
+        assert_eq!(
+            overlap.details["overlap_end_utc"],
+            crate::report::rfc3339_micros(at(100_000.0))
+        );
+        let ghost = f
+            .iter()
+            .find(|x| x.kind == FindingKind::UnattributedActivity)
+            .expect("ghost");
+        assert_eq!(ghost.event_ids, vec![8]);
+    }
+
+    #[test]
+    fn the_same_pid_in_two_files_is_one_process() {
+        let t = Tb::new().build();
+        let v = View::new(&t).unwrap();
+        let procs = processes(
+            &v,
+            &[
+                cov("bot_1.log", 5, 0.0, 100.0),
+                cov("trading_bot.log", 5, 10.0, 120.0),
+            ],
+        );
+        assert_eq!(procs.len(), 1);
+        assert_eq!(procs[0].files, vec!["bot_1.log", "trading_bot.log"]);
+        assert!(check(&v, &procs, &params()).is_empty());
+    }
 }

@@ -254,3 +254,99 @@ pub fn match_twins(v: &View<'_>, tol_us: i64, lag_us: i64) -> Matching {
         pair_of,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{Tb, id_of, line_of};
+
+    fn pairs(
+        t: &crate::timeline::Timeline,
+        tol_ms: i64,
+    ) -> (Vec<(i64, u32, bool)>, Vec<i64>, Vec<u32>) {
+        let v = View::new(t).unwrap();
+        let m = match_twins(&v, tol_ms * 1000, 0);
+        let mut p: Vec<(i64, u32, bool)> = m
+            .pairs
+            .iter()
+            .map(|p| (id_of(&v, p.db), line_of(&v, p.log), p.loose))
+            .collect();
+        p.sort();
+        let d = m.db_unmatched.iter().map(|&r| id_of(&v, r)).collect();
+        let l = m.log_unmatched.iter().map(|&r| line_of(&v, r)).collect();
+        (p, d, l)
+    }
+
+    #[test]
+    fn microsecond_db_time_matches_a_millisecond_log_line_truncated_below_it() {
+        // created_at 13.510400, the log line written 0 ms later prints 13,510: the log is earlier.
+        let t = Tb::new()
+            .db(1, "position_error", r#"{"s":"RSRUSDT"}"#, 13_510.4)
+            .log_event(
+                "a.log",
+                7,
+                "position_error",
+                r#"{"s": "RSRUSDT"}"#,
+                13_510.0,
+            )
+            .build();
+        assert_eq!(pairs(&t, 100).0, vec![(1, 7, false)]);
+    }
+
+    #[test]
+    fn two_rows_that_could_take_one_line_the_closest_wins() {
+        // Identical payloads 4 ms apart (a double insert); one log line 1 ms after the first.
+        let t = Tb::new()
+            .db(10, "position_created", r#"{"p":1317}"#, 4_211.0)
+            .db(11, "position_created", r#"{"p":1317}"#, 4_215.0)
+            .log_event("a.log", 3, "position_created", r#"{"p":1317}"#, 4_212.0)
+            .build();
+        let (p, d, l) = pairs(&t, 100);
+        assert_eq!(p, vec![(10, 3, false)]);
+        assert_eq!(d, vec![11]);
+        assert!(l.is_empty());
+    }
+
+    #[test]
+    fn equal_timestamps_break_ties_by_id_and_line() {
+        let t = Tb::new()
+            .db(21, "e", r#"{"x":1}"#, 100.0)
+            .db(20, "e", r#"{"x":1}"#, 100.0)
+            .log_event("a.log", 9, "e", r#"{"x":1}"#, 100.0)
+            .log_event("a.log", 8, "e", r#"{"x":1}"#, 100.0)
+            .build();
+        assert_eq!(pairs(&t, 100).0, vec![(20, 8, false), (21, 9, false)]);
+    }
+
+    #[test]
+    fn beyond_tolerance_is_not_a_twin_and_payload_decides_within_a_burst() {
+        let t = Tb::new()
+            .db(1, "order_cancelled", r#"{"o":"a"}"#, 0.0)
+            .db(2, "order_cancelled", r#"{"o":"b"}"#, 0.0)
+            .log_event("a.log", 1, "order_cancelled", r#"{"o":"b"}"#, 1.0)
+            .log_event("a.log", 2, "order_cancelled", r#"{"o":"a"}"#, 1.0)
+            .log_event("a.log", 3, "e", r#"{"z":1}"#, 500.0)
+            .db(3, "e", r#"{"z":1}"#, 0.0)
+            .build();
+        let (p, d, l) = pairs(&t, 100);
+        assert_eq!(p, vec![(1, 2, false), (2, 1, false)]);
+        assert_eq!(d, vec![3]);
+        assert_eq!(l, vec![3]);
+    }
+
+    #[test]
+    fn leftovers_match_loosely_on_key_fields_only_when_compatible() {
+        // The payload differs (a field added on one side) but type and time agree.
+        let t = Tb::new()
+            .db(1, "stop_loss_placed", r#"{"symbol":"X","price":1.5}"#, 0.0)
+            .log_event(
+                "a.log",
+                1,
+                "stop_loss_placed",
+                r#"{"symbol":"X","price":1.5,"extra":true}"#,
+                2.0,
+            )
+            .build();
+        assert_eq!(pairs(&t, 100).0, vec![(1, 1, true)]);
+    }
+}

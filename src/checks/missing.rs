@@ -330,3 +330,180 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::matching::match_twins;
+    use crate::checks::testkit::{Tb, at};
+
+    fn run(t: &crate::timeline::Timeline, p: &Params) -> (Vec<Finding>, Summary) {
+        let v = View::new(t).unwrap();
+        let m = match_twins(&v, 100_000, 0);
+        check(&v, &m, p)
+    }
+
+    fn params(window: Option<(f64, f64)>, logs: Vec<Coverage>) -> Params {
+        Params {
+            window: window.map(|(a, b)| UtcRange {
+                start: chrono::DateTime::from_timestamp_micros(at(a)).unwrap(),
+                end: chrono::DateTime::from_timestamp_micros(at(b)).unwrap(),
+            }),
+            direction: Direction::Both,
+            logs,
+            db_span: Some((at(-600_000.0), at(600_000.0))),
+            grace_us: 2_000_000,
+        }
+    }
+
+    fn cov(file: &str, a: f64, b: f64) -> Coverage {
+        Coverage {
+            file: file.into(),
+            pid: Some(1),
+            start: at(a),
+            end: at(b),
+        }
+    }
+
+    #[test]
+    fn a_row_on_the_window_start_is_in_and_on_the_end_is_out() {
+        let t = Tb::new()
+            .db(1, "e", r#"{"a":1}"#, 0.0)
+            .db(2, "e", r#"{"a":2}"#, 60_000.0)
+            .log(
+                "a.log",
+                1,
+                crate::timeline::Kind::Message,
+                None,
+                None,
+                -30_000.0,
+            )
+            .log(
+                "a.log",
+                2,
+                crate::timeline::Kind::Message,
+                None,
+                None,
+                90_000.0,
+            )
+            .build();
+        let (f, s) = run(
+            &t,
+            &params(
+                Some((0.0, 60_000.0)),
+                vec![cov("a.log", -30_000.0, 90_000.0)],
+            ),
+        );
+        assert_eq!(s.total.db_rows, 1);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, FindingKind::MissingInLog);
+        assert_eq!(f[0].event_id, Some(1));
+    }
+
+    #[test]
+    fn a_twin_just_outside_the_window_still_counts() {
+        // Row at 59.999 s, its log line at 60.002 s: past the window end, still its twin.
+        let t = Tb::new()
+            .db(1, "e", r#"{"a":1}"#, 59_999.0)
+            .log_event("a.log", 5, "e", r#"{"a":1}"#, 60_002.0)
+            .log(
+                "a.log",
+                1,
+                crate::timeline::Kind::Message,
+                None,
+                None,
+                -30_000.0,
+            )
+            .log(
+                "a.log",
+                9,
+                crate::timeline::Kind::Message,
+                None,
+                None,
+                90_000.0,
+            )
+            .build();
+        let (f, s) = run(
+            &t,
+            &params(
+                Some((0.0, 60_000.0)),
+                vec![cov("a.log", -30_000.0, 90_000.0)],
+            ),
+        );
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(
+            (s.total.db_rows, s.total.twins, s.total.log_lines),
+            (1, 1, 0)
+        );
+    }
+
+    #[test]
+    fn no_coverage_is_not_a_lost_line_and_edges_get_grace() {
+        let t = Tb::new()
+            .db(1, "e", r#"{"a":1}"#, 100_000.0) // after a.log ended: no coverage
+            .db(2, "e", r#"{"a":2}"#, 49_000.0) // 1 s before a.log's last record: grace
+            .db(3, "e", r#"{"a":3}"#, 20_000.0) // well inside: missing
+            .build();
+        let (f, s) = run(&t, &params(None, vec![cov("a.log", 0.0, 50_000.0)]));
+        let kinds: Vec<(FindingKind, Vec<i64>)> = f
+            .iter()
+            .map(|x| {
+                (
+                    x.kind,
+                    x.event_id.into_iter().chain(x.event_ids.clone()).collect(),
+                )
+            })
+            .collect();
+        assert!(
+            kinds.contains(&(FindingKind::MissingInLog, vec![3])),
+            "{kinds:?}"
+        );
+        // In time order: row 2 (in the grace window before a.log ended), then row 1.
+        assert!(
+            kinds.contains(&(FindingKind::NoLogCoverage, vec![2, 1])),
+            "{kinds:?}"
+        );
+        assert_eq!(s.total.no_log_coverage, 2);
+        assert_eq!(s.total.missing_in_log, 1);
+    }
+
+    #[test]
+    fn log_lines_without_rows_cite_a_failed_batch() {
+        let t = Tb::new()
+            .db(1, "other", r#"{"z":0}"#, -500_000.0)
+            .log_event("a.log", 10, "order_placed", r#"{"o":1}"#, 1_000.0)
+            .log(
+                "a.log",
+                11,
+                crate::timeline::Kind::BatchWriteFailed,
+                None,
+                None,
+                3_000.0,
+            )
+            .build();
+        let (f, _) = run(
+            &t,
+            &Params {
+                direction: Direction::LogOnly,
+                ..params(None, vec![cov("a.log", -600_000.0, 600_000.0)])
+            },
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, FindingKind::MissingInDb);
+        assert_eq!(
+            f[0].log,
+            Some(LogRef {
+                file: "a.log".into(),
+                line: 10
+            })
+        );
+        assert_eq!(
+            f[0].logs,
+            vec![LogRef {
+                file: "a.log".into(),
+                line: 11
+            }]
+        );
+        assert!(f[0].explanation.contains("batch write failed"));
+    }
+}

@@ -6,6 +6,8 @@ pub mod inversions;
 pub mod lifetimes;
 pub mod matching;
 pub mod missing;
+#[cfg(test)]
+pub mod testkit;
 
 use std::fmt;
 
