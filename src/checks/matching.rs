@@ -260,10 +260,10 @@ mod tests {
     use super::*;
     use crate::checks::testkit::{Tb, id_of, line_of};
 
-    fn pairs(
-        t: &crate::timeline::Timeline,
-        tol_ms: i64,
-    ) -> (Vec<(i64, u32, bool)>, Vec<i64>, Vec<u32>) {
+    /// (pairs as (db id, log line, loose), unmatched db ids, unmatched log lines)
+    type Outcome = (Vec<(i64, u32, bool)>, Vec<i64>, Vec<u32>);
+
+    fn pairs(t: &crate::timeline::Timeline, tol_ms: i64) -> Outcome {
         let v = View::new(t).unwrap();
         let m = match_twins(&v, tol_ms * 1000, 0);
         let mut p: Vec<(i64, u32, bool)> = m
