@@ -390,3 +390,16 @@ fn freeze(
     debug_assert_eq!(columns.len(), SCHEMA.len());
     DataFrame::new(n, columns)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SCHEMA;
+
+    #[test]
+    fn docs_list_every_column() {
+        let doc = include_str!("../../docs/timeline.md");
+        for (name, _, _) in SCHEMA {
+            assert!(doc.contains(&format!("| `{name}` |")), "docs/timeline.md lacks column {name}");
+        }
+    }
+}
