@@ -34,7 +34,7 @@ pub enum Provenance {
     /// comparing psql output with a log file by eye reads them.
     Unaligned,
     /// The PostgreSQL server's `TimeZone` setting: what psql showed the user.
-    Server { setting: String },
+    Server { setting: String, source: String },
     /// The offset written inside the snapshot's `created_at` text.
     Snapshot,
     /// The values are absolute (`timestamptz`); no zone is needed to place them.
@@ -65,7 +65,7 @@ impl fmt::Display for Provenance {
             Provenance::Unaligned => {
                 f.write_str("NOT ALIGNED (--no-align): read as if written in the display zone")
             }
-            Provenance::Server { setting } => write!(f, "server TimeZone = {setting}"),
+            Provenance::Server { setting, source } => write!(f, "server TimeZone = {setting} ({source})"),
             Provenance::Snapshot => f.write_str("offset written in the snapshot"),
             Provenance::Absolute => f.write_str("absolute (timestamptz)"),
         }

@@ -118,7 +118,7 @@ pub fn banner(clocks: &[ClockEntry]) -> String {
                     anchors, spread_ms, ..
                 } => format!("detected, {anchors} twins, ±{spread_ms:.1} ms"),
                 crate::clock::Provenance::Given { by } => format!("given by {by}"),
-                crate::clock::Provenance::Server { setting } => {
+                crate::clock::Provenance::Server { setting, .. } => {
                     format!("server TimeZone {setting}")
                 }
                 crate::clock::Provenance::Snapshot => "snapshot offset".into(),

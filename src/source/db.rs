@@ -15,6 +15,8 @@ use crate::timeline::Chunk;
 
 const COLUMNS_SQL: &str = include_str!("../../queries/columns.sql");
 const SESSION_SQL: &str = include_str!("../../queries/session.sql");
+const DISPLAY_TZ_SQL: &str = include_str!("../../queries/display_timezone.sql");
+const SERVER_TZ_SQL: &str = include_str!("../../queries/server_timezone.sql");
 const SET_TIMEZONE_SQL: &str = include_str!("../../queries/set_timezone.sql");
 const SPAN_SQL: &str = include_str!("../../queries/span.sql");
 const EVENTS_SQL: &str = include_str!("../../queries/events.sql");
@@ -141,11 +143,11 @@ impl DbSession {
 
     fn check_session(&mut self, cfg: &DbConfig) -> Result<(), AuditError> {
         let origin = self.origin.clone();
-        let (tz, read_only) = self
+        let read_only: String = self
             .rt
             .block_on(async {
                 let row = sqlx::query(SESSION_SQL).fetch_one(&mut self.conn).await?;
-                Ok::<_, sqlx::Error>((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?))
+                row.try_get::<String, _>(0)
             })
             .map_err(|e| db_err(&origin, describe(&e)))?;
         if read_only != "on" {
@@ -154,20 +156,16 @@ impl DbSession {
                 "the session is not read-only; refusing to read",
             ));
         }
-        self.server_timezone = tz.clone();
+        let (setting, source) = self.display_timezone()?;
+        self.server_timezone = setting.clone();
         self.display = match &cfg.display_tz {
             Some((z, by)) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
-            None => match tz.parse::<Zone>() {
-                Ok(z) => SourceClock::new(
-                    z,
-                    Provenance::Server {
-                        setting: tz.clone(),
-                    },
-                ),
+            None => match setting.parse::<Zone>() {
+                Ok(z) => SourceClock::new(z, Provenance::Server { setting: setting.clone(), source: source.to_string() }),
                 Err(_) => SourceClock::new(
                     Zone::UTC,
                     Provenance::Assumed {
-                        why: format!("server TimeZone `{tz}` is not a zone audit knows; pass --tz"),
+                        why: format!("server TimeZone `{setting}` is not a zone audit knows; pass --tz"),
                     },
                 ),
             },
@@ -245,6 +243,35 @@ impl DbSession {
             }
         };
         Ok(())
+    }
+
+    /// What psql would have shown: (zone name, where it is set).
+    fn display_timezone(&mut self) -> Result<(String, &'static str), AuditError> {
+        let origin = self.origin.clone();
+        let row = self
+            .rt
+            .block_on(sqlx::query(DISPLAY_TZ_SQL).fetch_one(&mut self.conn))
+            .map_err(|e| db_err(&origin, describe(&e)))?;
+        let get = |i: usize| row.try_get::<Option<String>, _>(i).ok().flatten().filter(|s| !s.is_empty());
+        if let Some(v) = get(0) {
+            return Ok((v, "set for this role in this database"));
+        }
+        if let Some(v) = get(1) {
+            return Ok((v, "set for this role"));
+        }
+        if let Some(v) = get(2) {
+            return Ok((v, "set for this database"));
+        }
+        let server: Option<String> = self
+            .rt
+            .block_on(sqlx::query(SERVER_TZ_SQL).fetch_optional(&mut self.conn))
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get::<String, _>(0).ok());
+        if let Some(v) = server {
+            return Ok((v, "postgresql.conf"));
+        }
+        Ok((get(3).unwrap_or_else(|| "UTC".into()), "the server's log_timezone"))
     }
 
     /// First and last created_at of the table (µs, UTC).

@@ -383,7 +383,7 @@ fn build(
     let mut span: Option<(i64, i64)> = None;
     for (i, inst) in instants.into_iter().enumerate() {
         let at = format!("row {}", i + 1);
-        let Some((t, _, text)) = inst else {
+        let Some((t, row_offset, _)) = inst else {
             skipped.push(Skipped {
                 at,
                 reason: "created_at is empty".into(),
@@ -398,10 +398,13 @@ fn build(
             continue;
         };
         span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
-        let local = if text.is_empty() || cfg.display_tz.is_some() {
-            None
-        } else {
-            Some(text)
+        // The row's reading in the offset it was exported with, written the way psql writes
+        // it (identical to a CSV's text; an ISO JSONL value reads the same way). Without an
+        // offset, or with --tz, it is rendered in the display zone.
+        let local = match (row_offset, &cfg.display_tz) {
+            (Some(off), None) => chrono::DateTime::from_timestamp_micros(t)
+                .map(|at| crate::clock::psql_text(at, &Zone::Fixed(off))),
+            _ => None,
         };
         chunk.push(db_row(
             DbFields {
