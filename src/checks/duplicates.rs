@@ -1,8 +1,8 @@
 //! `duplicates`: the same event written more than once — the FLMUSDT 1317 pattern.
 //!
 //! Identity, strongest first: the same correlation id (one `open_position` call); the same
-//! position for one-shot event types (a position is created once); an identical payload
-//! that names an entity (symbol, position, order or signal), within a short interval.
+//! position for `position_created` (a position is created once); an identical payload that
+//! names an entity (symbol, position, order or signal), within a short interval.
 //! Periodic payloads that name nothing (health checks) are not duplicates of each other.
 
 use std::collections::BTreeMap;
@@ -12,8 +12,9 @@ use super::{Finding, FindingKind, LogRef, Severity};
 use crate::source::fields::payload_key;
 use crate::timeline::View;
 
-/// Event types that happen once per position.
-const ONE_SHOT: [&str; 3] = ["position_created", "position_closed", "position_opened"];
+/// Event types that happen once per position. (Not `position_closed`: the bot emits it from
+/// two code paths with different payloads, both logged — two events, not one written twice.)
+const ONE_SHOT: [&str; 1] = ["position_created"];
 
 #[derive(Debug, Clone)]
 pub struct Params {

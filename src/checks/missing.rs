@@ -198,6 +198,15 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             let dup = sibling
                 .map(|d| format!("; row {} with the same payload has the log line, so this row is a second copy of one logged event", v.event_id.get(d).unwrap_or(0)))
                 .unwrap_or_default();
+            // A direct write logs `Event queue full` just before its INSERT; the event line that
+            // should follow it was never written.
+            let direct = [before, after].into_iter().flatten().find(|&k| {
+                v.s("kind", k) == Some("queue_full")
+                    && (v.ts_utc.get(k).unwrap_or(0) - t).abs() <= 100_000
+            });
+            let direct_note = direct
+                .map(|k| format!("; line {} is `Event queue full, logging directly`: the row was written directly, and the log line that should follow was never written", v.line.get(k).unwrap_or(0)))
+                .unwrap_or_default();
             let what = match v.s("symbol", i) {
                 Some(s) => format!("{etype} {s}"),
                 None => etype.clone(),
@@ -211,7 +220,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
                 },
                 t,
                 format!(
-                    "DB row {id} ({what}, {} UTC) has no log line, though {} was writing then{around}{dup}",
+                    "DB row {id} ({what}, {} UTC) has no log line, though {} was writing then{around}{dup}{direct_note}",
                     hms(t),
                     cov.file
                 ),

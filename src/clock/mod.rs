@@ -65,7 +65,9 @@ impl fmt::Display for Provenance {
             Provenance::Unaligned => {
                 f.write_str("NOT ALIGNED (--no-align): read as if written in the display zone")
             }
-            Provenance::Server { setting, source } => write!(f, "server TimeZone = {setting} ({source})"),
+            Provenance::Server { setting, source } => {
+                write!(f, "server TimeZone = {setting} ({source})")
+            }
             Provenance::Snapshot => f.write_str("offset written in the snapshot"),
             Provenance::Absolute => f.write_str("absolute (timestamptz)"),
         }

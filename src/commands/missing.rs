@@ -69,7 +69,7 @@ pub fn run(
                 ));
             }
             s.push_str(&format!(
-                "twins: same event type and payload, |log − created_at − {:.1} ms| ≤ {:.0} ms, one-to-one\n\n",
+                "twins: same event type and payload, |(log − created_at) − ({:+.1} ms)| ≤ {:.0} ms, one-to-one\n\n",
                 meta.lag_us as f64 / 1000.0,
                 meta.tolerance_us as f64 / 1000.0
             ));
@@ -94,6 +94,7 @@ pub fn run(
                     })),
                     "matching": { "lag_ms": meta.lag_us as f64 / 1000.0, "tolerance_ms": meta.tolerance_us as f64 / 1000.0 },
                     "summary": { "aligned": summary, "naive": naive },
+                    "twins": twins_json(&v, &m, &params),
                 }),
             );
             serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -163,4 +164,35 @@ fn by_type_table(a: &Summary, n: &Summary) -> String {
         ]);
     }
     format!("{t}\n")
+}
+
+/// Every matched pair with a DB row in the window: the evidence behind the counts.
+fn twins_json(
+    v: &View<'_>,
+    m: &crate::checks::matching::Matching,
+    p: &Params,
+) -> serde_json::Value {
+    let mut pairs: Vec<&crate::checks::matching::Pair> = m
+        .pairs
+        .iter()
+        .filter(|x| {
+            let t = v.ts_utc.get(x.db).unwrap_or(0);
+            p.window
+                .is_none_or(|w| w.start.timestamp_micros() <= t && t < w.end.timestamp_micros())
+        })
+        .collect();
+    pairs.sort_by_key(|x| v.event_id.get(x.db));
+    serde_json::Value::Array(
+        pairs
+            .into_iter()
+            .map(|x| {
+                json!({
+                    "event_id": v.event_id.get(x.db),
+                    "log": { "file": v.s("file", x.log), "line": v.line.get(x.log) },
+                    "delta_ms": x.delta_us as f64 / 1000.0,
+                    "loose": x.loose,
+                })
+            })
+            .collect(),
+    )
 }

@@ -102,7 +102,10 @@ pub fn run(
         table.add_row(vec![
             "db display".into(),
             format_offset(display.zone.offset_at(chrono::Utc::now())),
-            display.zone.to_string(),
+            match display.zone {
+                crate::clock::Zone::Iana(tz) => tz.name().to_string(),
+                crate::clock::Zone::Fixed(o) => plausible_zones(o.local_minus_utc()).to_string(),
+            },
             display.provenance.to_string(),
             String::new(),
             String::new(),

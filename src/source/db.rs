@@ -161,11 +161,19 @@ impl DbSession {
         self.display = match &cfg.display_tz {
             Some((z, by)) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
             None => match setting.parse::<Zone>() {
-                Ok(z) => SourceClock::new(z, Provenance::Server { setting: setting.clone(), source: source.to_string() }),
+                Ok(z) => SourceClock::new(
+                    z,
+                    Provenance::Server {
+                        setting: setting.clone(),
+                        source: source.to_string(),
+                    },
+                ),
                 Err(_) => SourceClock::new(
                     Zone::UTC,
                     Provenance::Assumed {
-                        why: format!("server TimeZone `{setting}` is not a zone audit knows; pass --tz"),
+                        why: format!(
+                            "server TimeZone `{setting}` is not a zone audit knows; pass --tz"
+                        ),
                     },
                 ),
             },
@@ -252,7 +260,12 @@ impl DbSession {
             .rt
             .block_on(sqlx::query(DISPLAY_TZ_SQL).fetch_one(&mut self.conn))
             .map_err(|e| db_err(&origin, describe(&e)))?;
-        let get = |i: usize| row.try_get::<Option<String>, _>(i).ok().flatten().filter(|s| !s.is_empty());
+        let get = |i: usize| {
+            row.try_get::<Option<String>, _>(i)
+                .ok()
+                .flatten()
+                .filter(|s| !s.is_empty())
+        };
         if let Some(v) = get(0) {
             return Ok((v, "set for this role in this database"));
         }
@@ -271,7 +284,10 @@ impl DbSession {
         if let Some(v) = server {
             return Ok((v, "postgresql.conf"));
         }
-        Ok((get(3).unwrap_or_else(|| "UTC".into()), "the server's log_timezone"))
+        Ok((
+            get(3).unwrap_or_else(|| "UTC".into()),
+            "the server's log_timezone",
+        ))
     }
 
     /// First and last created_at of the table (µs, UTC).

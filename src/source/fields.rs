@@ -47,8 +47,10 @@ pub fn canonical(v: &Value) -> String {
 pub fn payload_key(text: &str) -> Option<String> {
     fn norm(v: Value) -> Value {
         match v {
+            // jsonb has no negative zero: Python's -0.0 comes back as 0.0.
             Value::Number(n) => n
                 .as_f64()
+                .map(|f| if f == 0.0 { 0.0 } else { f })
                 .and_then(serde_json::Number::from_f64)
                 .map_or(Value::Number(n), Value::Number),
             Value::Array(a) => Value::Array(a.into_iter().map(norm).collect()),
@@ -184,6 +186,8 @@ mod tests {
         let db = r#"{"a": 0.00001, "b": 130422796085142740, "c": [1, 2.5], "d": "x"}"#;
         assert_eq!(payload_key(log), payload_key(db));
         assert_ne!(payload_key(r#"{"a":1}"#), payload_key(r#"{"a":2}"#));
+        // Decimal('-0E-8') and -0.0 are stored by jsonb as 0.0.
+        assert_eq!(payload_key(r#"{"a":-0.0}"#), payload_key(r#"{"a": 0.0}"#));
         assert_eq!(payload_key("not json"), None);
     }
 

@@ -399,7 +399,10 @@ mod tests {
     fn docs_list_every_column() {
         let doc = include_str!("../../docs/timeline.md");
         for (name, _, _) in SCHEMA {
-            assert!(doc.contains(&format!("| `{name}` |")), "docs/timeline.md lacks column {name}");
+            assert!(
+                doc.contains(&format!("| `{name}` |")),
+                "docs/timeline.md lacks column {name}"
+            );
         }
     }
 }

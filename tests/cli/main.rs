@@ -4,5 +4,6 @@ mod support;
 
 mod db;
 mod errors;
+mod forensics;
 mod incident;
 mod logs;
