@@ -58,7 +58,7 @@ impl fmt::Display for Provenance {
             } => {
                 write!(
                     f,
-                    "detected from {anchors} anchors, spread {spread_ms:.1} ms ({detail})"
+                    "detected from {anchors} DB/log twins, spread ±{spread_ms:.1} ms, {detail}"
                 )
             }
             Provenance::Assumed { why } => write!(f, "ASSUMED: {why}"),
@@ -108,18 +108,17 @@ impl SourceClock {
             anchors: e.anchors,
             spread_ms: e.spread_ms,
             detail: format!(
-                "{} twins agree of {}, lag {:+.1} ms, confidence {:?}{}",
+                "{} of {} lines agree, lag {:+.1} ms, confidence {}{}",
                 e.anchors,
                 e.candidates,
-                e.lag_median_ms,
-                e.confidence,
+                skew::tidy(e.lag_median_ms),
+                format!("{:?}", e.confidence).to_lowercase(),
                 if e.segments.len() > 1 {
                     ", OFFSET CHANGES inside the file"
                 } else {
                     ""
                 }
-            )
-            .to_lowercase(),
+            ),
         };
         let mut c = SourceClock::new(Zone::Fixed(first.offset), provenance);
         c.changes = e.segments[1..]

@@ -110,6 +110,11 @@ impl Estimate {
     }
 }
 
+/// A millisecond figure for printing: no "-0.0".
+pub fn tidy(ms: f64) -> f64 {
+    if ms.abs() < 0.05 { 0.0 } else { ms }
+}
+
 fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;

@@ -70,7 +70,7 @@ pub fn run(
             }
             s.push_str(&format!(
                 "twins: same event type and payload, |(log − created_at) − ({:+.1} ms)| ≤ {:.0} ms, one-to-one\n\n",
-                meta.lag_us as f64 / 1000.0,
+                crate::clock::skew::tidy(meta.lag_us as f64 / 1000.0),
                 meta.tolerance_us as f64 / 1000.0
             ));
             s.push_str(&counts_table(&summary, &naive));

@@ -183,7 +183,7 @@ pub fn run(
                 other => other.to_string(),
             },
             est.map_or(0, |e| e.anchors).to_string(),
-            est.map(|e| format!("{:+.1} ms", e.lag_median_ms))
+            est.map(|e| format!("{:+.1} ms", crate::clock::skew::tidy(e.lag_median_ms)))
                 .unwrap_or_default(),
             est.map(|e| format!("±{:.1} ms", e.spread_ms))
                 .unwrap_or_default(),

@@ -118,7 +118,7 @@ pub fn timeline(t: &Timeline, v: &View<'_>, wide: bool) -> String {
         "pos".to_string(),
         "message".to_string(),
     ]);
-    let max = if wide { usize::MAX } else { 72 };
+    let max = if wide { usize::MAX } else { 60 };
     for i in 0..v.len() {
         let us = v.ts_utc.get(i).unwrap_or_default();
         let utc = if days.len() == 1 {
@@ -140,7 +140,15 @@ pub fn timeline(t: &Timeline, v: &View<'_>, wide: bool) -> String {
             (None, "message") => String::new(),
             (None, k) => k.to_string(),
         };
-        let msg = if is_db && v.s("message", i) == v.s("payload", i) {
+        let msg = if !is_db && kind == "event" {
+            // The event column already says the type: show the dict.
+            let m = v.s("message", i).unwrap_or_default();
+            let et = v.s("event_type", i).unwrap_or_default();
+            m.strip_prefix(et)
+                .and_then(|r| r.strip_prefix(": "))
+                .unwrap_or(m)
+                .to_string()
+        } else if is_db && v.s("message", i) == v.s("payload", i) {
             // A DB row without an error: its payload says more with the correlation id first.
             match v.s("correlation_id", i) {
                 Some(c) => format!("{c} {}", v.s("payload", i).unwrap_or_default()),
