@@ -133,12 +133,30 @@ pub fn banner(clocks: &[ClockEntry]) -> String {
 }
 
 /// Prints the banner on stderr unless quiet.
-pub fn print_banner(t: &Timeline, quiet: bool, err: &mut dyn Write) -> std::io::Result<()> {
+pub fn print_banner(
+    t: &Timeline,
+    decisions: &[source::ClockDecision],
+    quiet: bool,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
     if !quiet {
         writeln!(err, "{}", banner(&t.clocks))?;
-        for c in t.clocks.iter().filter(|c| c.provenance.is_assumed()) {
-            writeln!(err, "warning: {}: {}", c.source, c.provenance)?;
-        }
+        warn_clocks(t, decisions, err)?;
+    }
+    Ok(())
+}
+
+/// Warnings about clocks: assumed zones, and given zones the data contradicts.
+pub fn warn_clocks(
+    t: &Timeline,
+    decisions: &[source::ClockDecision],
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    for c in t.clocks.iter().filter(|c| c.provenance.is_assumed()) {
+        writeln!(err, "warning: {}: {}", c.source, c.provenance)?;
+    }
+    for w in decisions.iter().filter_map(|d| d.warning.as_ref()) {
+        writeln!(err, "warning: {w}")?;
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ pub fn run(
     let loaded = common::load(&args.common, config, interval_us + 60_000_000)?;
     let prepared = common::prepare(loaded, None)?;
     let (meta, t) = (&prepared.loaded_meta, &prepared.timeline);
-    common::print_banner(t, quiet, err)?;
+    common::print_banner(t, &meta.decisions, quiet, err)?;
     let v = View::new(t)?;
     let m = common::match_twins(t, meta)?;
     let findings = duplicates::check(

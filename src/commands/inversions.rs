@@ -19,7 +19,7 @@ pub fn run(
     let loaded = common::load(&args.common, config, max_span_us)?;
     let prepared = common::prepare(loaded, None)?;
     let (meta, t) = (&prepared.loaded_meta, &prepared.timeline);
-    common::print_banner(t, quiet, err)?;
+    common::print_banner(t, &meta.decisions, quiet, err)?;
     let v = View::new(t)?;
     let findings = inversions::check(
         &v,

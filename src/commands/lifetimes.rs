@@ -20,7 +20,7 @@ pub fn run(
     let loaded = common::load(&args.common, config, 0)?;
     let prepared = common::prepare(loaded, None)?;
     let (meta, t) = (&prepared.loaded_meta, &prepared.timeline);
-    common::print_banner(t, quiet, err)?;
+    common::print_banner(t, &meta.decisions, quiet, err)?;
     let v = View::new(t)?;
     let procs = lifetimes::processes(&v, &meta.coverage);
     let findings = lifetimes::check(

@@ -31,7 +31,7 @@ pub fn run(
     let prepared = common::prepare(loaded, args.tolerance_ms)?;
     let meta = &prepared.loaded_meta;
     let t = &prepared.timeline;
-    common::print_banner(t, quiet, err)?;
+    common::print_banner(t, &meta.decisions, quiet, err)?;
 
     let params = Params {
         window: meta.filter.window,

@@ -9,7 +9,6 @@ use serde_json::json;
 use super::{Outcome, common};
 use crate::checks::{Finding, FindingKind, Severity};
 use crate::cli::{FindingsFormat, SkewArgs};
-use crate::clock::skew::Confidence;
 use crate::clock::{Provenance, format_offset};
 use crate::config::Config;
 use crate::report::{self, findings as render};
@@ -52,7 +51,7 @@ pub fn run(
     let prepared = common::prepare(loaded, None)?;
     let meta = &prepared.loaded_meta;
     let t = &prepared.timeline;
-    common::print_banner(t, quiet, err)?;
+    common::print_banner(t, &meta.decisions, quiet, err)?;
 
     let mut findings: Vec<Finding> = Vec::new();
     let mut sources = serde_json::Map::new();
@@ -153,21 +152,6 @@ pub fn run(
             }
             _ => "?".into(),
         };
-        if let (Provenance::Given { by }, Some(det)) = (&applied.provenance, detected) {
-            if est.is_some_and(|e| e.confidence >= Confidence::Medium)
-                && applied.zone != crate::clock::Zone::Fixed(det)
-                && applied.changes.is_empty()
-            {
-                writeln!(
-                    err,
-                    "warning: {}: {by} says {}, but {} twins put it at {}",
-                    d.file,
-                    applied.zone,
-                    est.map_or(0, |e| e.anchors),
-                    format_offset(det)
-                )?;
-            }
-        }
         let pin = detected
             .map(|o| format!("--log-tz '{}={}'", d.file, format_offset(o)))
             .unwrap_or_default();

@@ -24,13 +24,12 @@ pub fn run(
     let filter = loaded.filter.clone();
     let display = loaded.display.clone();
     let clocks = loaded.log_clocks();
+    let decisions = loaded.decisions.clone();
     let t = Timeline::build(loaded.events, loaded.logs, &clocks, &filter)
         .context("cannot build the timeline frame")?;
     let v = View::new(&t).context("timeline frame has an unexpected shape")?;
     if !quiet {
-        for c in t.clocks.iter().filter(|c| c.provenance.is_assumed()) {
-            writeln!(err, "warning: {}: {}", c.source, c.provenance)?;
-        }
+        super::common::warn_clocks(&t, &decisions, err)?;
         if v.is_empty() {
             writeln!(err, "no rows match the filters")?;
         }

@@ -260,6 +260,8 @@ pub struct ClockDecision {
     pub clock: SourceClock,
     /// The detection result when detection ran (also when a flag overrode it).
     pub estimate: Option<Estimate>,
+    /// Set when the data contradicts a zone the user gave.
+    pub warning: Option<String>,
 }
 
 /// Decides each log file's clock: a flag/config rule, else detection from DB twins, else an
@@ -293,7 +295,14 @@ fn decide_clocks(
                     ),
                 }
             };
-            ClockDecision { file: name.clone(), clock, estimate }
+            let warning = match (&clock.provenance, estimate.as_ref()) {
+                (Provenance::Given { by }, Some(e)) if e.confidence >= skew::Confidence::Medium && clock.changes.is_empty() => e
+                    .offset()
+                    .filter(|o| clock.zone != Zone::Fixed(*o))
+                    .map(|o| format!("{name}: {by} says {}, but {} DB/log twins put it at {}", clock.zone, e.anchors, crate::clock::format_offset(o))),
+                _ => None,
+            };
+            ClockDecision { file: name.clone(), clock, estimate, warning }
         })
         .collect()
 }

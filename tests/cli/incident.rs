@@ -248,3 +248,16 @@ fn the_07_06_logs_14_07_lines_are_an_hour_before_the_db_minute() {
     assert_eq!(lpt["local_time"], "2025-10-18 14:07:17,107");
     assert_eq!(lpt["position_id"], 1277);
 }
+
+#[test]
+fn a_given_zone_the_data_contradicts_is_warned_about() {
+    let mut c = audit_in_repo();
+    c.args(["timeline", "--signal", "4869992", "--log-tz", "+03:00", "--format", "csv"]);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("bot_20251018_145959.log: --log-tz +03:00 says +03:00, but 801 DB/log twins put it at +04:00"),
+        "{}",
+        r.stderr
+    );
+}
