@@ -19,6 +19,8 @@ pub const OPTIONAL_COLUMNS: [&str; 5] = [
 ];
 /// Read when present, to show errors in the timeline.
 pub const MESSAGE_COLUMN: &str = "error_message";
+/// Columns of the real table that `audit` does not need (not reported as unexpected).
+pub const UNUSED_COLUMNS: [&str; 3] = ["order_id", "exchange", "stack_trace"];
 
 /// One DB row's fields as read.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +50,7 @@ pub struct EventsInfo {
     pub skipped: Vec<Skipped>,
     /// Columns the source lacks (their values are null).
     pub missing_columns: Vec<String>,
-    /// Columns present but not read.
+    /// Columns that are not part of monitoring.events (ignored).
     pub extra_columns: Vec<String>,
     /// First and last created_at of the whole source (µs, UTC), when known.
     #[serde(skip)]

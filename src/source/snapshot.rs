@@ -16,7 +16,7 @@ use crate::clock::{DbStorage, Provenance, SourceClock, Zone, parse_offset};
 use crate::error::AuditError;
 use crate::source::events::{
     DbFields, Events, EventsInfo, MESSAGE_COLUMN, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Skipped,
-    db_row,
+    UNUSED_COLUMNS, db_row,
 };
 
 /// How to read a snapshot's times.
@@ -212,6 +212,7 @@ fn extra_columns(names: &[String]) -> Vec<String> {
         .filter(|n| {
             !REQUIRED_COLUMNS.contains(&n.as_str())
                 && !OPTIONAL_COLUMNS.contains(&n.as_str())
+                && !UNUSED_COLUMNS.contains(&n.as_str())
                 && n.as_str() != MESSAGE_COLUMN
         })
         .cloned()
