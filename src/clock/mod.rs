@@ -58,7 +58,7 @@ impl fmt::Display for Provenance {
             } => {
                 write!(
                     f,
-                    "detected from {anchors} DB/log twins, spread ±{spread_ms:.1} ms, {detail}"
+                    "detected from {anchors} anchors, spread ±{spread_ms:.1} ms, {detail}"
                 )
             }
             Provenance::Assumed { why } => write!(f, "ASSUMED: {why}"),
@@ -108,7 +108,18 @@ impl SourceClock {
             anchors: e.anchors,
             spread_ms: e.spread_ms,
             detail: format!(
-                "{} of {} lines agree, lag {:+.1} ms, confidence {}{}",
+                "{}{} of {} lines agree, lag {:+.1} ms, confidence {}{}",
+                match e.method {
+                    skew::Method::Twins if e.message_anchors > 0 => {
+                        format!(
+                            "{} UTC times printed in messages agree too; ",
+                            e.message_anchors
+                        )
+                    }
+                    skew::Method::Twins => String::new(),
+                    skew::Method::UtcInMessage =>
+                        "from UTC times printed in messages (no DB twins); ".into(),
+                },
                 e.anchors,
                 e.candidates,
                 skew::tidy(e.lag_median_ms),

@@ -101,6 +101,21 @@ pub struct Estimate {
     /// Median absolute deviation of that lag, ms.
     pub spread_ms: f64,
     pub confidence: Confidence,
+    /// What the votes came from.
+    pub method: Method,
+    /// Lines printing a UTC "now" that agree with the offset (corroboration, or the anchors
+    /// themselves when there were no twins).
+    pub message_anchors: usize,
+}
+
+/// The evidence an estimate rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// DB rows and their log lines.
+    Twins,
+    /// UTC instants printed inside log messages.
+    UtcInMessage,
 }
 
 impl Estimate {
@@ -152,23 +167,7 @@ pub fn estimate(chunk: &Chunk, db: &DbTwins) -> Estimate {
         if times.len() > MAX_CANDIDATES {
             continue;
         }
-        let mut by_quarter: Vec<(i64, i64)> = Vec::new();
-        for &t in times {
-            let d = chunk.ts_local[i] - t;
-            if d.abs() > MAX_US {
-                continue;
-            }
-            let q = (d as f64 / QUARTER_US as f64).round() as i64;
-            let r = d - q * QUARTER_US;
-            if r.abs() > NEAR_US {
-                continue;
-            }
-            match by_quarter.iter_mut().find(|(qq, _)| *qq == q) {
-                Some(e) if r.abs() < e.1.abs() => e.1 = r,
-                Some(_) => {}
-                None => by_quarter.push((q, r)),
-            }
-        }
+        let by_quarter = quarters(times.iter().map(|t| chunk.ts_local[i] - t));
         if !by_quarter.is_empty() {
             votes.push(Votes {
                 line: chunk.line[i].unwrap_or(0),
@@ -176,7 +175,120 @@ pub fn estimate(chunk: &Chunk, db: &DbTwins) -> Estimate {
             });
         }
     }
-    summarize(&votes)
+    let message_votes = message_votes(chunk);
+    let mut e = if votes.is_empty() {
+        let mut e = summarize(&message_votes);
+        e.method = Method::UtcInMessage;
+        e
+    } else {
+        summarize(&votes)
+    };
+    // Corroboration: message anchors that agree with the (first) winning offset.
+    if let Some(off) = e.offset() {
+        let q = i64::from(off.local_minus_utc()) * 1_000_000 / QUARTER_US;
+        e.message_anchors = message_votes
+            .iter()
+            .filter(|v| v.by_quarter.iter().any(|(qq, _)| *qq == q))
+            .count();
+    }
+    e
+}
+
+/// The quarter-hours a set of candidate deltas (µs) sit near, with each one's closest residual.
+fn quarters(deltas: impl Iterator<Item = i64>) -> Vec<(i64, i64)> {
+    let mut by_quarter: Vec<(i64, i64)> = Vec::new();
+    for d in deltas {
+        if d.abs() > MAX_US {
+            continue;
+        }
+        let q = (d as f64 / QUARTER_US as f64).round() as i64;
+        let r = d - q * QUARTER_US;
+        if r.abs() > NEAR_US {
+            continue;
+        }
+        match by_quarter.iter_mut().find(|(qq, _)| *qq == q) {
+            Some(e) if r.abs() < e.1.abs() => e.1 = r,
+            Some(_) => {}
+            None => by_quarter.push((q, r)),
+        }
+    }
+    by_quarter
+}
+
+/// Anchors printed inside messages: UTC instants (`2025-10-18T11:07:03.219705+00:00`, `…Z`,
+/// `… UTC`) and `now=HH:MM:SS` wall-clock readings. Only those within 2 s of a quarter-hour
+/// from the line's own time vote — an instant printed as "now"; a candle time or a schedule
+/// printed minutes away does not.
+fn message_votes(chunk: &Chunk) -> Vec<Votes> {
+    static ISO: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static NOW: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let iso = ISO.get_or_init(|| {
+        regex::Regex::new(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:\+00:00|\+0000|Z| UTC)")
+            .expect("static regex")
+    });
+    let now = NOW.get_or_init(|| {
+        regex::Regex::new(r"\bnow=(\d{2}):(\d{2}):(\d{2})\b").expect("static regex")
+    });
+    let mut out = Vec::new();
+    for i in 0..chunk.len() {
+        let m = chunk.message[i].as_str();
+        let first = m.lines().next().unwrap_or("");
+        let mut deltas: Vec<i64> = Vec::new();
+        if first.contains("+00:00")
+            || first.contains("+0000")
+            || first.contains('Z')
+            || first.contains(" UTC")
+        {
+            for c in iso.captures_iter(first) {
+                let num = |k: usize| c.get(k).and_then(|x| x.as_str().parse::<i64>().ok());
+                let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(se)) =
+                    (num(1), num(2), num(3), num(4), num(5), num(6))
+                else {
+                    continue;
+                };
+                let Some(date) = chrono::NaiveDate::from_ymd_opt(y as i32, mo as u32, d as u32)
+                else {
+                    continue;
+                };
+                let Some(t) = date.and_hms_opt(h as u32, mi as u32, se as u32) else {
+                    continue;
+                };
+                let frac = c.get(7).map_or(0, |f| {
+                    let digits = f.as_str();
+                    digits.parse::<i64>().unwrap_or(0) * 10i64.pow(6 - digits.len() as u32)
+                });
+                deltas.push(chunk.ts_local[i] - (t.and_utc().timestamp_micros() + frac));
+            }
+        }
+        if first.contains("now=") {
+            for c in now.captures_iter(first) {
+                let num = |k: usize| {
+                    c.get(k)
+                        .and_then(|x| x.as_str().parse::<i64>().ok())
+                        .unwrap_or(0)
+                };
+                let printed = (num(1) * 3600 + num(2) * 60 + num(3)) * 1_000_000;
+                let day = 86_400 * 1_000_000i64;
+                let own = chunk.ts_local[i].rem_euclid(day);
+                // Whole seconds were printed: compare with the line's own second.
+                let mut d = (own - own % 1_000_000) - printed;
+                if d > day / 2 {
+                    d -= day;
+                } else if d < -day / 2 {
+                    d += day;
+                }
+                deltas.push(d);
+            }
+        }
+        let by_quarter = quarters(deltas.into_iter());
+        if !by_quarter.is_empty() {
+            out.push(Votes {
+                line: chunk.line[i].unwrap_or(0),
+                by_quarter,
+            });
+        }
+    }
+    out
 }
 
 fn winner(votes: &[Votes]) -> Option<(i64, usize)> {
@@ -316,6 +428,8 @@ fn summarize(votes: &[Votes]) -> Estimate {
         lag_median_ms,
         spread_ms,
         confidence,
+        method: Method::Twins,
+        message_anchors: 0,
     }
 }
 
@@ -472,6 +586,44 @@ mod tests {
             (e.segments[1].first_line, e.segments[1].last_line),
             (13, 20)
         );
+    }
+
+    #[test]
+    fn utc_printed_as_now_anchors_a_file_without_twins() {
+        // No DB at all; the bot prints UTC wall time inside its UTC+4 lines.
+        let (_, twins) = db(&[]);
+        let mut l = Chunk::new(ChunkSource::Log, Some("bot.log".into()));
+        let base = 1_760_785_205_997_000; // 11:00:05.997 UTC
+        for (n, (msg, at)) in [
+            (
+                "[DEBUG] _wait_for_next_wave_check: now=11:00:05, current_minute=0",
+                base,
+            ),
+            (
+                "detected at 2025-10-18T11:07:03.219705+00:00",
+                base + 417_222_705,
+            ),
+            // A candle time 22 minutes in the past: must not vote.
+            (
+                "🔍 Looking for wave with timestamp: 2025-10-18T10:45:00+00:00",
+                base + 414_005_000,
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            l.push(Row {
+                ts_local: at + 4 * H,
+                line: Some(n as u32 + 1),
+                message: msg.into(),
+                ..Row::default()
+            });
+        }
+        let e = estimate(&l, &twins);
+        assert_eq!(e.method, Method::UtcInMessage);
+        assert_eq!(super::super::format_offset(e.offset().unwrap()), "+04:00");
+        assert_eq!(e.anchors, 2);
+        assert_eq!(e.message_anchors, 2);
     }
 
     #[test]

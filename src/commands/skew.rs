@@ -163,7 +163,17 @@ pub fn run(
             offset,
             zones.to_string(),
             match &applied.provenance {
-                Provenance::Detected { .. } => "detected (twins)".to_string(),
+                Provenance::Detected { .. } => match est.map(|e| e.method) {
+                    Some(crate::clock::skew::Method::UtcInMessage) => {
+                        "detected (UTC in messages)".to_string()
+                    }
+                    _ => format!(
+                        "detected (twins{})",
+                        est.filter(|e| e.message_anchors > 0)
+                            .map(|e| format!(" + {} UTC in messages", e.message_anchors))
+                            .unwrap_or_default()
+                    ),
+                },
                 other => other.to_string(),
             },
             est.map_or(0, |e| e.anchors).to_string(),
@@ -209,7 +219,8 @@ pub fn run(
                 "offset_s": detected.map(|o| o.local_minus_utc()),
                 "zone": detected.map(format_offset),
                 "plausible_zones": zones,
-                "method": "twins",
+                "method": est.map(|e| e.method),
+                "message_anchors": est.map_or(0, |e| e.message_anchors),
                 "anchors": est.map_or(0, |e| e.anchors),
                 "candidates": est.map_or(0, |e| e.candidates),
                 "agreement": est.map(|e| e.agreement),

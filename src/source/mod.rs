@@ -276,7 +276,8 @@ fn decide_clocks(
     logs.iter()
         .map(|l| {
             let name = &l.info.name;
-            let estimate = twins.filter(|t| !t.is_empty()).map(|t| skew::estimate(&l.chunk, t));
+            let empty = DbTwins::default();
+            let estimate = Some(skew::estimate(&l.chunk, twins.unwrap_or(&empty))).filter(|e| e.candidates > 0);
             let given = log_clock(name, rules);
             let clock = if no_align {
                 SourceClock::new(display.zone, Provenance::Unaligned)
