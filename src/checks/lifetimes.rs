@@ -303,12 +303,120 @@ pub fn check(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
             out.push(f.sealed());
         }
     }
+    out.extend(foreign_writers(v, procs, p));
     out.retain(|f| {
         p.window.is_none_or(|w| {
             w.start.timestamp_micros() <= f.at_us && f.at_us < w.end.timestamp_micros()
         })
     });
     super::sort(&mut out);
+    out
+}
+
+/// Rows written *while* a process was alive but not by it. A process whose log has
+/// `EventLogger wrote N events … last_ids=[…]` lines names the ids of every batch it inserted
+/// (`last − N + 1 ..= last`); a `Event queue full, logging directly` line accounts for one
+/// direct INSERT. Rows created during its life whose ids fall between its first and last
+/// batch but in none of them — and are no direct write — came from another writer: ids
+/// interleaving with another connection's.
+fn foreign_writers(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for pr in procs {
+        let mut ranges: Vec<(i64, i64)> = Vec::new();
+        let mut flush_lines: Vec<LogRef> = Vec::new();
+        let mut direct: Vec<i64> = Vec::new();
+        for i in 0..v.len() {
+            let Some(file) = v.s("file", i) else { continue };
+            if !pr.files.iter().any(|f| f == file)
+                || (pr.pid.is_some() && v.pid.get(i).is_some() && v.pid.get(i) != pr.pid)
+            {
+                continue;
+            }
+            match v.s("kind", i) {
+                Some("flush_wrote") => {
+                    let Some(j) = v
+                        .s("payload", i)
+                        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                    else {
+                        continue;
+                    };
+                    let count = j["count"].as_i64().unwrap_or(0);
+                    let last = j["last_ids"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|x| x[0].as_i64())
+                        .max();
+                    if let (Some(last), true) = (last, count > 0) {
+                        ranges.push((last - count + 1, last));
+                        flush_lines.push(LogRef {
+                            file: file.to_string(),
+                            line: v.line.get(i).unwrap_or(0),
+                        });
+                    }
+                }
+                Some("queue_full") => direct.push(v.ts_utc.get(i).unwrap_or(0)),
+                _ => {}
+            }
+        }
+        let (Some(lo), Some(hi)) = (
+            ranges.iter().map(|r| r.0).min(),
+            ranges.iter().map(|r| r.1).max(),
+        ) else {
+            continue;
+        };
+        ranges.sort_unstable();
+        let in_batch = |id: i64| {
+            let k = ranges.partition_point(|r| r.0 <= id);
+            k > 0 && ranges[k - 1].1 >= id
+        };
+        let mut foreign: Vec<usize> = Vec::new();
+        for i in 0..v.len() {
+            if v.s("source", i) != Some("db") {
+                continue;
+            }
+            let (Some(id), Some(t)) = (v.event_id.get(i), v.ts_utc.get(i)) else {
+                continue;
+            };
+            if t < pr.start || t > pr.end || id <= lo || id >= hi || in_batch(id) {
+                continue;
+            }
+            if direct
+                .iter()
+                .any(|d| (d - t).abs() <= p.grace_us.min(1_000_000))
+            {
+                continue;
+            }
+            foreign.push(i);
+        }
+        if foreign.is_empty() {
+            continue;
+        }
+        let (t0, t1) = (
+            v.ts_utc.get(foreign[0]).unwrap_or(0),
+            v.ts_utc.get(foreign[foreign.len() - 1]).unwrap_or(0),
+        );
+        let mut f = Finding::new(
+            FindingKind::UnattributedActivity,
+            Severity::High,
+            t0,
+            format!(
+                "{} DB row(s) from {} to {} UTC were written while {} was alive, but their ids fall in none of the batches its EventLogger reports writing ({} flush lines) and no direct write explains them: another writer shares the table",
+                foreign.len(),
+                hms(t0),
+                hms(t1),
+                pr.name(),
+                flush_lines.len()
+            ),
+        );
+        f.event_ids = foreign
+            .iter()
+            .map(|&i| v.event_id.get(i).unwrap_or(0))
+            .collect();
+        f.processes = vec![pr.process_ref()];
+        f.details = serde_json::json!({ "attribution": "flush_batches", "batches": ranges.len() });
+        out.push(f.sealed());
+    }
     out
 }
 
@@ -389,6 +497,47 @@ mod tests {
             .find(|x| x.kind == FindingKind::UnattributedActivity)
             .expect("ghost");
         assert_eq!(ghost.event_ids, vec![8]);
+    }
+
+    #[test]
+    fn rows_between_a_processs_batches_but_in_none_are_another_writer() {
+        let t = Tb::new()
+            .db(10, "e", "{}", 1_000.0)
+            .db(11, "e", "{}", 1_100.0)
+            .db(12, "e", "{}", 1_200.0)
+            .db(13, "e", "{}", 3_000.0) // in no batch
+            .db(19, "e", "{}", 6_000.0)
+            .db(20, "e", "{}", 6_100.0)
+            .db(21, "e", "{}", 7_000.0) // after the last batch: not judged
+            .log("a.log", 1, Kind::LockAcquired, None, None, 0.0)
+            .log(
+                "a.log",
+                5,
+                Kind::FlushWrote,
+                None,
+                Some(r#"{"count":3,"last_ids":[[12,"e"],[11,"e"]]}"#),
+                5_000.0,
+            )
+            .log(
+                "a.log",
+                9,
+                Kind::FlushWrote,
+                None,
+                Some(r#"{"count":2,"last_ids":[[20,"e"]]}"#),
+                10_000.0,
+            )
+            .log("a.log", 10, Kind::Message, None, None, 20_000.0)
+            .build();
+        let v = View::new(&t).unwrap();
+        let procs = processes(&v, &[cov("a.log", 1, 0.0, 20_000.0)]);
+        let f = check(&v, &procs, &params());
+        let ghost: Vec<&Finding> = f
+            .iter()
+            .filter(|x| x.kind == FindingKind::UnattributedActivity)
+            .collect();
+        assert_eq!(ghost.len(), 1, "{f:#?}");
+        assert_eq!(ghost[0].event_ids, vec![13]);
+        assert!(ghost[0].explanation.contains("none of the batches"));
     }
 
     #[test]
