@@ -1,6 +1,7 @@
 //! The forensic checks. Each is a pure function of the timeline and its parameters: no I/O,
 //! no printing, no clock reads. They return [`Finding`]s with their evidence; renderers print.
 
+pub mod clock;
 pub mod duplicates;
 pub mod inversions;
 pub mod lifetimes;

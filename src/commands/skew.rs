@@ -7,7 +7,7 @@ use comfy_table::{Table, presets};
 use serde_json::json;
 
 use super::{Outcome, common};
-use crate::checks::{Finding, FindingKind, Severity};
+use crate::checks::Finding;
 use crate::cli::{FindingsFormat, SkewArgs};
 use crate::clock::{Provenance, format_offset};
 use crate::config::Config;
@@ -185,34 +185,6 @@ pub fn run(
                 .unwrap_or_else(|| "none".into()),
             pin.clone(),
         ]);
-        if let Some(e) = est.filter(|e| e.segments.len() > 1) {
-            for w in e.segments.windows(2) {
-                let mut f = Finding::new(
-                    FindingKind::ClockOffsetChange,
-                    Severity::Medium,
-                    0,
-                    format!(
-                        "{}: the clock offset changes from {} (lines {}–{}, {} twins) to {} (lines {}–{}, {} twins): DST, or the host moved",
-                        d.file,
-                        format_offset(w[0].offset),
-                        w[0].first_line,
-                        w[0].last_line,
-                        w[0].anchors,
-                        format_offset(w[1].offset),
-                        w[1].first_line,
-                        w[1].last_line,
-                        w[1].anchors
-                    ),
-                );
-                f.log = Some(crate::checks::LogRef {
-                    file: d.file.clone(),
-                    line: w[1].first_line,
-                });
-                f.details =
-                    json!({ "from": format_offset(w[0].offset), "to": format_offset(w[1].offset) });
-                findings.push(f.sealed());
-            }
-        }
         sources.insert(
             d.file.clone(),
             json!({
@@ -233,19 +205,13 @@ pub fn run(
             }),
         );
     }
-    // Offset changes are placed at the first record after the change.
-    for f in &mut findings {
-        if let Some(l) = &f.log {
-            let v = crate::timeline::View::new(t)?;
-            if let Some(i) = (0..v.len()).find(|&i| {
-                v.s("file", i) == Some(l.file.as_str())
-                    && v.line.get(i).is_some_and(|x| x >= l.line)
-            }) {
-                f.at_us = v.ts_utc.get(i).unwrap_or(0);
-                f.at_utc = report::rfc3339_micros(f.at_us);
-            }
-        }
-    }
+    let v = crate::timeline::View::new(t)?;
+    let estimates: Vec<(String, Option<crate::clock::skew::Estimate>)> = meta
+        .decisions
+        .iter()
+        .map(|d| (d.file.clone(), d.estimate.clone()))
+        .collect();
+    findings.extend(crate::checks::clock::offset_changes(&v, &estimates));
     match args.common.format {
         FindingsFormat::Table => {
             let mut s = report::table::header(t);
