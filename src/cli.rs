@@ -48,6 +48,93 @@ pub enum Command {
     Lifetimes(LifetimesArgs),
     /// The same event written more than once
     Duplicates(DuplicatesArgs),
+    /// Every check over a time range, for CI: summary, findings, baseline, exit code
+    Check(CheckArgs),
+    /// Baselines of accepted findings
+    #[command(subcommand)]
+    Baseline(BaselineCmd),
+    /// The merged, aligned timeline as Parquet / JSON Lines with provenance on every row
+    Export(ExportArgs),
+}
+
+/// `audit check` and `audit baseline write`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CheckOpts,
+    #[command(flatten)]
+    pub range: RangeOpts,
+    #[command(flatten)]
+    pub params: CheckParams,
+    /// Findings whose fingerprint is in this baseline are accepted and do not fail the job
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub baseline: Option<PathBuf>,
+    /// Also write the report in --format to FILE (the table still goes to the terminal)
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCmd {
+    /// Run every check and write (or replace) the baseline with what it finds
+    Write(CheckArgs),
+}
+
+/// Time range of `audit check` (default: everything the sources cover).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Range")]
+pub struct RangeOpts {
+    /// From this instant (RFC 3339, e.g. 2025-10-18T00:00:00Z)
+    #[arg(long, value_name = "TIME", value_parser = parse_instant_arg)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Until this instant (exclusive)
+    #[arg(long, value_name = "TIME", value_parser = parse_instant_arg)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The last DURATION before now (24h, 90m, 7d)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg, conflicts_with_all = ["since", "until"])]
+    pub last: Option<chrono::Duration>,
+}
+
+/// Thresholds and tolerances of the checks (also `[check]` in audit.toml).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Check")]
+pub struct CheckParams {
+    /// Twin tolerance in ms [default: from the measured spread, at least 100]
+    #[arg(long, value_name = "MS")]
+    pub tolerance_ms: Option<u64>,
+    /// Grace at the edges of a log file, in ms [default: 2000]
+    #[arg(long, value_name = "MS")]
+    pub grace_ms: Option<u64>,
+    /// Downtime shorter than this is a restart, in seconds [default: 60]
+    #[arg(long, value_name = "SECS")]
+    pub min_gap_s: Option<u64>,
+    /// Duplicates: same identity within this interval, in ms [default: 5000]
+    #[arg(long, value_name = "MS")]
+    pub interval_ms: Option<u64>,
+    /// Inversions: created_at may precede its epoch by this much, in ms [default: 50]
+    #[arg(long, value_name = "MS")]
+    pub epoch_tolerance_ms: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub sources: SourceOpts,
+    #[command(flatten)]
+    pub clock: ClockOpts,
+    #[command(flatten)]
+    pub filter: FilterOpts,
+    /// Write the timeline as Parquet
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Output",
+        required_unless_present = "jsonl"
+    )]
+    pub parquet: Option<PathBuf>,
+    /// Write the timeline as JSON Lines
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub jsonl: Option<PathBuf>,
 }
 
 /// What every check command shares: sources, clocks, scope and output.
@@ -62,15 +149,30 @@ pub struct CheckOpts {
     /// Output format
     #[arg(long, value_enum, default_value_t = FindingsFormat::Table, help_heading = "Output")]
     pub format: FindingsFormat,
-    /// Exit 1 when a finding of this severity or higher is reported
-    #[arg(long, value_enum, default_value_t = crate::checks::Severity::Medium, help_heading = "Output")]
-    pub fail_on: crate::checks::Severity,
+    /// Exit 1 when a finding of this severity or higher is reported [default: medium, or [check] fail_on]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub fail_on: Option<crate::checks::Severity>,
+}
+
+impl CheckOpts {
+    /// `--fail-on`, else `[check] fail_on`, else medium.
+    pub fn fail_on(&self, config: &crate::config::Config) -> crate::checks::Severity {
+        self.fail_on
+            .or(config.check.fail_on)
+            .unwrap_or(crate::checks::Severity::Medium)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingsFormat {
     Table,
     Json,
+    /// JUnit XML: one testcase per check
+    Junit,
+    /// SARIF 2.1.0: one result per finding
+    Sarif,
+    /// GitHub Actions workflow annotations
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +343,14 @@ fn parse_log_tz(s: &str) -> Result<LogTzRule, String> {
 
 fn parse_window(s: &str) -> Result<WindowSpec, String> {
     s.parse()
+}
+
+fn parse_instant_arg(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    crate::clock::parse_instant(s)
+}
+
+fn parse_duration_arg(s: &str) -> Result<chrono::Duration, String> {
+    crate::clock::parse_duration(s)
 }
 
 fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {

@@ -29,6 +29,8 @@ pub struct Config {
     pub clock: ClockConfig,
     #[serde(default)]
     pub db: DbSettings,
+    #[serde(default)]
+    pub check: CheckSettings,
     /// Where the file was read from (paths are relative to its directory).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -59,6 +61,19 @@ pub struct ClockConfig {
 pub struct DbSettings {
     pub connect_timeout_s: Option<u64>,
     pub statement_timeout_s: Option<u64>,
+}
+
+/// `[check]`: thresholds and tolerances, so a CI line stays short. Flags override.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSettings {
+    pub fail_on: Option<crate::checks::Severity>,
+    pub baseline: Option<PathBuf>,
+    pub tolerance_ms: Option<u64>,
+    pub grace_ms: Option<u64>,
+    pub min_gap_s: Option<u64>,
+    pub interval_ms: Option<u64>,
+    pub epoch_tolerance_ms: Option<u64>,
 }
 
 /// `"+04:00"` or `["bot_*.log=+04:00", "..."]`.

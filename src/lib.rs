@@ -5,6 +5,7 @@
 //! zone, with provenance) → [`timeline`] (one polars frame) → [`report`] (table, JSON, CSV).
 //! [`commands`] wires them per subcommand; `main.rs` only maps the outcome to an exit code.
 
+pub mod baseline;
 pub mod checks;
 pub mod cli;
 pub mod clock;

@@ -65,7 +65,19 @@ impl fmt::Display for FindingKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -133,6 +145,9 @@ pub struct Finding {
     /// Kind-specific facts (an interval, a measured delta, the reasons of a class).
     #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub details: serde_json::Value,
+    /// `new` or `accepted`, when compared with a baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<&'static str>,
 }
 
 impl Finding {
@@ -152,6 +167,7 @@ impl Finding {
             processes: Vec::new(),
             class: None,
             details: serde_json::Value::Null,
+            baseline: None,
         }
     }
 

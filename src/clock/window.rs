@@ -50,6 +50,15 @@ impl fmt::Display for WindowSpec {
 }
 
 impl WindowSpec {
+    /// A window between two instants (`audit check --since/--until/--last`).
+    pub fn absolute(start: DateTime<Utc>, end: DateTime<Utc>) -> WindowSpec {
+        WindowSpec {
+            start: Bound::Absolute(start),
+            end: Bound::Absolute(end),
+            text: format!("{}..{}", start.to_rfc3339(), end.to_rfc3339()),
+        }
+    }
+
     /// True when the window needs a date (both ends are bare times).
     pub fn needs_date(&self) -> bool {
         matches!(self.start, Bound::Time(_)) || matches!(self.end, Bound::Time(_))
@@ -188,6 +197,37 @@ impl FromStr for WindowSpec {
             text: t.to_string(),
         })
     }
+}
+
+/// A point in time given on the command line: RFC 3339 (`2025-10-18T11:00:00Z`,
+/// `2025-10-18 14:00:00+03:00`) or a naive `2025-10-18 14:00` read in UTC.
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    match parse_bound(s) {
+        Some(Bound::Absolute(t)) => Ok(t),
+        Some(Bound::Local(l)) => Ok(l.and_utc()),
+        _ => Err(format!(
+            "invalid time `{s}` (expected e.g. 2025-10-18T11:00:00Z or 2025-10-18 14:00:00+03:00)"
+        )),
+    }
+}
+
+/// `24h`, `90m`, `7d`, `30s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let bad = || format!("invalid duration `{s}` (expected e.g. 24h, 90m, 7d)");
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "s" => Duration::seconds(n),
+        "m" | "min" => Duration::minutes(n),
+        "h" => Duration::hours(n),
+        "d" => Duration::days(n),
+        _ => return Err(bad()),
+    };
+    if n <= 0 {
+        return Err(bad());
+    }
+    Ok(d)
 }
 
 /// `--date 2025-10-18`.

@@ -161,8 +161,8 @@ pub fn warn_clocks(
     Ok(())
 }
 
-/// Prints findings in the chosen format: the header and list for people, the JSON document
-/// for machines. `table_extra` goes between the header and the list.
+/// Prints findings in the chosen format: the header, `table_extra` and the list for people;
+/// the JSON document (with `json_extra`), JUnit, SARIF or GitHub annotations for machines.
 pub fn emit(
     command: &str,
     t: &Timeline,
@@ -172,24 +172,73 @@ pub fn emit(
     json_extra: serde_json::Value,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    let text = render(command, t, findings, format, table_extra, json_extra, None)?;
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// What `failing` and the baseline say about each finding, for the CI formats.
+pub struct Verdict<'a> {
+    pub fail_on: crate::checks::Severity,
+    pub baseline: Option<&'a crate::baseline::Comparison>,
+}
+
+impl Verdict<'_> {
+    pub fn is_new(&self, f: &crate::checks::Finding) -> bool {
+        self.baseline.is_none_or(|b| b.is_new(f))
+    }
+    pub fn fails(&self, f: &crate::checks::Finding) -> bool {
+        f.severity >= self.fail_on && self.is_new(f)
+    }
+}
+
+/// Renders findings in a format to a string.
+pub fn render(
+    command: &str,
+    t: &Timeline,
+    findings: &[crate::checks::Finding],
+    format: crate::cli::FindingsFormat,
+    table_extra: &str,
+    json_extra: serde_json::Value,
+    verdict: Option<&Verdict<'_>>,
+) -> anyhow::Result<String> {
+    use crate::cli::FindingsFormat as F;
     use crate::report::findings as render;
-    match format {
-        crate::cli::FindingsFormat::Table => {
+    let default = Verdict {
+        fail_on: crate::checks::Severity::Medium,
+        baseline: None,
+    };
+    let verdict = verdict.unwrap_or(&default);
+    Ok(match format {
+        F::Table => {
             let mut s = crate::report::table::header(t);
             s.push('\n');
             s.push_str(table_extra);
             s.push_str(&render::list(findings));
             s.push_str(&render::counts(findings));
             s.push('\n');
-            out.write_all(s.as_bytes())?;
+            s
         }
-        crate::cli::FindingsFormat::Json => {
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &render::document(command, t, findings, json_extra),
-            )?;
-            writeln!(out)?;
+        F::Json => {
+            let mut s =
+                serde_json::to_string_pretty(&render::document(command, t, findings, json_extra))?;
+            s.push('\n');
+            s
         }
-    }
-    Ok(())
+        F::Junit => crate::report::junit::render(findings, &|f| verdict.fails(f), 0.0),
+        F::Sarif => {
+            let state = |f: &crate::checks::Finding| -> Option<&'static str> {
+                verdict
+                    .baseline
+                    .map(|b| if b.is_new(f) { "new" } else { "unchanged" })
+            };
+            let resolved = verdict.baseline.map_or(0, |b| b.resolved.len());
+            let mut s = serde_json::to_string_pretty(&crate::report::sarif::render(
+                t, findings, &state, resolved,
+            ))?;
+            s.push('\n');
+            s
+        }
+        F::Github => crate::report::github::render(t, findings),
+    })
 }

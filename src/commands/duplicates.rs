@@ -39,5 +39,5 @@ pub fn run(
         serde_json::json!({}),
         out,
     )?;
-    Ok(super::outcome(&findings, args.common.fail_on))
+    Ok(super::outcome(&findings, args.common.fail_on(config)))
 }

@@ -41,7 +41,7 @@ pub fn run(
         serde_json::json!({ "processes": procs }),
         out,
     )?;
-    Ok(super::outcome(&findings, args.common.fail_on))
+    Ok(super::outcome(&findings, args.common.fail_on(config)))
 }
 
 fn table(procs: &[Process]) -> String {

@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::{Outcome, common};
 use crate::checks::missing::{self, Params, Summary, TypeCount};
-use crate::cli::{FindingsFormat, MissingArgs};
+use crate::cli::MissingArgs;
 use crate::config::Config;
-use crate::report::{self, findings as render};
+use crate::report;
 use crate::timeline::View;
 
 /// Loaded around the window: twins across its edges must be seen to judge rows inside it.
@@ -55,53 +55,45 @@ pub fn run(
         },
     );
 
-    match args.common.format {
-        FindingsFormat::Table => {
-            let mut s = report::table::header(t);
-            if let Some(w) = &meta.filter.window {
-                s.push_str(&format!(
-                    "window: {} .. {} ({}) = {} .. {} UTC\n",
-                    crate::clock::psql_text(w.start, &meta.display.zone),
-                    crate::clock::psql_text(w.end, &meta.display.zone),
-                    meta.display.zone,
-                    w.start.format("%H:%M:%S%.3f"),
-                    w.end.format("%H:%M:%S%.3f")
-                ));
-            }
-            s.push_str(&format!(
-                "twins: same event type and payload, |(log − created_at) − ({:+.1} ms)| ≤ {:.0} ms, one-to-one\n\n",
-                crate::clock::skew::tidy(meta.lag_us as f64 / 1000.0),
-                meta.tolerance_us as f64 / 1000.0
-            ));
-            s.push_str(&counts_table(&summary, &naive));
-            s.push('\n');
-            s.push_str(&by_type_table(&summary, &naive));
-            s.push('\n');
-            s.push_str(&render::list(&findings));
-            s.push_str(&render::counts(&findings));
-            s.push('\n');
-            out.write_all(s.as_bytes())?;
-        }
-        FindingsFormat::Json => {
-            let doc = render::document(
-                "missing-logs",
-                t,
-                &findings,
-                json!({
-                    "window": meta.filter.window.map(|w| json!({
-                        "start_utc": report::rfc3339_micros(w.start.timestamp_micros()),
-                        "end_utc": report::rfc3339_micros(w.end.timestamp_micros()),
-                    })),
-                    "matching": { "lag_ms": meta.lag_us as f64 / 1000.0, "tolerance_ms": meta.tolerance_us as f64 / 1000.0 },
-                    "summary": { "aligned": summary, "naive": naive },
-                    "twins": twins_json(&v, &m, &params),
-                }),
-            );
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)?;
-        }
+    let mut head = String::new();
+    if let Some(w) = &meta.filter.window {
+        head.push_str(&format!(
+            "window: {} .. {} ({}) = {} .. {} UTC\n",
+            crate::clock::psql_text(w.start, &meta.display.zone),
+            crate::clock::psql_text(w.end, &meta.display.zone),
+            meta.display.zone,
+            w.start.format("%H:%M:%S%.3f"),
+            w.end.format("%H:%M:%S%.3f")
+        ));
     }
-    Ok(super::outcome(&findings, args.common.fail_on))
+    head.push_str(&format!(
+        "twins: same event type and payload, |(log − created_at) − ({:+.1} ms)| ≤ {:.0} ms, one-to-one\n\n",
+        crate::clock::skew::tidy(meta.lag_us as f64 / 1000.0),
+        meta.tolerance_us as f64 / 1000.0
+    ));
+    head.push_str(&counts_table(&summary, &naive));
+    head.push('\n');
+    head.push_str(&by_type_table(&summary, &naive));
+    head.push('\n');
+    let extra = json!({
+        "window": meta.filter.window.map(|w| json!({
+            "start_utc": report::rfc3339_micros(w.start.timestamp_micros()),
+            "end_utc": report::rfc3339_micros(w.end.timestamp_micros()),
+        })),
+        "matching": { "lag_ms": meta.lag_us as f64 / 1000.0, "tolerance_ms": meta.tolerance_us as f64 / 1000.0 },
+        "summary": { "aligned": summary, "naive": naive },
+        "twins": twins_json(&v, &m, &params),
+    });
+    common::emit(
+        "missing-logs",
+        t,
+        &findings,
+        args.common.format,
+        &head,
+        extra,
+        out,
+    )?;
+    Ok(super::outcome(&findings, args.common.fail_on(config)))
 }
 
 fn counts_table(a: &Summary, n: &Summary) -> String {

@@ -1,7 +1,9 @@
 //! One file per subcommand: args → sources → timeline (→ checks) → a renderer.
 
+pub mod check;
 pub mod common;
 pub mod duplicates;
+pub mod export;
 pub mod inversions;
 pub mod lifetimes;
 pub mod missing;
@@ -41,5 +43,10 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resul
         Command::Inversions(args) => inversions::run(args, &config, cli.quiet, out, err),
         Command::Lifetimes(args) => lifetimes::run(args, &config, cli.quiet, out, err),
         Command::Duplicates(args) => duplicates::run(args, &config, cli.quiet, out, err),
+        Command::Check(args) => check::run(args, &config, cli.quiet, out, err),
+        Command::Baseline(crate::cli::BaselineCmd::Write(args)) => {
+            check::write_baseline(args, &config, cli.quiet, out, err)
+        }
+        Command::Export(args) => export::run(args, &config, cli.quiet, out, err),
     }
 }

@@ -8,10 +8,9 @@ use serde_json::json;
 
 use super::{Outcome, common};
 use crate::checks::Finding;
-use crate::cli::{FindingsFormat, SkewArgs};
+use crate::cli::SkewArgs;
 use crate::clock::{Provenance, format_offset};
 use crate::config::Config;
-use crate::report::{self, findings as render};
 
 /// A few IANA zones per offset, to recognise a host: whole and half hours (and Nepal's 45).
 fn plausible_zones(offset_s: i32) -> &'static str {
@@ -212,23 +211,18 @@ pub fn run(
         .map(|d| (d.file.clone(), d.estimate.clone()))
         .collect();
     findings.extend(crate::checks::clock::offset_changes(&v, &estimates));
-    match args.common.format {
-        FindingsFormat::Table => {
-            let mut s = report::table::header(t);
-            s.push('\n');
-            s.push_str(&table.to_string());
-            s.push('\n');
-            if !findings.is_empty() {
-                s.push('\n');
-                s.push_str(&render::list(&findings));
-            }
-            out.write_all(s.as_bytes())?;
-        }
-        FindingsFormat::Json => {
-            let doc = render::document("skew", t, &findings, json!({ "skew": sources }));
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)?;
-        }
+    let mut table_text = format!("{table}\n");
+    if !findings.is_empty() {
+        table_text.push('\n');
     }
-    Ok(super::outcome(&findings, args.common.fail_on))
+    common::emit(
+        "skew",
+        t,
+        &findings,
+        args.common.format,
+        &table_text,
+        json!({ "skew": sources }),
+        out,
+    )?;
+    Ok(super::outcome(&findings, args.common.fail_on(config)))
 }

@@ -43,9 +43,14 @@ pub fn list(findings: &[Finding]) -> String {
             .as_ref()
             .map(|c| format!(" [{c}]"))
             .unwrap_or_default();
+        let state = match f.baseline {
+            Some("accepted") => " (accepted by baseline)",
+            Some("new") => " (NEW)",
+            _ => "",
+        };
         let _ = writeln!(
             s,
-            "{:<6} {}{} {} UTC  {}",
+            "{:<6} {}{} {} UTC  {}{state}",
             f.severity.as_str().to_uppercase(),
             f.kind,
             class,

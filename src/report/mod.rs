@@ -3,7 +3,11 @@
 
 pub mod csv;
 pub mod findings;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod machine;
+pub mod sarif;
 pub mod table;
 
 pub use crate::timeline::View;

@@ -252,7 +252,9 @@ fn the_07_06_logs_14_07_lines_are_an_hour_before_the_db_minute() {
 #[test]
 fn a_given_zone_the_data_contradicts_is_warned_about() {
     let mut c = audit_in_repo();
-    c.args(["timeline", "--signal", "4869992", "--log-tz", "+03:00", "--format", "csv"]);
+    c.args([
+        "timeline", "--signal", "4869992", "--log-tz", "+03:00", "--format", "csv",
+    ]);
     let r = run(c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod ci;
 mod db;
 mod errors;
 mod forensics;

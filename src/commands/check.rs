@@ -1,0 +1,342 @@
+//! `audit check`: every check over a time range, for a CI job against a nightly snapshot —
+//! a summary of what was read and applied, the findings, the baseline comparison, an exit
+//! code (0 clean, 1 new findings at or above --fail-on, 2 error), and CI report formats.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use comfy_table::{Table, presets};
+use serde_json::json;
+
+use super::common::{self, Verdict};
+use super::{Outcome, missing};
+use crate::baseline;
+use crate::checks::{self, Finding, FindingKind, Severity};
+use crate::cli::{CheckArgs, FindingsFormat};
+use crate::clock::WindowSpec;
+use crate::config::Config;
+use crate::error::AuditError;
+use crate::report;
+use crate::source;
+use crate::timeline::View;
+
+/// Loaded around the range: inversions compare rows up to 10 minutes apart.
+const MARGIN_US: i64 = 10 * 60 * 1_000_000;
+
+/// Runs every check; returns the findings (sorted) and the prepared timeline.
+fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, common::Prepared)> {
+    let mut filter = args.common.filter.clone();
+    let r = &args.range;
+    if r.since.is_some() || r.until.is_some() || r.last.is_some() {
+        if filter.window.is_some() {
+            return Err(AuditError::usage(
+                "--window cannot be combined with --since/--until/--last",
+            )
+            .into());
+        }
+        let (start, end) = match r.last {
+            Some(d) => (chrono::Utc::now() - d, chrono::Utc::now()),
+            None => (
+                r.since
+                    .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),
+                r.until.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+            ),
+        };
+        if end <= start {
+            return Err(AuditError::usage("--until must be after --since").into());
+        }
+        filter.window = Some(WindowSpec::absolute(start, end));
+    }
+    let p = &args.params;
+    let c = &config.check;
+    let plan = source::plan(&args.common.sources, &args.common.clock, config)?;
+    let loaded = source::load(
+        &plan,
+        &filter,
+        args.common.clock.no_align,
+        MARGIN_US.max(missing::MARGIN_US),
+    )?;
+    let prepared = common::prepare(loaded, p.tolerance_ms.or(c.tolerance_ms))?;
+    let meta = &prepared.loaded_meta;
+    let t = &prepared.timeline;
+    let v = View::new(t)?;
+    let m = common::match_twins(t, meta)?;
+    let window = meta.filter.window;
+    let grace_us = p.grace_ms.or(c.grace_ms).unwrap_or(2000) as i64 * 1000;
+
+    let mut findings = Vec::new();
+    let estimates: Vec<(String, Option<crate::clock::skew::Estimate>)> = meta
+        .decisions
+        .iter()
+        .map(|d| (d.file.clone(), d.estimate.clone()))
+        .collect();
+    findings.extend(checks::clock::offset_changes(&v, &estimates));
+    let (f, _) = checks::missing::check(
+        &v,
+        &m,
+        &checks::missing::Params {
+            window,
+            direction: checks::missing::Direction::Both,
+            logs: meta.coverage.clone(),
+            db_span: meta.db_span,
+            grace_us,
+        },
+    );
+    findings.extend(f);
+    findings.extend(checks::inversions::check(
+        &v,
+        &checks::inversions::Params {
+            epoch_tolerance_us: p.epoch_tolerance_ms.or(c.epoch_tolerance_ms).unwrap_or(50) as i64
+                * 1000,
+            max_span_us: MARGIN_US,
+            bypass_tolerance_us: meta.tolerance_us,
+            logs: meta.coverage.clone(),
+            window,
+        },
+    ));
+    let procs = checks::lifetimes::processes(&v, &meta.coverage);
+    findings.extend(checks::lifetimes::check(
+        &v,
+        &procs,
+        &checks::lifetimes::Params {
+            min_gap_us: p.min_gap_s.or(c.min_gap_s).unwrap_or(60) as i64 * 1_000_000,
+            grace_us,
+            window,
+        },
+    ));
+    findings.extend(checks::duplicates::check(
+        &v,
+        &m,
+        &checks::duplicates::Params {
+            interval_us: p.interval_ms.or(c.interval_ms).unwrap_or(5000) as i64 * 1000,
+            window,
+        },
+    ));
+    checks::sort(&mut findings);
+    Ok((findings, prepared))
+}
+
+fn baseline_path(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
+    args.baseline
+        .clone()
+        .or_else(|| config.check.baseline.as_ref().map(|p| config.resolve(p)))
+}
+
+/// `audit baseline write`: the current findings become the accepted set.
+pub fn write_baseline(
+    args: &CheckArgs,
+    config: &Config,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let Some(path) = baseline_path(args, config) else {
+        return Err(AuditError::usage(
+            "audit baseline write needs --baseline FILE (or [check] baseline in audit.toml)",
+        )
+        .into());
+    };
+    let (findings, prepared) = run_all(args, config)?;
+    common::print_banner(
+        &prepared.timeline,
+        &prepared.loaded_meta.decisions,
+        quiet,
+        err,
+    )?;
+    let previous = baseline::load(&path).ok();
+    let b = baseline::from_findings(&findings);
+    baseline::write(&path, &b)?;
+    let (added, removed) = match &previous {
+        Some(p) => {
+            let c = baseline::compare(p, &findings);
+            (findings.len() - c.accepted.len(), c.resolved.len())
+        }
+        None => (findings.len(), 0),
+    };
+    writeln!(
+        out,
+        "wrote {} accepted finding(s) to {} ({added} new, {removed} dropped since the previous baseline)",
+        b.findings.len(),
+        path.display()
+    )?;
+    Ok(Outcome::Clean)
+}
+
+pub fn run(
+    args: &CheckArgs,
+    config: &Config,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let (mut findings, prepared) = run_all(args, config)?;
+    let t = &prepared.timeline;
+    common::print_banner(t, &prepared.loaded_meta.decisions, quiet, err)?;
+    let comparison = match baseline_path(args, config) {
+        Some(p) => Some((
+            p.clone(),
+            baseline::compare(&baseline::load(&p)?, &findings),
+        )),
+        None => None,
+    };
+    if let Some((_, c)) = &comparison {
+        for f in &mut findings {
+            f.baseline = Some(if c.is_new(f) { "new" } else { "accepted" });
+        }
+    }
+    let fail_on = args.common.fail_on(config);
+    let verdict = Verdict {
+        fail_on,
+        baseline: comparison.as_ref().map(|(_, c)| c),
+    };
+    let failing: Vec<&Finding> = findings.iter().filter(|f| verdict.fails(f)).collect();
+    let outcome = if failing.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    };
+    let exit_code = if failing.is_empty() { 0 } else { 1 };
+
+    let summary = summary_table(&findings, &verdict);
+    let mut extra_table = format!("{summary}\n");
+    if let Some((p, c)) = &comparison {
+        extra_table.push_str(&format!(
+            "baseline {}: {} accepted, {} new, {} resolved\n",
+            p.display(),
+            c.accepted.len(),
+            findings.iter().filter(|f| c.is_new(f)).count(),
+            c.resolved.len()
+        ));
+        for r in &c.resolved {
+            extra_table.push_str(&format!(
+                "  resolved: {} {} {} ({})\n",
+                r.kind, r.at_utc, r.explanation, r.fingerprint
+            ));
+        }
+    }
+    extra_table.push('\n');
+    let baseline_json = comparison.as_ref().map(|(p, c)| {
+        json!({
+            "path": p.display().to_string(),
+            "accepted": c.accepted,
+            "new": findings.iter().filter(|f| c.is_new(f)).map(|f| &f.fingerprint).collect::<Vec<_>>(),
+            "resolved": c.resolved,
+        })
+    });
+    let json_extra = json!({
+        "summary": counts_json(&findings),
+        "baseline": baseline_json,
+        "fail_on": fail_on,
+        "exit_code": exit_code,
+        "elapsed_s": started.elapsed().as_secs_f64(),
+    });
+    let mut tail = String::new();
+    if args.common.format == FindingsFormat::Table || args.output.is_some() {
+        tail = match failing.len() {
+            0 => format!("exit 0: no new finding at or above {fail_on}\n"),
+            n => format!("exit 1: {n} new finding(s) at or above {fail_on}\n"),
+        };
+    }
+    let formatted = common::render(
+        "check",
+        t,
+        &findings,
+        args.common.format,
+        &extra_table,
+        json_extra.clone(),
+        Some(&verdict),
+    )?;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &formatted)
+                .map_err(|e| AuditError::input(path.display().to_string(), e.to_string()))?;
+            let table = common::render(
+                "check",
+                t,
+                &findings,
+                FindingsFormat::Table,
+                &extra_table,
+                json_extra,
+                Some(&verdict),
+            )?;
+            out.write_all(table.as_bytes())?;
+            out.write_all(tail.as_bytes())?;
+        }
+        None => {
+            out.write_all(formatted.as_bytes())?;
+            if args.common.format == FindingsFormat::Table {
+                out.write_all(tail.as_bytes())?;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn counts_json(findings: &[Finding]) -> serde_json::Value {
+    let mut by_kind = serde_json::Map::new();
+    for k in FindingKind::ALL {
+        let mut sev = serde_json::Map::new();
+        for s in [
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ] {
+            let n = findings
+                .iter()
+                .filter(|f| f.kind == k && f.severity == s)
+                .count();
+            if n > 0 {
+                sev.insert(s.as_str().into(), json!(n));
+            }
+        }
+        if !sev.is_empty() {
+            by_kind.insert(k.as_str().into(), serde_json::Value::Object(sev));
+        }
+    }
+    json!({ "total": findings.len(), "by_kind": by_kind })
+}
+
+fn summary_table(findings: &[Finding], verdict: &Verdict<'_>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "check",
+        "finding kind",
+        "high",
+        "medium",
+        "low",
+        "info",
+        "fails the job",
+    ]);
+    for check in report::machine::CHECKS {
+        for k in FindingKind::ALL
+            .iter()
+            .filter(|k| report::machine::check_of(**k) == check)
+        {
+            let n = |s: Severity| {
+                findings
+                    .iter()
+                    .filter(|f| f.kind == *k && f.severity == s)
+                    .count()
+                    .to_string()
+            };
+            let failing = findings
+                .iter()
+                .filter(|f| f.kind == *k && verdict.fails(f))
+                .count();
+            t.add_row(vec![
+                check.to_string(),
+                k.as_str().to_string(),
+                n(Severity::High),
+                n(Severity::Medium),
+                n(Severity::Low),
+                n(Severity::Info),
+                failing.to_string(),
+            ]);
+        }
+    }
+    t.to_string()
+}
