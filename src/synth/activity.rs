@@ -44,8 +44,17 @@ fn filler_rate(rate_per_min: f64) -> f64 {
     (rate_per_min - 3.5).max(rate_per_min * 0.2)
 }
 
+/// When the signal service publishes the wave of `quarter`: the same for every writer, since
+/// every instance polls the same signal database on the same schedule.
+fn wave_ready(seed: u64, quarter: i64) -> i64 {
+    quarter
+        + Rng::new(seed)
+            .fork(quarter as u64)
+            .range(15_000_000, 45_000_000)
+}
+
 /// The scheduled life of a writer between `from` and `to`.
-fn run(m: &mut Market<'_>, from: i64, to: i64, rate_per_min: f64) {
+fn run(m: &mut Market<'_>, seed: u64, from: i64, to: i64, rate_per_min: f64) {
     const MIN: i64 = 60_000_000;
     const QUARTER: i64 = 15 * MIN;
     let mut triggers: Vec<(i64, u8, i64)> = Vec::new();
@@ -56,7 +65,8 @@ fn run(m: &mut Market<'_>, from: i64, to: i64, rate_per_min: f64) {
     }
     let mut q = (from / QUARTER + 1) * QUARTER;
     while q < to {
-        let at = q + m.rng.range(15_000_000, 45_000_000);
+        // Each instance notices it within its own polling jitter.
+        let at = wave_ready(seed, q) + m.rng.range(0, 1_500_000);
         if at < to {
             triggers.push((at, 1, q));
         }
@@ -166,7 +176,7 @@ pub fn process(s: &Scenario, idx: usize, counters: &mut Counters) -> Activity {
         ),
     ]);
     m.event(t0 + 500_000, "bot_started", d);
-    run(&mut m, t0 + 1_000_000, end, s.rate_per_min);
+    run(&mut m, s.seed, t0 + 1_000_000, end, s.rate_per_min);
 
     // Nothing the schedule put after the end happens.
     let (stop, final_flush) = match pr.ending {
@@ -238,7 +248,7 @@ pub fn ghost(s: &Scenario, window: usize, writer: usize, counters: &mut Counters
     };
     let n = m.rng.range(3, 8) as usize;
     m.seed_positions(from, n);
-    run(&mut m, from, to, s.rate_per_min);
+    run(&mut m, s.seed, from, to, s.rate_per_min);
     m.events.retain(|e| e.created < to);
     let mut events = std::mem::take(&mut m.events);
     events.sort_by_key(|e| e.enqueued);

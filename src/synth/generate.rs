@@ -49,6 +49,7 @@ fn prepare_dir(dir: &Path) -> Result<PathBuf, SynthError> {
     let logs = dir.join("monitoring_logs");
     if dir.exists() {
         let entries = std::fs::read_dir(dir).map_err(|e| SynthError::io(dir, e))?;
+        let mut old = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| SynthError::io(dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -58,6 +59,12 @@ fn prepare_dir(dir: &Path) -> Result<PathBuf, SynthError> {
                     dir.display()
                 )));
             }
+            if entry.path().is_file() {
+                old.push(entry.path());
+            }
+        }
+        for p in old {
+            std::fs::remove_file(&p).map_err(|e| SynthError::io(&p, e))?;
         }
         if logs.is_dir() {
             for entry in std::fs::read_dir(&logs).map_err(|e| SynthError::io(&logs, e))? {

@@ -20,8 +20,9 @@
 //! How it is built, one concern per file: [`scenario`] (what runs when, which faults),
 //! `model`/`waves`/`activity` (each writer's `log_event` calls and typed lines), `eventlogger`
 //! (flushes and ids), `inject` (the counted faults), `chatter` and `logfile` (the log bytes),
-//! `dbfiles` (CSV and SQL), [`py`] (Python reprs and jsonb text), [`truth`], and `generate`
-//! (the order of it all). Deterministic: one seed, one set of bytes; see `rng`.
+//! `dbfiles` (CSV and SQL), [`py`] (Python reprs and jsonb text), [`truth`], `generate`
+//! (the order of it all), and [`score`] (findings against the truth, for the accuracy
+//! suite). Deterministic: one seed, one set of bytes; see `rng`.
 
 mod activity;
 mod chatter;
@@ -34,6 +35,7 @@ mod model;
 pub mod py;
 pub mod rng;
 pub mod scenario;
+pub mod score;
 mod text;
 pub mod truth;
 mod waves;

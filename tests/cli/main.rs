@@ -2,7 +2,9 @@
 
 mod support;
 
+mod accuracy;
 mod db;
 mod errors;
 mod incident;
 mod logs;
+mod synth;
