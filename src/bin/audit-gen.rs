@@ -49,10 +49,10 @@ struct Args {
     #[arg(long, value_name = "N")]
     log_mib: Option<f64>,
     /// Offset events.csv shows created_at in (the psql session's zone) [default: +03:00]
-    #[arg(long, value_name = "+HH:MM", value_parser = parse_offset)]
+    #[arg(long, value_name = "+HH:MM", value_parser = parse_offset, allow_hyphen_values = true)]
     display_tz: Option<FixedOffset>,
     /// The hosts' naive log offset [default: +04:00]
-    #[arg(long, value_name = "+HH:MM", value_parser = parse_offset)]
+    #[arg(long, value_name = "+HH:MM", value_parser = parse_offset, allow_hyphen_values = true)]
     log_tz: Option<FixedOffset>,
     /// Also write events.sql (schema + INSERTs with explicit ids, for psql)
     #[arg(long)]

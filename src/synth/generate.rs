@@ -317,7 +317,7 @@ fn assemble(
     missing_in_db.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     ghost_rows.sort_unstable();
     unattributed.sort_unstable();
-    let duplicates: Vec<Vec<i64>> = dup_groups
+    let mut duplicates: Vec<Vec<i64>> = dup_groups
         .into_values()
         .map(|mut g| {
             g.sort();
@@ -325,6 +325,7 @@ fn assemble(
         })
         .filter(|g: &Vec<i64>| g.len() > 1)
         .collect();
+    duplicates.sort();
 
     let mut overlaps = Vec::new();
     let mut by_start: Vec<&LogReport> = reports.iter().collect();

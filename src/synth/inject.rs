@@ -30,22 +30,37 @@ fn is_process(a: &Activity) -> bool {
     matches!(a.kind, WriterKind::Process(_))
 }
 
-/// Queues a second copy of `n` events a few ms after the first; returns how many.
+/// Queues a second copy of `n` events a few ms after the first; returns how many. Half of
+/// them (rounded up) are `position_created`, the incident's pattern (FLMUSDT, position 1317).
 pub fn duplicates(acts: &mut [Activity], n: usize, rng: &mut Rng) -> usize {
-    let mut cands: Vec<(usize, usize)> = Vec::new();
+    let mut created: Vec<(usize, usize)> = Vec::new();
+    let mut others: Vec<(usize, usize)> = Vec::new();
     for (w, a) in acts.iter().enumerate() {
         if !is_process(a) {
             continue;
         }
         for (i, e) in a.events.iter().enumerate() {
             if DUP_TYPES.contains(&e.event_type) && e.logged && inside(a, e.created) {
-                cands.push((w, i));
+                if e.event_type == "position_created" {
+                    created.push((w, i));
+                } else {
+                    others.push((w, i));
+                }
             }
         }
     }
-    let picked = rng.sample(cands.len(), n);
-    for (group, &k) in picked.iter().enumerate() {
-        let (w, i) = cands[k];
+    let from_created = n.div_ceil(2).min(created.len());
+    let mut chosen: Vec<(usize, usize)> = rng
+        .sample(created.len(), from_created)
+        .into_iter()
+        .map(|k| created[k])
+        .collect();
+    chosen.extend(
+        rng.sample(others.len(), n - from_created)
+            .into_iter()
+            .map(|k| others[k]),
+    );
+    for (group, &(w, i)) in chosen.iter().enumerate() {
         let a = &mut acts[w];
         let mut copy = a.events[i].clone();
         a.events[i].dup = Some((group as u32, false));
@@ -57,7 +72,7 @@ pub fn duplicates(acts: &mut [Activity], n: usize, rng: &mut Rng) -> usize {
     for a in acts.iter_mut() {
         a.events.sort_by_key(|e| e.enqueued);
     }
-    picked.len()
+    chosen.len()
 }
 
 /// Fails `n` periodic flushes; returns how many.

@@ -114,11 +114,13 @@ fn log_ref(v: &Value) -> Option<(String, u64)> {
     Some((v["file"].as_str()?.to_string(), v["line"].as_u64()?))
 }
 
-/// Milliseconds since the epoch of an RFC 3339 instant (the granularity log lines have).
-fn ms(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp_micros().div_euclid(1000))
+/// An RFC 3339 instant to the ms (the granularity log lines have), as `…T03:37:02.898Z`.
+fn ms(s: &str) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| {
+        t.with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    })
 }
 
 /// `audit missing-logs`: per finding kind.
@@ -200,7 +202,7 @@ pub fn inversions(t: &Truth, doc: &Value) -> BTreeMap<String, Tally> {
 
 /// `audit lifetimes`: overlaps, gaps, unattributed rows.
 pub fn lifetimes(t: &Truth, doc: &Value) -> BTreeMap<String, Tally> {
-    type Span = (String, String, Option<i64>, Option<i64>);
+    type Span = (String, String, Option<String>, Option<String>);
     let exp_ov: BTreeSet<Span> = t
         .overlaps
         .iter()
