@@ -3,7 +3,8 @@
 //! scenario's rate) and its end (clean shutdown, kill, or still running); or a ghost
 //! writer's stretch of activity with no log file at all.
 
-use super::model::{Counters, Event, Level, Line, Market};
+use super::market::Market;
+use super::model::{Counters, Event, Level, Line};
 use super::py::Py;
 use super::rng::Rng;
 use super::scenario::{Ending, Process, Scenario};

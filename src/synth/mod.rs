@@ -17,8 +17,8 @@
 //! naive local times of its host), `events.csv` (psql `\copy … CSV HEADER` in the display
 //! offset), optionally `events.sql`, and `truth.json` ([`Truth`]).
 //!
-//! How it is built, one concern per file: [`scenario`] (what runs when, which faults),
-//! `model`/`waves`/`activity` (each writer's `log_event` calls and typed lines), `eventlogger`
+//! How it is built, one concern per file: [`scenario`] (what runs when), [`faults`],
+//! `model`/`market`/`waves`/`activity` (each writer's `log_event` calls and typed lines), `eventlogger`
 //! (flushes and ids), `inject` (the counted faults), `chatter` and `logfile` (the log bytes),
 //! `dbfiles` (CSV and SQL), [`py`] (Python reprs and jsonb text), [`truth`], `generate`
 //! (the order of it all), and [`score`] (findings against the truth, for the accuracy
@@ -28,9 +28,11 @@ mod activity;
 mod chatter;
 pub mod dbfiles;
 mod eventlogger;
+pub mod faults;
 mod generate;
 mod inject;
 pub mod logfile;
+mod market;
 mod model;
 pub mod py;
 pub mod rng;
@@ -42,8 +44,9 @@ mod waves;
 
 use std::path::Path;
 
+pub use faults::{Fault, Faults};
 pub use generate::{Output, generate};
-pub use scenario::{Ending, Fault, Faults, Params, Process, Scenario, Window};
+pub use scenario::{Ending, Params, Process, Scenario, Window};
 pub use truth::Truth;
 
 /// Why a scenario could not be generated.

@@ -12,7 +12,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::SynthError;
-use super::scenario::{Ending, Faults};
+use super::faults::Faults;
+use super::scenario::Ending;
 
 /// Why a DB row has no log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,8 @@
 //! `position_error` — so operations overlap, and the epoch order and created_at order of
 //! their rows disagree, as in the incident.
 
-use super::model::{Level, Market, decimal_text};
+use super::market::Market;
+use super::model::{Level, decimal_text};
 use super::py::{Py, float_repr};
 use super::text::{OPEN_ERRORS, SYMBOLS, open_traceback};
 
