@@ -26,3 +26,11 @@ fixture:
 # Install the release binary for real data (a clean release build takes ~18 min on 2 cores).
 install:
     cargo install --path . --locked
+
+# The checks' precision and recall on synthetic scenarios with known ground truth → docs/accuracy.md.
+accuracy:
+    cargo run --example accuracy_report -- docs/accuracy.md
+
+# The benchmark day (~200 000 rows, ~850 MiB of logs, 2 processes) with its truth.json.
+day out="/tmp/audit-day":
+    cargo run --bin audit-gen -- --preset day --sql --out {{out}}

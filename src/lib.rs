@@ -4,6 +4,7 @@
 //! Data flows one way: [`source`] (PostgreSQL, snapshots, logs) → [`clock`] (each source's
 //! zone, with provenance) → [`timeline`] (one polars frame) → [`report`] (table, JSON, CSV).
 //! [`commands`] wires them per subcommand; `main.rs` only maps the outcome to an exit code.
+//! [`synth`] writes synthetic scenarios with known ground truth (the `audit-gen` binary).
 
 pub mod baseline;
 pub mod checks;
@@ -14,4 +15,5 @@ pub mod config;
 pub mod error;
 pub mod report;
 pub mod source;
+pub mod synth;
 pub mod timeline;

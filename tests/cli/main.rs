@@ -2,9 +2,11 @@
 
 mod support;
 
+mod accuracy;
 mod ci;
 mod db;
 mod errors;
 mod forensics;
 mod incident;
 mod logs;
+mod synth;

@@ -1,6 +1,7 @@
 //! Shared test support: the real binary, the repo's fixtures, a real PostgreSQL.
 
 pub mod pg;
+pub mod scenario;
 
 use std::path::{Path, PathBuf};
 

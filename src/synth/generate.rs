@@ -1,0 +1,433 @@
+//! The order of generation: each writer's activity → injected duplicates → EventLogger
+//! batches → failed batches and lost log lines → ids across writers → files (logs in
+//! parallel, one thread per file, beside the CSV/SQL) → `truth.json` from what was written.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::SynthError;
+use super::activity::{self, Activity, WriterKind};
+use super::chatter::Chatter;
+use super::dbfiles;
+use super::eventlogger::{self, Batch};
+use super::inject;
+use super::logfile::{self, LogReport};
+use super::model::{Counters, Event, Line};
+use super::rng::Rng;
+use super::scenario::Scenario;
+use super::truth::{
+    self, CorrRow, Counts, FileTruth, Gap, LineCause, LineFault, LogRef, OffsetSpan, Overlap,
+    RowCause, RowFault, Truth,
+};
+use crate::clock::format_offset;
+use crate::report::rfc3339_micros;
+
+/// What [`generate`] wrote.
+#[derive(Debug)]
+pub struct Output {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub truth: Truth,
+    /// Wall time of the whole generation.
+    pub elapsed: Duration,
+}
+
+/// The grace the checks give a source's edges by default (`--grace-ms 2000`).
+const EDGE_US: i64 = 2_000_000;
+
+fn is_ours(name: &str) -> bool {
+    matches!(
+        name,
+        "events.csv" | "events.sql" | "truth.json" | "monitoring_logs"
+    )
+}
+
+/// The output directory: created, or reused when it holds only what a previous run wrote
+/// (whose logs are removed, so a new run never mixes with old files).
+fn prepare_dir(dir: &Path) -> Result<PathBuf, SynthError> {
+    let logs = dir.join("monitoring_logs");
+    if dir.exists() {
+        let entries = std::fs::read_dir(dir).map_err(|e| SynthError::io(dir, e))?;
+        let mut old = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| SynthError::io(dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !is_ours(&name) {
+                return Err(SynthError::invalid(format!(
+                    "{}: holds `{name}`, which audit-gen did not write; use an empty or new directory",
+                    dir.display()
+                )));
+            }
+            if entry.path().is_file() {
+                old.push(entry.path());
+            }
+        }
+        for p in old {
+            std::fs::remove_file(&p).map_err(|e| SynthError::io(&p, e))?;
+        }
+        if logs.is_dir() {
+            for entry in std::fs::read_dir(&logs).map_err(|e| SynthError::io(&logs, e))? {
+                let p = entry.map_err(|e| SynthError::io(&logs, e))?.path();
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+                match name {
+                    Some(n) if n.starts_with("bot_") && n.ends_with(".log") => {
+                        std::fs::remove_file(&p).map_err(|e| SynthError::io(&p, e))?
+                    }
+                    _ => {
+                        return Err(SynthError::invalid(format!(
+                            "{}: holds files audit-gen did not write; use an empty or new directory",
+                            logs.display()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    std::fs::create_dir_all(&logs).map_err(|e| SynthError::io(&logs, e))?;
+    Ok(logs)
+}
+
+/// Generates scenario `s` into `dir`.
+pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
+    s.validate()?;
+    let started = Instant::now();
+    let mut rng = Rng::new(s.seed).fork(0x9E4);
+    let mut counters = Counters {
+        position: 1_200 + rng.range(0, 200),
+        signal: 4_860_000 + rng.range(0, 9_000),
+        order: 8_389_000_000 + rng.range(0, 1_000_000),
+    };
+    let np = s.processes.len();
+    let mut acts: Vec<Activity> = (0..np)
+        .map(|i| activity::process(s, i, &mut counters))
+        .collect();
+    for g in 0..s.ghost.len() {
+        acts.push(activity::ghost(s, g, np + g, &mut counters));
+    }
+    let mut fault_rng = Rng::new(s.seed).fork(0xFA17);
+    let dups = inject::duplicates(&mut acts, s.faults.duplicates, &mut fault_rng);
+    let mut batch_rng = Rng::new(s.seed).fork(0xB47C);
+    let mut batches: Vec<Batch> = Vec::new();
+    for (w, a) in acts.iter().enumerate() {
+        batches.extend(eventlogger::batches(a, w, &mut batch_rng));
+    }
+    let failed = inject::failed_batches(
+        &acts,
+        &mut batches,
+        s.faults.lost_db_batches,
+        &mut fault_rng,
+    );
+    let lost = inject::lost_log_lines(&mut acts, &batches, s.faults.lost_log_lines, &mut fault_rng);
+    let sizes: Vec<usize> = acts.iter().map(|a| a.events.len()).collect();
+    let ids = eventlogger::assign_ids(&batches, &sizes, 780_000 + rng.range(0, 9_999));
+    let flush: Vec<Vec<Line>> = (0..np)
+        .map(|w| {
+            let mine: Vec<(usize, &Batch)> = batches
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.writer == w)
+                .collect();
+            eventlogger::flush_lines(&acts[w], &mine, &ids[w])
+        })
+        .collect();
+    let mut rows: Vec<(i64, &Event)> = Vec::new();
+    for (w, a) in acts.iter().enumerate() {
+        for (e, ev) in a.events.iter().enumerate() {
+            if let Some(id) = ids[w][e] {
+                rows.push((id, ev));
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+
+    let logs_dir = prepare_dir(dir)?;
+    let lives: Vec<i64> = s
+        .processes
+        .iter()
+        .map(|p| (p.end - p.start).num_microseconds().unwrap_or(0).max(1))
+        .collect();
+    let total_life: i64 = lives.iter().sum();
+    let csv_path = dir.join("events.csv");
+    let sql_path = dir.join("events.sql");
+    let (reports, csv_bytes, sql_bytes) = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..np)
+            .map(|i| {
+                let pr = &s.processes[i];
+                let a = &acts[i];
+                let fl = &flush[i];
+                let path = logs_dir.join(pr.file_name());
+                let budget = (s.chatter_bytes as f64 * lives[i] as f64 / total_life as f64) as u64;
+                let chatter = Chatter::new(
+                    Rng::new(s.seed).fork(0xC000 + i as u64),
+                    a.first_record + 1_000_000,
+                    pr.end.timestamp_micros(),
+                    budget,
+                );
+                sc.spawn(move || {
+                    logfile::write(&path, pr, a, fl, chatter).map_err(|e| SynthError::io(&path, e))
+                })
+            })
+            .collect();
+        let csv = dbfiles::write_csv(&csv_path, &rows, s.display_offset)
+            .map_err(|e| SynthError::io(&csv_path, e));
+        let header = format!(
+            "monitoring.events of an audit-gen scenario (seed {}); load with: psql -v ON_ERROR_STOP=1 -f events.sql",
+            s.seed
+        );
+        let sql = s
+            .write_sql
+            .then(|| {
+                dbfiles::write_sql(&sql_path, &rows, &header)
+                    .map_err(|e| SynthError::io(&sql_path, e))
+            })
+            .transpose();
+        let reports: Result<Vec<LogReport>, SynthError> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| SynthError::invalid("a log writer thread panicked"))?
+            })
+            .collect();
+        (reports, csv, sql)
+    });
+    let reports = reports?;
+    let mut counts = Counts {
+        csv_bytes: csv_bytes?,
+        sql_bytes: sql_bytes?,
+        lost_log_lines: lost as u64,
+        lost_db_batches: failed as u64,
+        duplicates: dups as u64,
+        ..Counts::default()
+    };
+    let truth = assemble(s, &acts, &batches, &ids, &reports, &rows, &mut counts);
+    let truth = Truth { counts, ..truth };
+    let truth_path = dir.join("truth.json");
+    let text = serde_json::to_string_pretty(&truth)
+        .map_err(|e| SynthError::invalid(format!("cannot serialize truth.json: {e}")))?;
+    std::fs::write(&truth_path, text + "\n").map_err(|e| SynthError::io(&truth_path, e))?;
+    let mut files: Vec<PathBuf> = reports.iter().map(|r| logs_dir.join(&r.name)).collect();
+    files.push(csv_path);
+    if s.write_sql {
+        files.push(sql_path);
+    }
+    files.push(truth_path);
+    Ok(Output {
+        dir: dir.to_path_buf(),
+        files,
+        truth,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The ground truth from what was generated and written.
+fn assemble(
+    s: &Scenario,
+    acts: &[Activity],
+    batches: &[Batch],
+    ids: &[Vec<Option<i64>>],
+    reports: &[LogReport],
+    rows: &[(i64, &Event)],
+    counts: &mut Counts,
+) -> Truth {
+    let np = s.processes.len();
+    let writer_name = |w: usize| match acts[w].kind {
+        WriterKind::Process(i) => reports[i].name.clone(),
+        WriterKind::Ghost(_) => "ghost".to_string(),
+    };
+    let covered = |t: i64| {
+        reports
+            .iter()
+            .any(|r| r.first_us + EDGE_US <= t && t <= r.last_us - EDGE_US)
+    };
+    let alive = |t: i64| reports.iter().any(|r| r.first_us <= t && t <= r.last_us);
+    let db_first = rows.iter().map(|r| r.1.created).min().unwrap_or(0);
+    let db_last = rows.iter().map(|r| r.1.created).max().unwrap_or(0);
+    let failed_events: HashSet<(usize, usize)> = batches
+        .iter()
+        .filter(|b| b.failed)
+        .flat_map(|b| b.events.iter().map(move |&e| (b.writer, e)))
+        .collect();
+
+    let mut missing_in_log = Vec::new();
+    let mut missing_in_db = Vec::new();
+    let mut ghost_rows = Vec::new();
+    let mut unattributed = Vec::new();
+    let mut dup_groups: BTreeMap<u32, Vec<(bool, i64)>> = BTreeMap::new();
+    let mut corr = Vec::new();
+    for (w, a) in acts.iter().enumerate() {
+        for (e, ev) in a.events.iter().enumerate() {
+            let id = ids[w][e];
+            if let (Some((g, copy)), Some(id)) = (ev.dup, id) {
+                dup_groups.entry(g).or_default().push((copy, id));
+            }
+            match (id, ev.logged) {
+                (Some(id), false) => {
+                    let cause = match (a.kind, ev.dup) {
+                        (WriterKind::Ghost(_), _) => RowCause::Ghost,
+                        (_, Some((_, true))) => RowCause::DuplicateCopy,
+                        _ => RowCause::LostLogLine,
+                    };
+                    if cause == RowCause::Ghost {
+                        ghost_rows.push(id);
+                        if !alive(ev.created) {
+                            unattributed.push(id);
+                        }
+                    }
+                    missing_in_log.push(RowFault {
+                        id,
+                        event_type: ev.event_type.to_string(),
+                        created_utc: rfc3339_micros(ev.created),
+                        cause,
+                        covered: covered(ev.created),
+                    });
+                }
+                (None, true) => {
+                    let WriterKind::Process(i) = a.kind else {
+                        continue;
+                    };
+                    let t = ev.created + ev.lag;
+                    missing_in_db.push(LineFault {
+                        file: reports[i].name.clone(),
+                        line: reports[i].event_line[e],
+                        event_type: ev.event_type.to_string(),
+                        created_utc: rfc3339_micros(ev.created),
+                        cause: if failed_events.contains(&(w, e)) {
+                            LineCause::FailedBatch
+                        } else {
+                            LineCause::UnflushedAtKill
+                        },
+                        db_covered: db_first + EDGE_US <= t && t <= db_last - EDGE_US,
+                    });
+                }
+                _ => {}
+            }
+            if let (Some(id), Some(epoch)) = (id, ev.epoch) {
+                corr.push(CorrRow {
+                    id,
+                    epoch,
+                    created: ev.created,
+                    writer: writer_name(w),
+                    duplicate: ev.dup.is_some(),
+                });
+            }
+        }
+    }
+    missing_in_log.sort_by_key(|r| r.id);
+    missing_in_db.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    ghost_rows.sort_unstable();
+    unattributed.sort_unstable();
+    let mut duplicates: Vec<Vec<i64>> = dup_groups
+        .into_values()
+        .map(|mut g| {
+            g.sort();
+            g.into_iter().map(|(_, id)| id).collect()
+        })
+        .filter(|g: &Vec<i64>| g.len() > 1)
+        .collect();
+    duplicates.sort();
+
+    let mut overlaps = Vec::new();
+    let mut by_start: Vec<&LogReport> = reports.iter().collect();
+    by_start.sort_by_key(|r| r.first_us);
+    for (k, a) in by_start.iter().enumerate() {
+        for b in &by_start[k + 1..] {
+            let (from, to) = (a.first_us.max(b.first_us), a.last_us.min(b.last_us));
+            if to > from {
+                overlaps.push(Overlap {
+                    files: [a.name.clone(), b.name.clone()],
+                    start_utc: rfc3339_micros(from),
+                    end_utc: rfc3339_micros(to),
+                });
+            }
+        }
+    }
+    let lives: Vec<(String, i64, i64)> = reports
+        .iter()
+        .map(|r| (r.name.clone(), r.first_us, r.last_us))
+        .collect();
+    let gaps = truth::gaps(&lives)
+        .into_iter()
+        .map(|(after, before, a, b)| Gap {
+            after,
+            before,
+            start_utc: rfc3339_micros(a),
+            end_utc: rfc3339_micros(b),
+            seconds: (b - a) as f64 / 1e6,
+        })
+        .collect();
+    let batch_failures = reports
+        .iter()
+        .flat_map(|r| {
+            r.failed_batch_lines.iter().map(|&(_, line)| LogRef {
+                file: r.name.clone(),
+                line,
+            })
+        })
+        .collect();
+
+    let files: Vec<FileTruth> = (0..np)
+        .map(|i| {
+            let pr = &s.processes[i];
+            let r = &reports[i];
+            let mut offsets = vec![OffsetSpan {
+                offset: format_offset(pr.log_offset),
+                from_line: 1,
+                from_utc: rfc3339_micros(r.first_us),
+            }];
+            if let (Some((at, o)), Some(line)) = (pr.offset_change, r.change_line) {
+                offsets.push(OffsetSpan {
+                    offset: format_offset(o),
+                    from_line: line,
+                    from_utc: rfc3339_micros(at.timestamp_micros()),
+                });
+            }
+            FileTruth {
+                name: r.name.clone(),
+                pid: pr.pid,
+                ending: pr.ending,
+                start_utc: rfc3339_micros(r.first_us),
+                end_utc: rfc3339_micros(r.last_us),
+                offsets,
+                lines: r.lines,
+                records: r.records,
+                bytes: r.bytes,
+                event_lines: r.event_lines,
+                invalid_utf8_lines: r.invalid_utf8_lines,
+                db_rows: ids[i].iter().flatten().count() as u64,
+            }
+        })
+        .collect();
+
+    counts.db_rows = rows.len() as u64;
+    counts.log_files = reports.len() as u64;
+    counts.log_lines = reports.iter().map(|r| u64::from(r.lines)).sum();
+    counts.log_records = reports.iter().map(|r| r.records).sum();
+    counts.log_event_lines = reports.iter().map(|r| r.event_lines).sum();
+    counts.log_bytes = reports.iter().map(|r| r.bytes).sum();
+    counts.ghost_rows = ghost_rows.len() as u64;
+    for (_, e) in rows {
+        *counts.by_type.entry(e.event_type.to_string()).or_default() += 1;
+    }
+    Truth {
+        version: 1,
+        generator: format!("audit-gen {}", env!("CARGO_PKG_VERSION")),
+        seed: s.seed,
+        start_utc: rfc3339_micros(s.start.timestamp_micros()),
+        end_utc: rfc3339_micros(s.end().timestamp_micros()),
+        display_offset: format_offset(s.display_offset),
+        rate_per_min: s.rate_per_min,
+        faults: s.faults.clone(),
+        counts: Counts::default(),
+        files,
+        missing_in_log,
+        missing_in_db,
+        duplicates,
+        overlaps,
+        gaps,
+        unattributed,
+        ghost_rows,
+        batch_failures,
+        inversions: truth::inversions(corr, 600_000_000),
+    }
+}

@@ -1,0 +1,302 @@
+//! Writes one `monitoring_logs/bot_*.log`: Python logging's
+//! `%(asctime)s - %(name)s - %(levelname)s - %(message)s` with asctime in the host's naive
+//! local time (`2025-10-18 15:07:13,510`, msecs truncated), continuation lines for tracebacks
+//! and banners, and chatter merged in time order. Byte-oriented and buffered: a day's
+//! 850 MiB is mostly this loop.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use super::activity::Activity;
+use super::chatter::Chatter;
+use super::model::{Level, Line};
+use super::scenario::Process;
+
+/// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` of a naive µs value, cached per second.
+struct Stamp {
+    sec: i64,
+    text: [u8; 19],
+}
+
+fn two(out: &mut [u8], v: u32) {
+    out[0] = b'0' + (v / 10 % 10) as u8;
+    out[1] = b'0' + (v % 10) as u8;
+}
+
+impl Stamp {
+    fn write(&mut self, local_us: i64, out: &mut Vec<u8>) {
+        let sec = local_us.div_euclid(1_000_000);
+        if sec != self.sec {
+            self.sec = sec;
+            let (y, m, d) = civil_from_days(sec.div_euclid(86_400));
+            let s = sec.rem_euclid(86_400) as u32;
+            let t = &mut self.text;
+            let y = y.clamp(0, 9999) as u32;
+            two(&mut t[0..2], y / 100);
+            two(&mut t[2..4], y % 100);
+            t[4] = b'-';
+            two(&mut t[5..7], m);
+            t[7] = b'-';
+            two(&mut t[8..10], d);
+            t[10] = b' ';
+            two(&mut t[11..13], s / 3600);
+            t[13] = b':';
+            two(&mut t[14..16], s / 60 % 60);
+            t[16] = b':';
+            two(&mut t[17..19], s % 60);
+        }
+        out.extend_from_slice(&self.text);
+        let ms = (local_us.rem_euclid(1_000_000) / 1000) as u32;
+        out.extend_from_slice(&[
+            b',',
+            b'0' + (ms / 100) as u8,
+            b'0' + (ms / 10 % 10) as u8,
+            b'0' + (ms % 10) as u8,
+        ]);
+    }
+}
+
+/// The open file, its counters and its clock.
+pub struct Sink {
+    w: BufWriter<File>,
+    pub buf: Vec<u8>,
+    stamp: Stamp,
+    offset_us: i64,
+    change: Option<(i64, i64)>,
+    pub line: u32,
+    pub records: u64,
+    pub bytes: u64,
+    pub change_line: Option<u32>,
+    pub first: Option<i64>,
+    pub last: i64,
+    pub invalid_utf8_lines: u64,
+}
+
+impl Sink {
+    fn create(path: &Path, pr: &Process) -> io::Result<Sink> {
+        Ok(Sink {
+            w: BufWriter::with_capacity(1 << 20, File::create(path)?),
+            buf: Vec::with_capacity(1 << 18),
+            stamp: Stamp {
+                sec: i64::MIN,
+                text: [0; 19],
+            },
+            offset_us: i64::from(pr.log_offset.local_minus_utc()) * 1_000_000,
+            change: pr.offset_change.map(|(at, o)| {
+                (
+                    at.timestamp_micros(),
+                    i64::from(o.local_minus_utc()) * 1_000_000,
+                )
+            }),
+            line: 0,
+            records: 0,
+            bytes: 0,
+            change_line: None,
+            first: None,
+            last: 0,
+            invalid_utf8_lines: 0,
+        })
+    }
+
+    /// Starts a record at `t` (UTC µs): its header up to the message. Returns its line.
+    pub fn begin(&mut self, t: i64, level: Level, logger: &str, alt: bool) -> u32 {
+        if let Some((at, off)) = self.change {
+            if t >= at {
+                self.offset_us = off;
+                self.change = None;
+                self.change_line = Some(self.line + 1);
+            }
+        }
+        self.line += 1;
+        self.records += 1;
+        let ms = t - t.rem_euclid(1000);
+        self.first.get_or_insert(ms);
+        self.last = ms;
+        self.stamp.write(t + self.offset_us, &mut self.buf);
+        if alt {
+            // `%(asctime)s - %(levelname)s - [%(name)s] %(message)s`
+            self.buf.extend_from_slice(b" - ");
+            self.buf.extend_from_slice(level.as_str().as_bytes());
+            self.buf.extend_from_slice(b" - [");
+            self.buf.extend_from_slice(logger.as_bytes());
+            self.buf.extend_from_slice(b"] ");
+        } else {
+            self.buf.extend_from_slice(b" - ");
+            self.buf.extend_from_slice(logger.as_bytes());
+            self.buf.extend_from_slice(b" - ");
+            self.buf.extend_from_slice(level.as_str().as_bytes());
+            self.buf.extend_from_slice(b" - ");
+        }
+        self.line
+    }
+
+    /// Ends the current physical line.
+    pub fn end(&mut self) -> io::Result<()> {
+        self.buf.push(b'\n');
+        if self.buf.len() >= 1 << 18 {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Continuation lines (text joined with `\n`).
+    pub fn cont(&mut self, text: &str) -> io::Result<()> {
+        for l in text.split('\n') {
+            self.line += 1;
+            self.buf.extend_from_slice(l.as_bytes());
+            self.end()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        self.bytes += self.buf.len() as u64;
+        self.w.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.spill()?;
+        self.w.flush()
+    }
+}
+
+/// What was written, for the ground truth.
+#[derive(Debug, Clone)]
+pub struct LogReport {
+    pub name: String,
+    pub lines: u32,
+    pub records: u64,
+    pub bytes: u64,
+    pub event_lines: u64,
+    pub chatter_records: u64,
+    pub invalid_utf8_lines: u64,
+    /// First and last record, UTC µs truncated to the ms the line shows.
+    pub first_us: i64,
+    pub last_us: i64,
+    /// First line written with the changed offset.
+    pub change_line: Option<u32>,
+    /// Per event of the writer: the line of its log twin (0: none written).
+    pub event_line: Vec<u32>,
+    /// (batch index, line) of each `batch write failed` record.
+    pub failed_batch_lines: Vec<(usize, u32)>,
+}
+
+enum Item<'a> {
+    Event(usize),
+    Line(&'a Line),
+}
+
+/// Writes the log of process `pr` (activity `a`, its flush lines) with `chatter_bytes` of
+/// chatter from `chatter`.
+pub fn write(
+    path: &Path,
+    pr: &Process,
+    a: &Activity,
+    flush: &[Line],
+    mut chatter: Chatter,
+) -> io::Result<LogReport> {
+    let mut items: Vec<(i64, u32, Item<'_>)> = Vec::with_capacity(a.events.len() + a.lines.len());
+    for (i, e) in a.events.iter().enumerate() {
+        if e.logged {
+            items.push((e.created + e.lag, 1, Item::Event(i)));
+        }
+    }
+    for l in &a.lines {
+        items.push((l.t, 0, Item::Line(l)));
+    }
+    for l in flush {
+        items.push((l.t, 2, Item::Line(l)));
+    }
+    items.sort_by_key(|(t, k, _)| (*t, *k));
+
+    let mut sink = Sink::create(path, pr)?;
+    let mut event_line = vec![0u32; a.events.len()];
+    let mut failed_batch_lines = Vec::new();
+    let mut event_lines = 0u64;
+    let mut repr = String::with_capacity(512);
+    for (t, _, item) in &items {
+        while chatter.next_at() <= *t {
+            chatter.emit(&mut sink)?;
+        }
+        match item {
+            Item::Event(i) => {
+                let e = &a.events[*i];
+                event_line[*i] = sink.begin(*t, e.level(), "core.event_logger", false);
+                event_lines += 1;
+                repr.clear();
+                repr.push_str(e.event_type);
+                repr.push_str(": ");
+                e.data.write_repr(&mut repr);
+                sink.buf.extend_from_slice(repr.as_bytes());
+                sink.end()?;
+            }
+            Item::Line(l) => {
+                let line = sink.begin(*t, l.level, l.logger, false);
+                if let Some(k) = l.failed_batch {
+                    failed_batch_lines.push((k, line));
+                }
+                sink.buf.extend_from_slice(l.msg.as_bytes());
+                sink.end()?;
+                if let Some(c) = &l.cont {
+                    sink.cont(c)?;
+                }
+            }
+        }
+    }
+    while chatter.next_at() < i64::MAX {
+        chatter.emit(&mut sink)?;
+    }
+    let report = LogReport {
+        name: pr.file_name(),
+        lines: sink.line,
+        records: sink.records,
+        bytes: sink.bytes + sink.buf.len() as u64,
+        event_lines,
+        chatter_records: chatter.records,
+        invalid_utf8_lines: sink.invalid_utf8_lines,
+        first_us: sink.first.unwrap_or_default(),
+        last_us: sink.last,
+        change_line: sink.change_line,
+        event_line,
+        failed_batch_lines,
+    };
+    sink.finish()?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_and_stamps() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_379), (2025, 10, 18));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        let mut s = Stamp {
+            sec: i64::MIN,
+            text: [0; 19],
+        };
+        let mut out = Vec::new();
+        // 2025-10-18 11:07:13.510999 UTC shown at +04:00: msecs truncate, never round.
+        s.write(1_760_785_633_510_999 + 4 * 3_600_000_000, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "2025-10-18 15:07:13,510");
+    }
+}

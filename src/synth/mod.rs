@@ -1,0 +1,77 @@
+//! Synthetic scenarios with known ground truth: the bot's `monitoring.events` rows and log
+//! files as its code writes them (REFERENCE.md), with faults injected on purpose, and a
+//! `truth.json` saying exactly what the checks should find.
+//!
+//! ```no_run
+//! use audit::synth::{Faults, Fault, Params, Scenario, generate};
+//! let mut faults = Faults::default();
+//! faults.add(Fault::LostLogLines(5));
+//! faults.add(Fault::Overlap);
+//! let scenario = Scenario::plan(&Params::new(42), &faults)?;
+//! let out = generate(&scenario, std::path::Path::new("/tmp/scenario"))?;
+//! println!("{} rows, {} log lines", out.truth.counts.db_rows, out.truth.counts.log_lines);
+//! # Ok::<(), audit::synth::SynthError>(())
+//! ```
+//!
+//! The output directory holds `monitoring_logs/bot_YYYYMMDD_HHMMSS.log` (one per process,
+//! naive local times of its host), `events.csv` (psql `\copy … CSV HEADER` in the display
+//! offset), optionally `events.sql`, and `truth.json` ([`Truth`]).
+//!
+//! How it is built, one concern per file: [`scenario`] (what runs when), [`faults`],
+//! `model`/`market`/`waves`/`activity` (each writer's `log_event` calls and typed lines), `eventlogger`
+//! (flushes and ids), `inject` (the counted faults), `chatter` and `logfile` (the log bytes),
+//! `dbfiles` (CSV and SQL), [`py`] (Python reprs and jsonb text), [`truth`], `generate`
+//! (the order of it all), and [`score`] (findings against the truth, for the accuracy
+//! suite). Deterministic: one seed, one set of bytes; see `rng`.
+
+mod activity;
+mod chatter;
+pub mod dbfiles;
+mod eventlogger;
+pub mod faults;
+mod generate;
+mod inject;
+pub mod logfile;
+mod market;
+mod model;
+pub mod py;
+pub mod rng;
+pub mod scenario;
+pub mod score;
+mod text;
+pub mod truth;
+mod waves;
+
+use std::path::Path;
+
+pub use faults::{Fault, Faults};
+pub use generate::{Output, generate};
+pub use scenario::{Ending, Params, Process, Scenario, Window};
+pub use truth::Truth;
+
+/// Why a scenario could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// A scenario that cannot be laid out or written as asked.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SynthError {
+    pub fn invalid(msg: impl Into<String>) -> SynthError {
+        SynthError::Invalid(msg.into())
+    }
+
+    pub fn io(path: &Path, source: std::io::Error) -> SynthError {
+        SynthError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}

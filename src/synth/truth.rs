@@ -1,0 +1,307 @@
+//! `truth.json`: what was really written and what went wrong, from the generator's own
+//! knowledge — the answers the checks should give. Everything a check reports by id or by
+//! `file:line` is listed by id or `file:line` here; instants are RFC 3339 UTC with µs.
+//!
+//! Coverage flags say whether a check can judge an item: `covered` (a row written while some
+//! log file was being written, at least 2 s — the default `--grace-ms` — from its first and
+//! last record) and `db_covered` (a log line inside the DB's span, 2 s from its ends).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::SynthError;
+use super::faults::Faults;
+use super::scenario::Ending;
+
+/// Why a DB row has no log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowCause {
+    /// Injected: the log line was not written.
+    LostLogLine,
+    /// The second insert of an injected duplicate.
+    DuplicateCopy,
+    /// Written by the writer without a log file.
+    Ghost,
+}
+
+/// Why a log event line has no DB row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineCause {
+    /// Injected: its batch's `executemany` failed.
+    FailedBatch,
+    /// The process was killed with the event still queued.
+    UnflushedAtKill,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LogRef {
+    pub file: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RowFault {
+    pub id: i64,
+    pub event_type: String,
+    pub created_utc: String,
+    pub cause: RowCause,
+    pub covered: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LineFault {
+    pub file: String,
+    pub line: u32,
+    pub event_type: String,
+    pub created_utc: String,
+    pub cause: LineCause,
+    pub db_covered: bool,
+}
+
+/// A stretch of a file read with one offset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OffsetSpan {
+    pub offset: String,
+    pub from_line: u32,
+    pub from_utc: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileTruth {
+    pub name: String,
+    pub pid: u32,
+    pub ending: Ending,
+    /// First and last record (UTC, the ms the lines show).
+    pub start_utc: String,
+    pub end_utc: String,
+    pub offsets: Vec<OffsetSpan>,
+    pub lines: u32,
+    pub records: u64,
+    pub bytes: u64,
+    pub event_lines: u64,
+    pub invalid_utf8_lines: u64,
+    /// DB rows this process inserted.
+    pub db_rows: u64,
+}
+
+/// Two processes alive at once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Overlap {
+    /// The earlier-started first.
+    pub files: [String; 2],
+    pub start_utc: String,
+    pub end_utc: String,
+}
+
+/// No process alive.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Gap {
+    pub after: String,
+    pub before: String,
+    pub start_utc: String,
+    pub end_utc: String,
+    pub seconds: f64,
+}
+
+/// A pair of correlated rows whose orders disagree.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Inversion {
+    /// Ordered by (epoch, id), as the check lists them.
+    pub ids: [i64; 2],
+    /// Their epoch order and created_at order disagree.
+    pub epoch_vs_created: bool,
+    /// Their id order and created_at order disagree.
+    pub id_vs_created: bool,
+    /// The true cause: `multiple_writers` (different writers), `overlapping_operations`
+    /// (one writer, operations that overlapped), `requeued_duplicate` (one writer, an
+    /// injected duplicate inserted after rows created later).
+    pub class: String,
+    /// Who wrote each row: a log file name, or `ghost`.
+    pub writers: [String; 2],
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Counts {
+    pub db_rows: u64,
+    pub log_files: u64,
+    pub log_lines: u64,
+    pub log_records: u64,
+    pub log_event_lines: u64,
+    pub log_bytes: u64,
+    pub csv_bytes: u64,
+    pub sql_bytes: Option<u64>,
+    /// Faults actually injected (fewer than asked when a scenario has too few candidates).
+    pub lost_log_lines: u64,
+    pub lost_db_batches: u64,
+    pub duplicates: u64,
+    pub ghost_rows: u64,
+    /// Rows per event type.
+    pub by_type: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Truth {
+    pub version: u32,
+    pub generator: String,
+    pub seed: u64,
+    pub start_utc: String,
+    pub end_utc: String,
+    /// The offset `events.csv` shows created_at in.
+    pub display_offset: String,
+    pub rate_per_min: f64,
+    pub faults: Faults,
+    pub counts: Counts,
+    pub files: Vec<FileTruth>,
+    /// DB rows without a log line.
+    pub missing_in_log: Vec<RowFault>,
+    /// Log event lines without a DB row.
+    pub missing_in_db: Vec<LineFault>,
+    /// Ids of each duplicated event (the logged one first).
+    pub duplicates: Vec<Vec<i64>>,
+    pub overlaps: Vec<Overlap>,
+    pub gaps: Vec<Gap>,
+    /// Ghost rows written while no process was alive.
+    pub unattributed: Vec<i64>,
+    /// Every ghost row.
+    pub ghost_rows: Vec<i64>,
+    /// `EventLogger batch write failed` records.
+    pub batch_failures: Vec<LogRef>,
+    pub inversions: Vec<Inversion>,
+}
+
+impl Truth {
+    pub fn load(path: &Path) -> Result<Truth, SynthError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SynthError::io(path, e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| SynthError::invalid(format!("{}: not a truth.json: {e}", path.display())))
+    }
+
+    pub fn file(&self, name: &str) -> Option<&FileTruth> {
+        self.files.iter().find(|f| f.name == name)
+    }
+}
+
+/// One correlated DB row, for [`inversions`].
+#[derive(Debug, Clone)]
+pub struct CorrRow {
+    pub id: i64,
+    pub epoch: i64,
+    pub created: i64,
+    pub writer: String,
+    /// An injected duplicate (either copy).
+    pub duplicate: bool,
+}
+
+/// Every pair of correlated rows whose epoch, created_at and id orders disagree, within
+/// `max_span_us` of each other (operations take seconds; nothing real is further apart).
+pub fn inversions(mut rows: Vec<CorrRow>, max_span_us: i64) -> Vec<Inversion> {
+    rows.sort_by_key(|r| (r.epoch, r.id));
+    let mut out = Vec::new();
+    for (k, a) in rows.iter().enumerate() {
+        for b in &rows[k + 1..] {
+            if b.epoch - a.epoch > max_span_us {
+                break;
+            }
+            if (a.created - b.created).abs() > max_span_us {
+                continue;
+            }
+            let epoch_vs_created = a.epoch < b.epoch && a.created > b.created;
+            let id_vs_created = (a.id < b.id) != (a.created < b.created) && a.created != b.created;
+            if !epoch_vs_created && !id_vs_created {
+                continue;
+            }
+            let class = if a.writer != b.writer {
+                "multiple_writers"
+            } else if epoch_vs_created {
+                "overlapping_operations"
+            } else if a.duplicate || b.duplicate {
+                "requeued_duplicate"
+            } else {
+                // One writer, FIFO ids: cannot happen; kept visible if it ever does.
+                "unexplained"
+            };
+            out.push(Inversion {
+                ids: [a.id, b.id],
+                epoch_vs_created,
+                id_vs_created,
+                class: class.to_string(),
+                writers: [a.writer.clone(), b.writer.clone()],
+            });
+        }
+    }
+    out
+}
+
+/// Periods when no interval of `lives` (name, start, end) covers time, between the first
+/// start and the last end: (after, before, start, end).
+pub fn gaps(lives: &[(String, i64, i64)]) -> Vec<(String, String, i64, i64)> {
+    let mut order: Vec<&(String, i64, i64)> = lives.iter().collect();
+    order.sort_by_key(|l| (l.1, l.2));
+    let mut out = Vec::new();
+    let mut reach: Option<(&str, i64)> = None;
+    for (name, start, end) in order {
+        if let Some((who, until)) = reach {
+            if *start > until {
+                out.push((who.to_string(), name.clone(), until, *start));
+            }
+        }
+        match reach {
+            Some((_, until)) if until >= *end => {}
+            _ => reach = Some((name, *end)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, epoch: i64, created: i64, writer: &str) -> CorrRow {
+        CorrRow {
+            id,
+            epoch,
+            created,
+            writer: writer.into(),
+            duplicate: false,
+        }
+    }
+
+    #[test]
+    fn inversion_pairs_and_their_causes() {
+        let rows = vec![
+            // One writer, overlapping operations: 1 started first, finished last.
+            row(1, 0, 3_000, "a"),
+            row(2, 1_000, 2_000, "a"),
+            // Two writers: id order disagrees with created_at.
+            row(10, 100_000, 101_000, "a"),
+            row(9, 100_500, 102_000, "b"),
+            // Agreeing orders: nothing.
+            row(20, 200_000, 201_000, "a"),
+            row(21, 200_500, 202_000, "a"),
+        ];
+        let inv = inversions(rows, 600_000_000);
+        let got: Vec<([i64; 2], &str)> = inv.iter().map(|i| (i.ids, i.class.as_str())).collect();
+        assert!(got.contains(&([1, 2], "overlapping_operations")), "{got:?}");
+        assert!(got.contains(&([10, 9], "multiple_writers")), "{got:?}");
+        assert!(
+            !got.iter()
+                .any(|(ids, _)| ids.contains(&20) && ids.contains(&21))
+        );
+    }
+
+    #[test]
+    fn gaps_skip_periods_another_process_covers() {
+        // b lives inside a; c starts after a ended: one gap, after a (not after b).
+        let lives = vec![
+            ("a".to_string(), 0, 100),
+            ("b".to_string(), 30, 60),
+            ("c".to_string(), 150, 200),
+        ];
+        assert_eq!(gaps(&lives), vec![("a".into(), "c".into(), 100, 150)]);
+    }
+}

@@ -1,0 +1,265 @@
+//! `audit-gen` scenarios through the real `audit` binary: the generated files parse cleanly,
+//! and what `audit` reads (counts, clocks, the database loaded from events.sql) is what
+//! truth.json says was written.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use crate::support::pg::pg;
+use crate::support::scenario::{check, generate};
+use crate::support::{audit, json, path_str, rows};
+
+const ALL_FAULTS: [&str; 14] = [
+    "--fault",
+    "lost-log-lines=6",
+    "--fault",
+    "lost-db-batch=2",
+    "--fault",
+    "duplicates=3",
+    "--fault",
+    "overlap",
+    "--fault",
+    "ghost-writer",
+    "--fault",
+    "skewed-host=+05:30",
+    "--fault",
+    "offset-change",
+];
+
+fn timeline(dir: &Path, extra: &[&str]) -> Value {
+    let mut c = audit();
+    c.args(["--quiet", "timeline", "--logs"])
+        .arg(dir.join("monitoring_logs"))
+        .args(["--format", "json"])
+        .args(extra);
+    json(c)
+}
+
+#[test]
+fn generated_logs_parse_cleanly_and_timeline_counts_match_the_truth() {
+    let mut scenarios: Vec<Vec<&str>> = vec![vec!["--seed", "21", "--hours", "0.5"]];
+    let mut all = vec!["--seed", "22", "--hours", "1", "--log-mib", "3"];
+    all.extend(ALL_FAULTS);
+    scenarios.push(all);
+    for args in scenarios {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let truth = generate(dir, &args);
+        let csv = path_str(&dir.join("events.csv"));
+        let v = timeline(dir, &["--events", &csv]);
+        let logs = v["sources"]["logs"].as_array().unwrap();
+        assert_eq!(logs.len(), truth.files.len(), "{args:?}");
+        let mut records = 0;
+        for l in logs {
+            let name = l["name"].as_str().unwrap();
+            let f = truth
+                .file(name)
+                .unwrap_or_else(|| panic!("{name} not in truth"));
+            assert_eq!(l["malformed_events"], 0, "{name}");
+            assert_eq!(l["orphan_lines"], 0, "{name}");
+            assert_eq!(l["lines"], f.lines, "{name}: lines");
+            assert_eq!(l["records"], f.records, "{name}: records");
+            assert_eq!(l["bytes"], f.bytes, "{name}: bytes");
+            assert_eq!(l["invalid_utf8_lines"], f.invalid_utf8_lines, "{name}");
+            assert_eq!(l["pids"], serde_json::json!([f.pid]), "{name}");
+            records += f.records;
+        }
+        assert_eq!(v["sources"]["events"]["rows"], truth.counts.db_rows);
+        assert_eq!(
+            v["sources"]["events"]["skipped"].as_array().map(Vec::len),
+            Some(0)
+        );
+        let r = rows(&v);
+        assert_eq!(r.len() as u64, truth.counts.db_rows + records, "{args:?}");
+        // Every DB row of every type, and every event line, is on the timeline.
+        let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+        let mut event_lines = 0u64;
+        for x in r {
+            match (x["source"].as_str(), x["kind"].as_str()) {
+                (Some("db"), _) => {
+                    *by_type
+                        .entry(x["event_type"].as_str().unwrap().to_string())
+                        .or_default() += 1
+                }
+                (Some("log"), Some("event")) => event_lines += 1,
+                _ => {}
+            }
+        }
+        assert_eq!(by_type, truth.counts.by_type, "{args:?}");
+        assert_eq!(event_lines, truth.counts.log_event_lines, "{args:?}");
+    }
+}
+
+#[test]
+fn skew_finds_each_files_offset_and_where_it_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let truth = generate(
+        dir,
+        &[
+            "--seed",
+            "23",
+            "--hours",
+            "1",
+            "--fault",
+            "skewed-host=+05:30",
+            "--fault",
+            "offset-change=+05:00",
+            "--fault",
+            "overlap",
+        ],
+    );
+    let v = check("skew", dir, &[]);
+    let mut changes = 0;
+    for f in &truth.files {
+        let s = &v["skew"][&f.name];
+        assert_eq!(s["confidence"], "high", "{}: {s}", f.name);
+        let segs = s["segments"].as_array().unwrap();
+        let got: Vec<&str> = segs.iter().map(|x| x["offset"].as_str().unwrap()).collect();
+        let want: Vec<&str> = f.offsets.iter().map(|o| o.offset.as_str()).collect();
+        assert_eq!(got, want, "{}", f.name);
+        assert_eq!(s["zone"], want[0], "{}", f.name);
+        for (k, o) in f.offsets.iter().enumerate().skip(1) {
+            // The change is found between the last twin before it and the first after it.
+            let before = segs[k - 1]["last_line"].as_u64().unwrap();
+            let after = segs[k]["first_line"].as_u64().unwrap();
+            let at = u64::from(o.from_line);
+            assert!(
+                before < at && at <= after,
+                "{}: {before} < {at} <= {after}",
+                f.name
+            );
+            let finding = v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["kind"] == "clock_offset_change" && x["log"]["file"] == f.name.as_str())
+                .unwrap_or_else(|| panic!("no clock_offset_change for {}", f.name));
+            assert_eq!(finding["log"]["line"], after);
+            changes += 1;
+        }
+    }
+    assert_eq!(changes, 1);
+    assert_eq!(truth.files.len(), 3);
+    assert!(truth.files.iter().any(|f| f.offsets[0].offset == "+05:30"));
+}
+
+fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for sub in [dir.to_path_buf(), dir.join("monitoring_logs")] {
+        for e in std::fs::read_dir(&sub).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_same_seed_writes_the_same_bytes() {
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let mut args = vec!["--seed", "24", "--hours", "0.5", "--sql"];
+    args.extend(ALL_FAULTS);
+    generate(a.path(), &args);
+    generate(b.path(), &args);
+    args[1] = "25";
+    generate(c.path(), &args);
+    let (fa, fb, fc) = (files_of(a.path()), files_of(b.path()), files_of(c.path()));
+    // 3 logs (the overlap adds a process), events.csv, events.sql, truth.json.
+    assert_eq!(fa.len(), 6, "{:?}", fa.keys());
+    assert!(fa == fb, "same seed, different bytes");
+    assert!(
+        fa["events.csv"] != fc["events.csv"],
+        "another seed, same rows"
+    );
+    // Generating again into the same directory replaces the scenario (no stale events.sql).
+    generate(a.path(), &["--seed", "25", "--hours", "0.5"]);
+    let again: Vec<String> = files_of(a.path()).into_keys().collect();
+    assert_eq!(again.len(), 4, "{again:?}");
+    assert!(!again.contains(&"events.sql".to_string()));
+}
+
+#[test]
+fn events_sql_loads_and_the_database_gives_the_csv_timeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut args = vec!["--seed", "26", "--hours", "0.5", "--sql"];
+    args.extend(ALL_FAULTS);
+    let truth = generate(dir, &args);
+    let db = pg().load("synth", &[&dir.join("events.sql")]);
+    let count = pg()
+        .psql_on(
+            &db,
+            &[
+                "-c",
+                "SELECT count(*), count(DISTINCT id) FROM monitoring.events",
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        count.trim(),
+        format!("{0}|{0}", truth.counts.db_rows),
+        "rows loaded"
+    );
+    // The sequence continues after the explicit ids.
+    let next = pg()
+        .psql_on(
+            &db,
+            &[
+                "-c",
+                "SELECT nextval('monitoring.events_id_seq') > max(id) FROM monitoring.events",
+            ],
+        )
+        .unwrap();
+    assert_eq!(next.trim(), "t");
+    let url = pg().url(&db);
+    let csv = path_str(&dir.join("events.csv"));
+    // The same display zone for both, so psql-style local times compare too.
+    let from_db = timeline(dir, &["--db", &url, "--tz", "+03:00"]);
+    let from_csv = timeline(dir, &["--events", &csv, "--tz", "+03:00"]);
+    assert_eq!(from_db["sources"]["events"]["kind"], "postgresql");
+    assert_eq!(from_db["sources"]["events"]["rows"], truth.counts.db_rows);
+    let (a, b) = (rows(&from_db), rows(&from_csv));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x, y, "a row differs between PostgreSQL and events.csv");
+    }
+}
+
+#[test]
+fn bad_faults_and_foreign_directories_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("audit-gen")
+            .unwrap()
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let out = path_str(&tmp.path().join("x"));
+    let (code, err) = run(&["--out", &out, "--fault", "rain"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown fault `rain`"), "{err}");
+    let (code, err) = run(&["--out", &out, "--hours", "0.05"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("at least 10 minutes"), "{err}");
+    std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    let (code, err) = run(&["--out", &path_str(tmp.path())]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("notes.txt"), "{err}");
+    assert!(tmp.path().join("notes.txt").exists());
+}
