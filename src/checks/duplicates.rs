@@ -2,7 +2,9 @@
 //!
 //! Identity, strongest first: the same correlation id (one `open_position` call); the same
 //! position for `position_created` (a position is created once); an identical payload that
-//! names an entity (symbol, position, order or signal), within a short interval.
+//! names an entity (symbol, position, order or signal) with the identical `created_at` — one
+//! event dict inserted twice. The same payload a few seconds later is another event (a price
+//! that came back to the same tick).
 //! Periodic payloads that name nothing (health checks) are not duplicates of each other.
 
 use std::collections::BTreeMap;
@@ -55,8 +57,11 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> Vec<Finding> {
             let named =
                 serde_json::from_str::<serde_json::Value>(text).is_ok_and(|j| names_entity(&j));
             if let (true, Some(k)) = (named, payload_key(text)) {
+                // The same dict inserted twice carries the same created_at; the same payload at
+                // another instant is another event (a price back at the same tick).
+                let at = v.ts_utc.get(i).unwrap_or(0);
                 groups
-                    .entry((et.to_string(), format!("payload={k}")))
+                    .entry((et.to_string(), format!("payload={k}@{at}")))
                     .or_default()
                     .push(i);
             }
@@ -198,6 +203,16 @@ mod tests {
             "{}",
             f[0].explanation
         );
+    }
+
+    #[test]
+    fn the_same_payload_at_another_instant_is_another_event() {
+        let p = r#"{"symbol":"X","position_id":5,"price":1.5}"#;
+        let t = Tb::new()
+            .db(1, "position_updated", p, 0.0)
+            .db(2, "position_updated", p, 1_900.0)
+            .build();
+        assert!(run(&t).is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! When the epoch order and created_at order disagree, the id order is explained too
 //! (`details.id_order`).
 
+use super::matching::Matching;
 use super::missing::Coverage;
 use super::{Finding, FindingKind, LogRef, Severity};
 use crate::timeline::View;
@@ -87,7 +88,7 @@ fn writer_at(logs: &[Coverage], t: i64) -> Vec<&Coverage> {
     logs.iter().filter(|c| c.start <= t && t <= c.end).collect()
 }
 
-pub fn check(v: &View<'_>, p: &Params) -> Vec<Finding> {
+pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> Vec<Finding> {
     let mut rows: Vec<Row> = (0..v.len())
         .filter(|&i| v.s("source", i) == Some("db"))
         .filter_map(|i| {
@@ -115,7 +116,7 @@ pub fn check(v: &View<'_>, p: &Params) -> Vec<Finding> {
             if !created_inverted && !id_vs_created {
                 continue;
             }
-            if let Some(f) = classify(v, p, a, b, created_inverted) {
+            if let Some(f) = classify(v, m, p, a, b, created_inverted) {
                 out.push(f);
             }
         }
@@ -129,7 +130,14 @@ pub fn check(v: &View<'_>, p: &Params) -> Vec<Finding> {
     out
 }
 
-fn classify(v: &View<'_>, p: &Params, a: &Row, b: &Row, created_inverted: bool) -> Option<Finding> {
+fn classify(
+    v: &View<'_>,
+    m: &Matching,
+    p: &Params,
+    a: &Row,
+    b: &Row,
+    created_inverted: bool,
+) -> Option<Finding> {
     let mut reasons: Vec<String> = Vec::new();
     let mut logs: Vec<LogRef> = Vec::new();
     let name = |r: &Row| format!("{} {}", r.id, v.s("event_type", r.i).unwrap_or("?"),);
@@ -141,8 +149,28 @@ fn classify(v: &View<'_>, p: &Params, a: &Row, b: &Row, created_inverted: bool) 
     // 2. Writers alive at each created_at.
     let wa = writer_at(&p.logs, a.created);
     let wb = writer_at(&p.logs, b.created);
-    let one_writer = wa.len() == 1 && wb.len() == 1 && wa[0].file == wb[0].file;
-    let writers: Vec<String> = wa.iter().chain(wb.iter()).map(|c| c.file.clone()).collect();
+    // Who wrote each row: the file holding its log twin when it has one (that process called
+    // log_event), else whichever processes were alive then.
+    let twin_file = |r: &Row| {
+        m.twin_of(r.i)
+            .and_then(|t| v.s("file", t.log))
+            .map(str::to_string)
+    };
+    let (one_writer, two_writers, writers): (bool, bool, Vec<String>) =
+        match (twin_file(a), twin_file(b)) {
+            (Some(x), Some(y)) => (x == y, x != y, vec![x, y]),
+            _ => {
+                let alive: Vec<String> =
+                    wa.iter().chain(wb.iter()).map(|c| c.file.clone()).collect();
+                let one = wa.len() == 1 && wb.len() == 1 && wa[0].file == wb[0].file;
+                let two = !one
+                    && !alive.is_empty()
+                    && (wa.len() > 1
+                        || wb.len() > 1
+                        || wa.first().map(|c| &c.file) != wb.first().map(|c| &c.file));
+                (one, two, alive)
+            }
+        };
 
     // The id order: which row was inserted out of created_at order, and why.
     let (early_created, late_created) = if a.created <= b.created {
@@ -195,17 +223,14 @@ fn classify(v: &View<'_>, p: &Params, a: &Row, b: &Row, created_inverted: bool) 
             ));
         }
         "clock_anomaly"
-    } else if !one_writer
-        && wa.len() + wb.len() > 0
-        && (wa.len() > 1
-            || wb.len() > 1
-            || wa.first().map(|c| &c.file) != wb.first().map(|c| &c.file))
-    {
+    } else if two_writers {
+        let mut w = writers.clone();
+        w.dedup();
         reasons.insert(
             0,
             format!(
-                "the rows were written while different processes were alive ({})",
-                writers.join(", ")
+                "the rows were written by different processes ({})",
+                w.join(", ")
             ),
         );
         "multiple_writers"
@@ -220,7 +245,7 @@ fn classify(v: &View<'_>, p: &Params, a: &Row, b: &Row, created_inverted: bool) 
                 name(b),
                 hms(b.epoch),
                 hms(b.created),
-                if one_writer { format!(", all in one process ({})", wa[0].file) } else { String::new() }
+                if one_writer { format!(", all in one process ({})", writers[0]) } else { String::new() }
             ),
         );
         "overlapping_operations"
@@ -311,7 +336,11 @@ mod tests {
             start: at(-60_000.0),
             end: at(60_000.0),
         }];
-        let f = check(&v, &params(cov));
+        let f = check(
+            &v,
+            &crate::checks::matching::match_twins(&v, 100_000, 0),
+            &params(cov),
+        );
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].class.as_deref(), Some("overlapping_operations"));
         assert_eq!(f[0].event_ids, vec![785194, 785223]);
@@ -333,7 +362,11 @@ mod tests {
             .db_corr(2, "position_created", 6_000.0, 2_000.0, 2)
             .build();
         let v = View::new(&t).unwrap();
-        let f = check(&v, &params(vec![]));
+        let f = check(
+            &v,
+            &crate::checks::matching::match_twins(&v, 100_000, 0),
+            &params(vec![]),
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].class.as_deref(), Some("clock_anomaly"));
         assert_eq!(f[0].severity, Severity::High);
@@ -360,8 +393,60 @@ mod tests {
                 end: at(10_000.0),
             },
         ];
-        let f = check(&v, &params(cov));
+        let f = check(
+            &v,
+            &crate::checks::matching::match_twins(&v, 100_000, 0),
+            &params(cov),
+        );
         assert_eq!(f[0].class.as_deref(), Some("multiple_writers"));
+    }
+
+    #[test]
+    fn the_writer_is_the_file_with_the_log_twin_not_whoever_was_alive() {
+        // Two processes alive, but both rows were logged by a.log: one writer.
+        let t = Tb::new()
+            .db_corr(1, "position_created", 9_000.0, 1_000.0, 1)
+            .db_corr(2, "position_created", 3_000.0, 2_000.0, 2)
+            .log_event(
+                "a.log",
+                10,
+                "position_created",
+                r#"{"signal_id":1,"id":1}"#,
+                9_001.0,
+            )
+            .log_event(
+                "a.log",
+                5,
+                "position_created",
+                r#"{"signal_id":2,"id":2}"#,
+                3_001.0,
+            )
+            .build();
+        let v = View::new(&t).unwrap();
+        let cov = vec![
+            Coverage {
+                file: "a.log".into(),
+                pid: Some(1),
+                start: at(0.0),
+                end: at(10_000.0),
+            },
+            Coverage {
+                file: "b.log".into(),
+                pid: Some(2),
+                start: at(0.0),
+                end: at(10_000.0),
+            },
+        ];
+        let f = check(
+            &v,
+            &crate::checks::matching::match_twins(&v, 100_000, 0),
+            &params(cov),
+        );
+        assert_eq!(
+            f[0].class.as_deref(),
+            Some("overlapping_operations"),
+            "{f:#?}"
+        );
     }
 
     #[test]
@@ -371,6 +456,13 @@ mod tests {
             .db_corr(2, "position_created", 4_000.0, 2_000.0, 2)
             .build();
         let v = View::new(&t).unwrap();
-        assert!(check(&v, &params(vec![])).is_empty());
+        assert!(
+            check(
+                &v,
+                &crate::checks::matching::match_twins(&v, 100_000, 0),
+                &params(vec![])
+            )
+            .is_empty()
+        );
     }
 }

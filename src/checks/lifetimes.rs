@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::matching::Matching;
 use super::missing::Coverage;
 use super::{Finding, FindingKind, LogRef, ProcessRef, Severity};
 use crate::report::rfc3339_micros;
@@ -148,7 +149,7 @@ fn secs(us: i64) -> String {
 }
 
 /// Overlaps, gaps, lock trouble and DB activity outside every process.
-pub fn check(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
+pub fn check(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut order: Vec<&Process> = procs.iter().collect();
     order.sort_by_key(|x| x.start);
@@ -176,12 +177,22 @@ pub fn check(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
             }
         }
     }
-    for w in order.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let gap = b.start - a.end;
-        if gap <= p.min_gap_us {
-            continue;
+    // Gaps in the union of lifetimes: `a` is the process that was alive last before the gap
+    // (the latest end so far), `b` the next to start.
+    let mut last: Option<&Process> = None;
+    let mut pairs: Vec<(&Process, &Process)> = Vec::new();
+    for b in &order {
+        if let Some(a) = last {
+            if b.start - a.end > p.min_gap_us {
+                pairs.push((a, b));
+            }
         }
+        if last.is_none_or(|a| b.end > a.end) {
+            last = Some(b);
+        }
+    }
+    for (a, b) in pairs {
+        let gap = b.start - a.end;
         let how = match (&a.ended_by, &a.ended_at) {
             (Some(by), Some(at)) => format!(
                 "{} ended cleanly ({by} at {}:{})",
@@ -303,7 +314,7 @@ pub fn check(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
             out.push(f.sealed());
         }
     }
-    out.extend(foreign_writers(v, procs, p));
+    out.extend(foreign_writers(v, m, procs, p));
     out.retain(|f| {
         p.window.is_none_or(|w| {
             w.start.timestamp_micros() <= f.at_us && f.at_us < w.end.timestamp_micros()
@@ -313,85 +324,111 @@ pub fn check(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
     out
 }
 
-/// Rows written *while* a process was alive but not by it. A process whose log has
-/// `EventLogger wrote N events … last_ids=[…]` lines names the ids of every batch it inserted
-/// (`last − N + 1 ..= last`); a `Event queue full, logging directly` line accounts for one
-/// direct INSERT. Rows created during its life whose ids fall between its first and last
-/// batch but in none of them — and are no direct write — came from another writer: ids
-/// interleaving with another connection's.
-fn foreign_writers(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for pr in procs {
-        let mut ranges: Vec<(i64, i64)> = Vec::new();
-        let mut flush_lines: Vec<LogRef> = Vec::new();
-        let mut direct: Vec<i64> = Vec::new();
-        for i in 0..v.len() {
-            let Some(file) = v.s("file", i) else { continue };
-            if !pr.files.iter().any(|f| f == file)
-                || (pr.pid.is_some() && v.pid.get(i).is_some() && v.pid.get(i) != pr.pid)
-            {
-                continue;
-            }
-            match v.s("kind", i) {
-                Some("flush_wrote") => {
-                    let Some(j) = v
-                        .s("payload", i)
-                        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-                    else {
-                        continue;
-                    };
-                    let count = j["count"].as_i64().unwrap_or(0);
-                    let last = j["last_ids"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|x| x[0].as_i64())
-                        .max();
-                    if let (Some(last), true) = (last, count > 0) {
-                        ranges.push((last - count + 1, last));
-                        flush_lines.push(LogRef {
-                            file: file.to_string(),
-                            line: v.line.get(i).unwrap_or(0),
-                        });
-                    }
-                }
-                Some("queue_full") => direct.push(v.ts_utc.get(i).unwrap_or(0)),
-                _ => {}
-            }
+/// What a process's log says it inserted: the id ranges of its EventLogger batches
+/// (`EventLogger wrote N events … last_ids=[…]` → `last − N + 1 ..= last`) and the instants
+/// of its direct writes (`Event queue full, logging directly`).
+struct Written {
+    ranges: Vec<(i64, i64)>,
+    direct: Vec<i64>,
+    flush_lines: usize,
+}
+
+fn written_by(v: &View<'_>, pr: &Process) -> Written {
+    let mut w = Written {
+        ranges: Vec::new(),
+        direct: Vec::new(),
+        flush_lines: 0,
+    };
+    for i in 0..v.len() {
+        let Some(file) = v.s("file", i) else { continue };
+        if !pr.files.iter().any(|f| f == file)
+            || (pr.pid.is_some() && v.pid.get(i).is_some() && v.pid.get(i) != pr.pid)
+        {
+            continue;
         }
-        let (Some(lo), Some(hi)) = (
-            ranges.iter().map(|r| r.0).min(),
-            ranges.iter().map(|r| r.1).max(),
-        ) else {
+        match v.s("kind", i) {
+            Some("flush_wrote") => {
+                let Some(j) = v
+                    .s("payload", i)
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                else {
+                    continue;
+                };
+                let count = j["count"].as_i64().unwrap_or(0);
+                let last = j["last_ids"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x[0].as_i64())
+                    .max();
+                if let (Some(last), true) = (last, count > 0) {
+                    w.ranges.push((last - count + 1, last));
+                    w.flush_lines += 1;
+                }
+            }
+            Some("queue_full") => w.direct.push(v.ts_utc.get(i).unwrap_or(0)),
+            _ => {}
+        }
+    }
+    w.ranges.sort_unstable();
+    w
+}
+
+/// Rows written *while* processes were alive but by none of them. A row is accounted for
+/// when it has a log twin (its process called log_event), when its id falls in a batch one
+/// of the live processes reports writing, or when a live process logged a direct write at
+/// its instant. What is left — between the first and last batch of the live processes —
+/// came from another writer sharing the table. Processes whose logs have no flush lines
+/// cannot be judged this way.
+fn foreign_writers(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) -> Vec<Finding> {
+    let written: Vec<Written> = procs.iter().map(|pr| written_by(v, pr)).collect();
+    let mut by_proc: Vec<Vec<usize>> = vec![Vec::new(); procs.len()];
+    for i in 0..v.len() {
+        if v.s("source", i) != Some("db") || m.twin_of(i).is_some() {
+            continue;
+        }
+        let (Some(id), Some(t)) = (v.event_id.get(i), v.ts_utc.get(i)) else {
             continue;
         };
-        ranges.sort_unstable();
-        let in_batch = |id: i64| {
-            let k = ranges.partition_point(|r| r.0 <= id);
-            k > 0 && ranges[k - 1].1 >= id
-        };
-        let mut foreign: Vec<usize> = Vec::new();
-        for i in 0..v.len() {
-            if v.s("source", i) != Some("db") {
-                continue;
-            }
-            let (Some(id), Some(t)) = (v.event_id.get(i), v.ts_utc.get(i)) else {
-                continue;
-            };
-            if t < pr.start || t > pr.end || id <= lo || id >= hi || in_batch(id) {
-                continue;
-            }
-            if direct
-                .iter()
-                .any(|d| (d - t).abs() <= p.grace_us.min(1_000_000))
-            {
-                continue;
-            }
-            foreign.push(i);
+        let alive: Vec<usize> = (0..procs.len())
+            .filter(|&k| procs[k].start <= t && t <= procs[k].end)
+            .collect();
+        // Every live process must report its batches, and the row must lie inside them.
+        if alive.is_empty() || alive.iter().any(|&k| written[k].ranges.is_empty()) {
+            continue;
         }
+        let lo = alive
+            .iter()
+            .filter_map(|&k| written[k].ranges.first().map(|r| r.0))
+            .min()
+            .unwrap_or(i64::MAX);
+        let hi = alive
+            .iter()
+            .filter_map(|&k| written[k].ranges.iter().map(|r| r.1).max())
+            .max()
+            .unwrap_or(i64::MIN);
+        if id <= lo || id >= hi {
+            continue;
+        }
+        let accounted = alive.iter().any(|&k| {
+            let r = &written[k].ranges;
+            let n = r.partition_point(|x| x.0 <= id);
+            (n > 0 && r[n - 1].1 >= id)
+                || written[k]
+                    .direct
+                    .iter()
+                    .any(|d| (d - t).abs() <= p.grace_us.min(1_000_000))
+        });
+        if !accounted {
+            by_proc[alive[0]].push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for (k, foreign) in by_proc.into_iter().enumerate() {
         if foreign.is_empty() {
             continue;
         }
+        let pr = &procs[k];
         let (t0, t1) = (
             v.ts_utc.get(foreign[0]).unwrap_or(0),
             v.ts_utc.get(foreign[foreign.len() - 1]).unwrap_or(0),
@@ -401,12 +438,12 @@ fn foreign_writers(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> 
             Severity::High,
             t0,
             format!(
-                "{} DB row(s) from {} to {} UTC were written while {} was alive, but their ids fall in none of the batches its EventLogger reports writing ({} flush lines) and no direct write explains them: another writer shares the table",
+                "{} DB row(s) from {} to {} UTC were written while {} was alive, but have no log line, their ids fall in none of the batches its EventLogger reports writing ({} flush lines), and no direct write explains them: another writer shares the table",
                 foreign.len(),
                 hms(t0),
                 hms(t1),
                 pr.name(),
-                flush_lines.len()
+                written[k].flush_lines
             ),
         );
         f.event_ids = foreign
@@ -414,7 +451,7 @@ fn foreign_writers(v: &View<'_>, procs: &[Process], p: &Params) -> Vec<Finding> 
             .map(|&i| v.event_id.get(i).unwrap_or(0))
             .collect();
         f.processes = vec![pr.process_ref()];
-        f.details = serde_json::json!({ "attribution": "flush_batches", "batches": ranges.len() });
+        f.details = serde_json::json!({ "attribution": "flush_batches", "batches": written[k].ranges.len() });
         out.push(f.sealed());
     }
     out
@@ -459,7 +496,12 @@ mod tests {
             ],
         );
         assert_eq!(procs[0].ended_by.as_deref(), Some("lock released"));
-        let f = check(&v, &procs, &params());
+        let f = check(
+            &v,
+            &crate::checks::matching::match_twins(&v, 100_000, 0),
+            &procs,
+            &params(),
+        );
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].kind, FindingKind::ProcessGap);
         assert!(f[0].explanation.contains("ended cleanly"));
@@ -479,7 +521,12 @@ mod tests {
                 cov("b.log", 2, 60_000.0, 200_000.0),
             ],
         );
-        let f = check(&v, &procs, &params());
+        let f = check(
+            &v,
+            &crate::checks::matching::match_twins(&v, 100_000, 0),
+            &procs,
+            &params(),
+        );
         let overlap = f
             .iter()
             .find(|x| x.kind == FindingKind::ProcessOverlap)
@@ -530,7 +577,12 @@ mod tests {
             .build();
         let v = View::new(&t).unwrap();
         let procs = processes(&v, &[cov("a.log", 1, 0.0, 20_000.0)]);
-        let f = check(&v, &procs, &params());
+        let f = check(
+            &v,
+            &crate::checks::matching::match_twins(&v, 100_000, 0),
+            &procs,
+            &params(),
+        );
         let ghost: Vec<&Finding> = f
             .iter()
             .filter(|x| x.kind == FindingKind::UnattributedActivity)
@@ -538,6 +590,38 @@ mod tests {
         assert_eq!(ghost.len(), 1, "{f:#?}");
         assert_eq!(ghost[0].event_ids, vec![13]);
         assert!(ghost[0].explanation.contains("none of the batches"));
+    }
+
+    #[test]
+    fn a_gap_starts_when_the_last_process_alive_ends_not_the_last_to_start() {
+        // a: 0–100 s; b (a short second instance): 10–20 s; c: 300 s–.
+        let t = Tb::new().build();
+        let v = View::new(&t).unwrap();
+        let procs = processes(
+            &v,
+            &[
+                cov("a.log", 1, 0.0, 100_000.0),
+                cov("b.log", 2, 10_000.0, 20_000.0),
+                cov("c.log", 3, 300_000.0, 400_000.0),
+            ],
+        );
+        let f = check(
+            &v,
+            &crate::checks::matching::match_twins(&v, 100_000, 0),
+            &procs,
+            &params(),
+        );
+        let gaps: Vec<&Finding> = f
+            .iter()
+            .filter(|x| x.kind == FindingKind::ProcessGap)
+            .collect();
+        assert_eq!(gaps.len(), 1, "{f:#?}");
+        assert_eq!(
+            gaps[0].details["gap_start_utc"],
+            crate::report::rfc3339_micros(at(100_000.0))
+        );
+        assert_eq!(gaps[0].processes[0].file, "a.log");
+        assert_eq!(gaps[0].processes[1].file, "c.log");
     }
 
     #[test]
@@ -553,6 +637,14 @@ mod tests {
         );
         assert_eq!(procs.len(), 1);
         assert_eq!(procs[0].files, vec!["bot_1.log", "trading_bot.log"]);
-        assert!(check(&v, &procs, &params()).is_empty());
+        assert!(
+            check(
+                &v,
+                &crate::checks::matching::match_twins(&v, 100_000, 0),
+                &procs,
+                &params()
+            )
+            .is_empty()
+        );
     }
 }

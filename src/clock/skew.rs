@@ -183,6 +183,7 @@ pub fn estimate(chunk: &Chunk, db: &DbTwins) -> Estimate {
     } else {
         summarize(&votes)
     };
+    place_changes(chunk, &mut e.segments);
     // Corroboration: message anchors that agree with the (first) winning offset.
     if let Some(off) = e.offset() {
         let q = i64::from(off.local_minus_utc()) * 1_000_000 / QUARTER_US;
@@ -289,6 +290,42 @@ fn message_votes(chunk: &Chunk) -> Vec<Votes> {
         }
     }
     out
+}
+
+/// Moves each offset change from the first anchor after it to where the file's own clock
+/// jumps: between the last anchor before and the first after, the record whose naive time
+/// steps by (closest to) the change of offset. Lines between two anchors without twins (a
+/// failed batch, chatter) are thus read with the right offset.
+fn place_changes(chunk: &Chunk, segments: &mut [Segment]) {
+    for k in 1..segments.len() {
+        let (prev_last, next_first) = (segments[k - 1].last_line, segments[k].first_line);
+        let step = i64::from(
+            segments[k].offset.local_minus_utc() - segments[k - 1].offset.local_minus_utc(),
+        ) * 1_000_000;
+        let mut best: Option<(i64, u32)> = None;
+        let mut prev_t: Option<i64> = None;
+        for i in 0..chunk.len() {
+            let line = chunk.line[i].unwrap_or(0);
+            if line < prev_last {
+                continue;
+            }
+            if line > next_first {
+                break;
+            }
+            if let Some(p) = prev_t {
+                let miss = (chunk.ts_local[i] - p - step).abs();
+                // The jump must explain most of the change (within 10 minutes of it).
+                if miss < 600_000_000 && best.is_none_or(|(m, _)| miss < m) {
+                    best = Some((miss, line));
+                }
+            }
+            prev_t = Some(chunk.ts_local[i]);
+        }
+        if let Some((_, line)) = best {
+            segments[k].first_line = line;
+            segments[k - 1].last_line = line.saturating_sub(1).max(segments[k - 1].first_line);
+        }
+    }
 }
 
 fn winner(votes: &[Votes]) -> Option<(i64, usize)> {
@@ -585,6 +622,48 @@ mod tests {
         assert_eq!(
             (e.segments[1].first_line, e.segments[1].last_line),
             (13, 20)
+        );
+    }
+
+    #[test]
+    fn an_offset_change_is_placed_where_the_files_clock_jumps_not_at_the_next_twin() {
+        let base = 1_760_785_000_000_000;
+        let rows: Vec<(String, i64)> = (0..20)
+            .map(|i| (payload(i), base + i * 60_000_000))
+            .collect();
+        let (_, twins) = db(&rows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), *t))
+            .collect::<Vec<_>>());
+        // 10 twins at +03:00, then 3 lines with no twin (the clock has already jumped), then
+        // 10 twins at +04:00.
+        let mut entries: Vec<(String, String, i64)> = Vec::new();
+        for (i, (p, t)) in rows.iter().enumerate() {
+            if i == 10 {
+                for k in 0..3 {
+                    entries.push((
+                        "chatter".into(),
+                        format!("{{\"x\":{k}}}"),
+                        t - 30_000_000 + 4 * H,
+                    ));
+                }
+            }
+            entries.push((
+                "e".into(),
+                p.clone(),
+                t + if i < 10 { 3 * H } else { 4 * H },
+            ));
+        }
+        let l = log(&entries
+            .iter()
+            .map(|(e, p, t)| (e.as_str(), p.as_str(), *t))
+            .collect::<Vec<_>>());
+        let e = estimate(&l, &twins);
+        assert_eq!(e.segments.len(), 2);
+        // Line 11 is the first line on the new clock (the first no-twin line), not line 14.
+        assert_eq!(
+            (e.segments[0].last_line, e.segments[1].first_line),
+            (10, 11)
         );
     }
 

@@ -86,6 +86,7 @@ fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, c
     findings.extend(f);
     findings.extend(checks::inversions::check(
         &v,
+        &m,
         &checks::inversions::Params {
             epoch_tolerance_us: p.epoch_tolerance_ms.or(c.epoch_tolerance_ms).unwrap_or(50) as i64
                 * 1000,
@@ -98,6 +99,7 @@ fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, c
     let procs = checks::lifetimes::processes(&v, &meta.coverage);
     findings.extend(checks::lifetimes::check(
         &v,
+        &m,
         &procs,
         &checks::lifetimes::Params {
             min_gap_us: p.min_gap_s.or(c.min_gap_s).unwrap_or(60) as i64 * 1_000_000,

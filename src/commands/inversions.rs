@@ -23,6 +23,7 @@ pub fn run(
     let v = View::new(t)?;
     let findings = inversions::check(
         &v,
+        &common::match_twins(t, meta)?,
         &Params {
             epoch_tolerance_us: args.epoch_tolerance_ms as i64 * 1000,
             max_span_us,

@@ -25,6 +25,7 @@ pub fn run(
     let procs = lifetimes::processes(&v, &meta.coverage);
     let findings = lifetimes::check(
         &v,
+        &common::match_twins(t, meta)?,
         &procs,
         &Params {
             min_gap_us: args.min_gap_s as i64 * 1_000_000,

@@ -240,7 +240,6 @@ fn assemble(
             .iter()
             .any(|r| r.first_us + EDGE_US <= t && t <= r.last_us - EDGE_US)
     };
-    let alive = |t: i64| reports.iter().any(|r| r.first_us <= t && t <= r.last_us);
     let db_first = rows.iter().map(|r| r.1.created).min().unwrap_or(0);
     let db_last = rows.iter().map(|r| r.1.created).max().unwrap_or(0);
     let failed_events: HashSet<(usize, usize)> = batches
@@ -269,10 +268,11 @@ fn assemble(
                         _ => RowCause::LostLogLine,
                     };
                     if cause == RowCause::Ghost {
+                        // A ghost row is attributable as such whether or not a bot process
+                        // was alive: with none alive by the time, with one alive by its id
+                        // falling in none of that process's logged batches.
                         ghost_rows.push(id);
-                        if !alive(ev.created) {
-                            unattributed.push(id);
-                        }
+                        unattributed.push(id);
                     }
                     missing_in_log.push(RowFault {
                         id,

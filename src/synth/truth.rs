@@ -164,7 +164,8 @@ pub struct Truth {
     pub duplicates: Vec<Vec<i64>>,
     pub overlaps: Vec<Overlap>,
     pub gaps: Vec<Gap>,
-    /// Ghost rows written while no process was alive.
+    /// Ghost rows `audit lifetimes` should attribute to no process: every ghost row (while
+    /// no process was alive, or interleaving with a live one's logged batches).
     pub unattributed: Vec<i64>,
     /// Every ghost row.
     pub ghost_rows: Vec<i64>,

@@ -1,11 +1,9 @@
 //! Accuracy of the checks against ground truth: the scenarios of `audit::synth::score::suite`
 //! (each fault alone, then all together) are generated once, every check runs on each through
 //! the real binary (`--format json`, no window, default parameters), and its findings are
-//! scored against truth.json per finding kind. A kind passes with recall 100 % and precision
-//! ≥ 99 % over the suite. Where a check falls short, the test leaves out the scenarios that
-//! show it, by name, and an `#[ignore]`d twin over the whole suite says why, with the
-//! measured numbers (`cargo test -- --ignored` runs them). `just accuracy` writes the same
-//! numbers to docs/accuracy.md.
+//! scored against truth.json per finding kind. Every kind must reach recall 100 % and
+//! precision ≥ 99 % over the whole suite. `just accuracy` writes the same numbers to
+//! docs/accuracy.md.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -96,126 +94,67 @@ fn describe(kind: &str, s: &Scored) -> String {
     m
 }
 
-/// Recall 100 %, precision ≥ 99 % for `kind` of `check_name` over the suite, leaving out the
-/// scenarios named in `except` — each exception is a known shortfall, kept visible by an
-/// `#[ignore]`d test over the whole suite whose reason holds the measured numbers.
-fn assert_accurate(check_name: &'static str, kind: &str, except: &[&str]) {
+/// Recall 100 %, precision ≥ 99 % for `kind` of `check_name` over every scenario.
+fn assert_accurate(check_name: &'static str, kind: &str) {
     let r = results(check_name);
     let s = r
         .get(kind)
         .unwrap_or_else(|| panic!("{check_name} has no scored kind {kind}"));
-    let mut kept = Scored::default();
-    for (name, t) in &s.per_case {
-        if !except.contains(name) {
-            kept.total.add(t, name);
-            kept.per_case.push((name, t.clone()));
-        }
-    }
-    let text = describe(kind, &kept);
+    let text = describe(kind, s);
     eprintln!("{check_name} {text}");
     assert!(
-        kept.total.recall() == 1.0 && kept.total.precision() >= 0.99,
+        s.total.tp > 0,
+        "{check_name} {kind}: the suite injects nothing to find"
+    );
+    assert!(
+        s.total.recall() == 1.0 && s.total.precision() >= 0.99,
         "{check_name} {text}"
     );
 }
 
-const EVERY: &[&str] = &[];
-
 #[test]
 fn missing_logs_finds_rows_without_log_lines() {
-    assert_accurate("missing-logs", "missing_in_log", &["everything"]);
-}
-
-#[test]
-#[ignore = "missing-logs missing_in_log, measured: TP 1214 FP 218 FN 0, precision 84.78 %; all FPs in `everything` (offset-change + ghost-writer): the offset change is placed at the first twin after it (line 7966) though the naive clock of bot_20251018_070000.log jumps an hour at line 7954 (a failed batch's lines, no twins), so lines 7954-7965 land an hour late, bot_20251018_070000.log seems alive until 04:34 UTC instead of 03:57, and the ghost rows of the restart gap (e.g. 793320) look like lost log lines"]
-fn missing_logs_finds_rows_without_log_lines_in_every_scenario() {
-    assert_accurate("missing-logs", "missing_in_log", EVERY);
+    assert_accurate("missing-logs", "missing_in_log");
 }
 
 #[test]
 fn missing_logs_finds_rows_written_without_log_coverage() {
-    assert_accurate("missing-logs", "no_log_coverage", &["everything"]);
-}
-
-#[test]
-#[ignore = "missing-logs no_log_coverage, measured: TP 224 FP 0 FN 218, recall 50.68 %; all FNs in `everything`: the misplaced offset change (see missing_logs_finds_rows_without_log_lines_in_every_scenario) stretches a file's coverage over the restart gap, so its 218 ghost rows (e.g. 793320) are reported as missing_in_log"]
-fn missing_logs_finds_rows_written_without_log_coverage_in_every_scenario() {
-    assert_accurate("missing-logs", "no_log_coverage", EVERY);
+    assert_accurate("missing-logs", "no_log_coverage");
 }
 
 #[test]
 fn missing_logs_finds_log_lines_without_rows() {
-    assert_accurate("missing-logs", "missing_in_db", EVERY);
+    assert_accurate("missing-logs", "missing_in_db");
 }
 
 #[test]
-fn duplicates_misses_no_injected_duplicate() {
-    let s = &results("duplicates")["duplicate_event"];
-    assert_eq!(s.total.fn_, 0, "{}", describe("duplicate_event", s));
-    assert!(s.total.tp > 0);
-}
-
-#[test]
-#[ignore = "duplicates, measured: TP 10 FP 24 FN 0, precision 29.41 %, FPs in every scenario: all are position_updated rows with identical payloads 1.9-5 s apart (the position's price came back to the same tick), e.g. rows 786403/786407 (lost-lines-and-batches), 782514/782527 (overlap); each has its own log line (low severity) except ghost rows (medium). Every injected duplicate has span 0 ms (one created_at)"]
-fn duplicates_is_precise() {
-    assert_accurate("duplicates", "duplicate_event", EVERY);
+fn duplicates_finds_every_injected_duplicate_and_nothing_else() {
+    assert_accurate("duplicates", "duplicate_event");
 }
 
 #[test]
 fn inversions_finds_every_pair_whose_orders_disagree() {
-    assert_accurate("inversions", "correlation_inversion", EVERY);
+    assert_accurate("inversions", "correlation_inversion");
 }
 
 #[test]
 fn inversions_calls_multiple_writers_what_two_writers_wrote() {
-    assert_accurate(
-        "inversions",
-        "correlation_inversion[multiple_writers]",
-        &["overlap", "everything"],
-    );
-}
-
-#[test]
-#[ignore = "inversions class multiple_writers, measured: TP 13 FP 2 FN 0, precision 86.67 %; the FPs (overlap: 783778/783779; everything: 791389/791390) are pairs written by one process (overlap: both by bot_20251018_070000.log; everything: 791389/791390 both by bot_20251018_071706.log, the second instance) whose operations overlapped while the second instance was alive: the class is decided by which processes were alive, not by which file holds each row's twin"]
-fn inversions_calls_multiple_writers_what_two_writers_wrote_in_every_scenario() {
-    assert_accurate(
-        "inversions",
-        "correlation_inversion[multiple_writers]",
-        EVERY,
-    );
+    assert_accurate("inversions", "correlation_inversion[multiple_writers]");
 }
 
 #[test]
 fn lifetimes_finds_overlapping_processes() {
-    assert_accurate("lifetimes", "process_overlap", &["everything"]);
-}
-
-#[test]
-#[ignore = "lifetimes process_overlap, measured: TP 2 FP 1 FN 0, precision 66.67 %; the FP is bot_20251018_070000.log with bot_20251018_093300.log in `everything`, 04:03:01-04:34:14 UTC: the misplaced offset change stretches the first file's end by an hour (see missing_logs_finds_rows_without_log_lines_in_every_scenario)"]
-fn lifetimes_finds_overlapping_processes_in_every_scenario() {
-    assert_accurate("lifetimes", "process_overlap", EVERY);
+    assert_accurate("lifetimes", "process_overlap");
 }
 
 #[test]
 fn lifetimes_finds_the_gaps_between_processes() {
-    assert_accurate("lifetimes", "process_gap", &["overlap", "everything"]);
+    assert_accurate("lifetimes", "process_gap");
 }
 
 #[test]
-#[ignore = "lifetimes process_gap, measured: TP 5 FP 2 FN 2, precision and recall 71.43 %; in `overlap` and `everything` the gap is computed between processes adjacent by start time, so it runs from the end of the short second instance (bot_20251018_071706.log, killed at 03:37:01.8) to the next start at 04:03:01.0, while bot_20251018_070000.log was alive until 03:57: wrong start and wrong `after` process"]
-fn lifetimes_finds_the_gaps_between_processes_in_every_scenario() {
-    assert_accurate("lifetimes", "process_gap", EVERY);
-}
-
-#[test]
-fn lifetimes_finds_rows_written_while_no_process_was_alive() {
-    assert_accurate("lifetimes", "unattributed_activity", &["everything"]);
-}
-
-#[test]
-#[ignore = "lifetimes unattributed_activity, measured: TP 224 FP 0 FN 218, recall 50.68 %; all FNs in `everything`: the misplaced offset change stretches bot_20251018_070000.log over the restart gap, so its 218 ghost rows (e.g. 793320) seem to have a live process"]
-fn lifetimes_finds_rows_written_while_no_process_was_alive_in_every_scenario() {
-    assert_accurate("lifetimes", "unattributed_activity", EVERY);
+fn lifetimes_finds_rows_no_known_process_wrote() {
+    assert_accurate("lifetimes", "unattributed_activity");
 }
 
 #[test]
