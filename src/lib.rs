@@ -17,3 +17,4 @@ pub mod report;
 pub mod source;
 pub mod synth;
 pub mod timeline;
+pub mod timing;

@@ -129,7 +129,11 @@ impl Tb {
                         pids: vec![],
                         stats: FileStats::default(),
                     },
+                    first_ts: c.ts_local.iter().min().copied(),
+                    last_ts: c.ts_local.iter().max().copied(),
                     chunk: c,
+                    marks: vec![],
+                    complete: true,
                 }
             })
             .collect();

@@ -101,6 +101,19 @@ impl SourceClock {
             .map_or(self.zone, |(_, z)| *z)
     }
 
+    /// A naive reading of this source at `line`, placed on UTC (µs).
+    pub fn utc(&self, ts_local: i64, line: u32) -> i64 {
+        match self.zone_at_line(line) {
+            Zone::Fixed(off) => ts_local - i64::from(off.local_minus_utc()) * 1_000_000,
+            zone => {
+                let local = chrono::DateTime::from_timestamp_micros(ts_local)
+                    .unwrap_or_default()
+                    .naive_utc();
+                zone.to_utc(local).instant().timestamp_micros()
+            }
+        }
+    }
+
     /// The clock a detection gives: the first segment's offset, and a change at each later one.
     pub fn detected(e: &skew::Estimate) -> Option<SourceClock> {
         let first = e.segments.first()?;

@@ -56,6 +56,7 @@ fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, c
         &filter,
         args.common.clock.no_align,
         MARGIN_US.max(missing::MARGIN_US),
+        source::Need::Structured,
     )?;
     let prepared = common::prepare(loaded, p.tolerance_ms.or(c.tolerance_ms))?;
     let meta = &prepared.loaded_meta;

@@ -59,6 +59,7 @@ pub fn load(opts: &CheckOpts, config: &Config, margin_us: i64) -> anyhow::Result
         &opts.filter,
         opts.clock.no_align,
         margin_us,
+        source::Need::Structured,
     )?)
 }
 
@@ -94,6 +95,7 @@ pub fn prepare_naive(loaded: &Loaded) -> anyhow::Result<Timeline> {
 
 /// Matches twins over a timeline.
 pub fn match_twins(t: &Timeline, meta: &Meta) -> anyhow::Result<Matching> {
+    let _t = crate::timing::phase("checks: match twins");
     let v = View::new(t).context("timeline frame has an unexpected shape")?;
     Ok(matching::match_twins(&v, meta.tolerance_us, meta.lag_us))
 }

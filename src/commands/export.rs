@@ -89,7 +89,13 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let plan = source::plan(&args.sources, &args.clock, config)?;
-    let loaded = source::load(&plan, &args.filter, args.clock.no_align, 0)?;
+    let loaded = source::load(
+        &plan,
+        &args.filter,
+        args.clock.no_align,
+        0,
+        source::Need::Selected,
+    )?;
     let decisions = loaded.decisions.clone();
     let clocks = loaded.log_clocks();
     let t = Timeline::build(loaded.events, loaded.logs, &clocks, &loaded.scope)

@@ -26,8 +26,8 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     let loaded = common::load(&args.common, config, MARGIN_US)?;
     let naive_t = common::prepare_naive(&loaded)?;
-    let (naive_logs, _) = loaded.unaligned_logs();
-    let naive_cov = crate::source::coverage_of(&naive_logs);
+    let (naive_logs, naive_clocks) = loaded.unaligned_logs();
+    let naive_cov = crate::source::coverage_of(&naive_logs, &naive_clocks);
     let prepared = common::prepare(loaded, args.tolerance_ms)?;
     let meta = &prepared.loaded_meta;
     let t = &prepared.timeline;

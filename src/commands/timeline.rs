@@ -20,7 +20,13 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let plan = source::plan(&args.sources, &args.clock, config)?;
-    let loaded = source::load(&plan, &args.filter, args.clock.no_align, 0)?;
+    let loaded = source::load(
+        &plan,
+        &args.filter,
+        args.clock.no_align,
+        0,
+        source::Need::Selected,
+    )?;
     let filter = loaded.filter.clone();
     let display = loaded.display.clone();
     let clocks = loaded.log_clocks();

@@ -19,10 +19,10 @@ use crate::clock::skew::{self, DbTwins, EpochCheck, Estimate};
 use crate::clock::{LogTzRule, Provenance, SourceClock, UtcRange, Zone, log_clock};
 use crate::config::Config;
 use crate::error::AuditError;
-use crate::timeline::{Chunk, Filter, align, signal_positions};
+use crate::timeline::{Chunk, Filter, Kind, align, signal_positions};
 use db::{DbConfig, DbSession, Pushdown};
 use events::Events;
-use logs::LogFile;
+use logs::{Keep, LogFile};
 use snapshot::SnapshotConfig;
 
 /// Where the events come from.
@@ -81,7 +81,7 @@ impl Loaded {
 
     /// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
     pub fn coverage(&self) -> Vec<crate::checks::missing::Coverage> {
-        coverage_of(&self.logs)
+        coverage_of(&self.logs, &self.log_clocks())
     }
 
     /// First and last created_at of the whole DB source.
@@ -91,33 +91,71 @@ impl Loaded {
 }
 
 /// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
-pub fn coverage_of(logs: &[LogFile]) -> Vec<crate::checks::missing::Coverage> {
-    {
-        let mut out: Vec<crate::checks::missing::Coverage> = Vec::new();
-        for l in logs {
-            let c = &l.chunk;
-            for i in 0..c.len() {
-                let (t, pid) = (c.ts_utc[i], c.pid[i]);
-                match out
-                    .iter_mut()
-                    .rev()
-                    .find(|x| x.file == l.info.name && x.pid == pid)
-                {
-                    Some(x) => {
-                        x.start = x.start.min(t);
-                        x.end = x.end.max(t);
-                    }
-                    None => out.push(crate::checks::missing::Coverage {
-                        file: l.info.name.clone(),
-                        pid,
-                        start: t,
-                        end: t,
-                    }),
+pub fn coverage_of(
+    logs: &[LogFile],
+    clocks: &[SourceClock],
+) -> Vec<crate::checks::missing::Coverage> {
+    use crate::checks::missing::Coverage;
+    let mut out: Vec<Coverage> = Vec::new();
+    for (l, clock) in logs.iter().zip(clocks) {
+        let (Some(first), Some(last)) = (l.first_ts, l.last_ts) else {
+            continue;
+        };
+        let last_line = u32::try_from(l.info.stats.lines).unwrap_or(u32::MAX);
+        let (start, end) = (clock.utc(first, 1), clock.utc(last, last_line));
+        let c = &l.chunk;
+        let locks: Vec<usize> = (0..c.len())
+            .filter(|&i| c.kind[i] == Kind::LockAcquired)
+            .collect();
+        if l.info.pids.len() <= 1 {
+            out.push(Coverage {
+                file: l.info.name.clone(),
+                pid: l.info.pids.first().copied(),
+                start,
+                end,
+            });
+            continue;
+        }
+        // A file spanning restarts: one stretch per PID, cut at each lock line; each ends at
+        // the last record (kept row or index mark) before the next lock line.
+        let mut points: Vec<(u64, i64)> = (0..c.len())
+            .filter_map(|i| Some((c.byte_offset[i]?, c.ts_utc[i])))
+            .collect();
+        points.extend(
+            l.marks
+                .iter()
+                .map(|m| (m.offset, clock.utc(m.ts_local, m.line))),
+        );
+        points.sort_unstable();
+        let cuts: Vec<(u64, Option<u32>, i64)> = std::iter::once((0u64, None, start))
+            .chain(
+                locks
+                    .iter()
+                    .map(|&i| (c.byte_offset[i].unwrap_or(0), c.pid[i], c.ts_utc[i])),
+            )
+            .collect();
+        for (k, &(from, pid, t0)) in cuts.iter().enumerate() {
+            let to = cuts.get(k + 1).map_or(u64::MAX, |x| x.0);
+            let t1 = points
+                .iter()
+                .filter(|(o, _)| *o >= from && *o < to)
+                .map(|(_, t)| *t)
+                .max();
+            let t1 = if k + 1 == cuts.len() { Some(end) } else { t1 };
+            if let Some(t1) = t1 {
+                if k == 0 && from == to {
+                    continue;
                 }
+                out.push(Coverage {
+                    file: l.info.name.clone(),
+                    pid,
+                    start: t0,
+                    end: t1.max(t0),
+                });
             }
         }
-        out
     }
+    out
 }
 
 fn zone_from(text: &str, by: String) -> Result<(Zone, String), AuditError> {
@@ -194,13 +232,18 @@ pub fn plan(src: &SourceOpts, clock: &ClockOpts, cfg: &Config) -> Result<SourceP
     })
 }
 
-fn span_of(chunks: &[&Chunk]) -> Option<(i64, i64)> {
-    chunks
-        .iter()
-        .flat_map(|c| c.ts_utc.iter().copied())
-        .fold(None, |acc, t| {
-            Some(acc.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))))
+/// First and last record of the logs on UTC.
+fn logs_span(logs: &[LogFile], decisions: &[ClockDecision]) -> Option<(i64, i64)> {
+    logs.iter()
+        .zip(decisions)
+        .filter_map(|(l, d)| {
+            let last_line = u32::try_from(l.info.stats.lines).unwrap_or(u32::MAX);
+            Some((
+                d.clock.utc(l.first_ts?, 1),
+                d.clock.utc(l.last_ts?, last_line),
+            ))
         })
+        .reduce(|(a, b), (c, e)| (a.min(c), b.max(e)))
 }
 
 /// The date of a bare-time window: `--date`, or the one local date the data covers.
@@ -330,17 +373,31 @@ pub fn load(
     f: &FilterOpts,
     no_align: bool,
     margin_us: i64,
+    need: Need,
 ) -> Result<Loaded, AuditError> {
     let log_paths = logs::discover(&plan.logs)?;
+    // Plain messages only ever match a window or a signal (they carry no symbol, position or
+    // correlation): without those filters a timeline shows all of them, checks none.
+    let filters_messages = f.window.is_some() || f.signal.is_some();
+    let keep = match need {
+        Need::Selected if !filters_messages => Keep::Everything,
+        _ => Keep::Structured,
+    };
     std::thread::scope(|s| {
-        let log_job = s.spawn(|| logs::load(&log_paths));
+        let log_job = s.spawn(|| {
+            let _t = crate::timing::phase("logs: parse");
+            logs::load(&log_paths, keep)
+        });
         let mut session = match &plan.events {
             EventsSpec::Db(cfg) => Some(DbSession::connect(cfg)),
             _ => None,
         }
         .transpose()?;
         let snapshot = match &plan.events {
-            EventsSpec::File(p, cfg) => Some(snapshot::load(p, cfg)?),
+            EventsSpec::File(p, cfg) => {
+                let _t = crate::timing::phase("events: read snapshot");
+                Some(snapshot::load(p, cfg)?)
+            }
             _ => None,
         };
         let mut logs = log_job
@@ -385,7 +442,9 @@ pub fn load(
                 twins = Some(t);
             }
         }
+        let detect = crate::timing::phase("clocks: detect");
         let decisions = decide_clocks(&logs, &plan.log_rules, twins.as_ref(), no_align, &display);
+        drop(detect);
         for (l, d) in logs.iter_mut().zip(&decisions) {
             align(&mut l.chunk, &d.clock);
         }
@@ -396,6 +455,7 @@ pub fn load(
                 let span = session.span()?;
                 let date = window_date(f, &display.zone, span)?;
                 let filter = resolve_filter(f, &display.zone, date)?;
+                let _t = crate::timing::phase("db: fetch");
                 let chunk = fetch_filtered(&mut session, &widen(&filter, margin_us), &log_chunks)?;
                 (Some(session.into_events(chunk, span)), filter)
             }
@@ -404,10 +464,14 @@ pub fn load(
                 (Some(ev), resolve_filter(f, &display.zone, date)?)
             }
             (None, None) => {
-                let date = window_date(f, &display.zone, span_of(&log_chunks))?;
+                let date = window_date(f, &display.zone, logs_span(&logs, &decisions))?;
                 (None, resolve_filter(f, &display.zone, date)?)
             }
         };
+        if need == Need::Selected && filters_messages {
+            let _t = crate::timing::phase("logs: bring back messages");
+            bring_back_messages(&mut logs, &decisions, &widen(&filter, margin_us))?;
+        }
         let epoch = events
             .as_ref()
             .map(|e| skew::epoch_check(&e.chunk, EPOCH_TOLERANCE_MS));
@@ -422,6 +486,57 @@ pub fn load(
             epoch,
         })
     })
+}
+
+/// What a command needs of the plain log messages (95 % of a day's records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Events and typed lines only (the checks).
+    Structured,
+    /// Also the messages the filter selects (timeline, export): all of them without a
+    /// window or signal filter; otherwise only those, read back by seeking (window) or by a
+    /// byte search for the signal id.
+    Selected,
+}
+
+/// Reads back, for each file, the plain messages a window or signal filter can select, aligns
+/// them with the file's clock and adds them to its rows.
+fn bring_back_messages(
+    logs: &mut [LogFile],
+    decisions: &[ClockDecision],
+    f: &Filter,
+) -> Result<(), AuditError> {
+    for (l, d) in logs.iter_mut().zip(decisions) {
+        let ranges = if let Some(n) = f.signal {
+            l.ranges_containing(n.to_string().as_bytes())?
+        } else if let Some(w) = &f.window {
+            // The window in this file's naive time: every offset its clock uses, ±1 h for DST.
+            let mut offs: Vec<i64> = std::iter::once(d.clock.zone)
+                .chain(d.clock.changes.iter().map(|(_, z)| *z))
+                .flat_map(|z| [z.offset_at(w.start), z.offset_at(w.end)])
+                .map(|o| i64::from(o.local_minus_utc()) * 1_000_000)
+                .collect();
+            offs.sort_unstable();
+            let margin =
+                if d.clock.zone.is_fixed() && d.clock.changes.iter().all(|(_, z)| z.is_fixed()) {
+                    1_000_000
+                } else {
+                    3_600_000_000
+                };
+            let lo = w.start.timestamp_micros() + offs[0] - margin;
+            let hi = w.end.timestamp_micros() + offs[offs.len() - 1] + margin;
+            l.ranges_between(lo, hi)
+        } else {
+            Vec::new()
+        };
+        if ranges.is_empty() {
+            continue;
+        }
+        let mut more = l.messages(&ranges)?;
+        align(&mut more, &d.clock);
+        l.chunk.append(&mut more);
+    }
+    Ok(())
 }
 
 fn widen(f: &Filter, margin_us: i64) -> Filter {

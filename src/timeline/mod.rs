@@ -170,6 +170,7 @@ impl Timeline {
         log_clocks: &[SourceClock],
         filter: &Filter,
     ) -> PolarsResult<Timeline> {
+        let _t = crate::timing::phase("timeline: build frame");
         let mut clocks = Vec::new();
         if let Some(ev) = &events {
             if let crate::clock::DbStorage::Naive(c) = &ev.storage {

@@ -2,11 +2,12 @@
 //! task per file), and each file's process identity (its lock line's PID).
 
 pub mod pyrepr;
+pub mod reader;
 pub mod record;
 pub mod typed;
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -14,13 +15,21 @@ use serde::Serialize;
 
 use crate::error::AuditError;
 use crate::timeline::{Chunk, ChunkSource, Kind};
-pub use record::FileStats;
+pub use record::{FileStats, Keep, Mark};
 
 /// One parsed log file.
 #[derive(Debug, Clone)]
 pub struct LogFile {
     pub info: LogInfo,
+    /// Its rows: every record, or (first pass of most commands) events and typed lines only.
     pub chunk: Chunk,
+    /// Sparse time index: every [`record::MARK_EVERY`]th record's start.
+    pub marks: Vec<Mark>,
+    /// Naive times of the first and last record.
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    /// True when every record is in `chunk`.
+    pub complete: bool,
 }
 
 /// What a log file is and what it held.
@@ -136,72 +145,194 @@ fn display_names(paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
-/// Parses every file in parallel. Any unreadable file is an error: a timeline with a hole
-/// where a file should be must not be presented as complete.
-pub fn load(paths: &[PathBuf]) -> Result<Vec<LogFile>, AuditError> {
+/// Parses every file in parallel (and large plain files in parallel parts). Any unreadable
+/// file is an error: a timeline with a hole where a file should be must not be presented as
+/// complete. With `Keep::Structured`, plain messages are counted but not kept (see
+/// [`LogFile::messages`] to bring them back for a filter).
+pub fn load(paths: &[PathBuf], keep: Keep) -> Result<Vec<LogFile>, AuditError> {
     let names = display_names(paths);
     paths
         .par_iter()
         .zip(names.par_iter())
-        .map(|(path, name)| load_one(path, name))
+        .map(|(path, name)| load_one(path, name, keep))
         .collect()
 }
 
-fn load_one(path: &Path, name: &str) -> Result<LogFile, AuditError> {
-    let (reader, gzip) = open(path)?;
-    let mut chunk = Chunk::new(ChunkSource::Log, Some(name.to_string()));
-    let mut stats = FileStats::default();
-    record::parse_stream(
-        BufReader::with_capacity(256 * 1024, reader),
-        &mut chunk,
-        &mut stats,
-    )
+fn load_one(path: &Path, name: &str, keep: Keep) -> Result<LogFile, AuditError> {
+    let gzip = path.extension().is_some_and(|e| e == "gz");
+    let shown = path.display().to_string();
+    let parsed = if gzip {
+        let (r, _) = open(path)?;
+        reader::parse_reader(r, name, keep)
+    } else {
+        reader::parse_file(path, name, keep)
+    }
     .map_err(|e| {
         let what = if gzip {
             "cannot decompress"
         } else {
             "cannot read"
         };
-        AuditError::input(path.display().to_string(), format!("{what}: {e}"))
+        AuditError::input(&shown, format!("{what}: {e}"))
     })?;
-    let pids = assign_pids(&mut chunk);
+    let mut chunk = parsed.chunk;
+    let locks = lock_offsets(&chunk);
+    let pids = locks.iter().map(|(_, p)| *p).collect();
+    assign_pids(&mut chunk, &locks);
     Ok(LogFile {
         info: LogInfo {
             name: name.to_string(),
-            path: path.display().to_string(),
+            path: shown,
             gzip,
             pids,
-            stats,
+            stats: parsed.stats,
         },
         chunk,
+        marks: parsed.marks,
+        first_ts: parsed.first_ts,
+        last_ts: parsed.last_ts,
+        complete: keep == Keep::Everything,
     })
+}
+
+/// The lock lines of a file: (byte offset, PID), in order.
+fn lock_offsets(chunk: &Chunk) -> Vec<(u64, u32)> {
+    (0..chunk.len())
+        .filter(|&i| chunk.kind[i] == Kind::LockAcquired)
+        .filter_map(|i| Some((chunk.byte_offset[i]?, chunk.pid[i]?)))
+        .collect()
 }
 
 /// One `bot_*.log` is one process: with a single lock line, its PID belongs to every record
 /// (the banner before the lock line included). A file with several lock lines (a rotated
 /// `trading_bot.log` spanning restarts) is cut at each one; records before the first get none.
-fn assign_pids(chunk: &mut Chunk) -> Vec<u32> {
-    let pids: Vec<u32> = chunk
-        .kind
-        .iter()
-        .zip(&chunk.pid)
-        .filter(|(k, _)| **k == Kind::LockAcquired)
-        .filter_map(|(_, p)| *p)
-        .collect();
-    match pids.as_slice() {
+fn assign_pids(chunk: &mut Chunk, locks: &[(u64, u32)]) {
+    match locks {
         [] => {}
-        [one] => chunk.pid.iter_mut().for_each(|p| *p = Some(*one)),
+        [(_, one)] => chunk.pid.iter_mut().for_each(|p| *p = Some(*one)),
         _ => {
-            let mut current = None;
-            for (k, p) in chunk.kind.iter().zip(chunk.pid.iter_mut()) {
-                if *k == Kind::LockAcquired {
-                    current = *p;
-                }
-                *p = current;
+            for (p, off) in chunk.pid.iter_mut().zip(&chunk.byte_offset) {
+                let off = off.unwrap_or(0);
+                *p = locks
+                    .iter()
+                    .take_while(|(o, _)| *o <= off)
+                    .last()
+                    .map(|(_, pid)| *pid);
             }
         }
     }
-    pids
+}
+
+impl LogFile {
+    /// Brings back the plain messages of the byte ranges `[from, to)` (record starts taken
+    /// from the sparse index), with PIDs, aligned later like every row. Rows already kept
+    /// (events, typed lines) are not repeated.
+    pub fn messages(&self, ranges: &[(u64, Option<u64>, u32)]) -> Result<Chunk, AuditError> {
+        let path = Path::new(&self.info.path);
+        let mut out = Chunk::new(ChunkSource::Log, Some(self.info.name.clone()));
+        if self.complete {
+            return Ok(out);
+        }
+        let shown = self.info.path.clone();
+        let parts: Vec<Chunk> = if self.info.gzip {
+            // No seeking into a gzip stream: parse it again, whole.
+            let (r, _) = open(path)?;
+            vec![
+                reader::parse_reader(r, &self.info.name, Keep::Everything)
+                    .map_err(|e| AuditError::input(&shown, e.to_string()))?
+                    .chunk,
+            ]
+        } else {
+            ranges
+                .par_iter()
+                .map(|&(from, to, line)| reader::parse_range(path, &self.info.name, from, to, line))
+                .collect::<std::io::Result<_>>()
+                .map_err(|e| AuditError::input(&shown, format!("cannot read: {e}")))?
+        };
+        for mut c in parts {
+            let keep: Vec<bool> = c.kind.iter().map(|k| *k == Kind::Message).collect();
+            c.retain(&keep);
+            out.append(&mut c);
+        }
+        let locks = lock_offsets(&self.chunk);
+        assign_pids(&mut out, &locks);
+        Ok(out)
+    }
+
+    /// The byte ranges holding records whose naive time is in `[lo, hi]`, from the sparse
+    /// index: from the last mark at or before `lo` to the first mark after `hi`. Files whose
+    /// time goes backwards are read whole.
+    pub fn ranges_between(&self, lo: i64, hi: i64) -> Vec<(u64, Option<u64>, u32)> {
+        let Some(first) = self.marks.first() else {
+            return Vec::new();
+        };
+        if self.info.stats.backwards_steps > 0 {
+            return vec![(first.offset, None, first.line)];
+        }
+        let start = self
+            .marks
+            .iter()
+            .rev()
+            .find(|m| m.ts_local <= lo)
+            .unwrap_or(first);
+        let end = self
+            .marks
+            .iter()
+            .find(|m| m.ts_local > hi)
+            .map(|m| m.offset);
+        if end.is_some_and(|e| e <= start.offset) {
+            return Vec::new();
+        }
+        vec![(start.offset, end, start.line)]
+    }
+
+    /// The byte ranges of the records containing `needle` anywhere (a signal id in a message
+    /// or a traceback): a memchr scan of the file, then each hit's stretch between marks.
+    pub fn ranges_containing(
+        &self,
+        needle: &[u8],
+    ) -> Result<Vec<(u64, Option<u64>, u32)>, AuditError> {
+        if self.marks.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.info.gzip {
+            return Ok(vec![(0, None, 1)]);
+        }
+        let shown = self.info.path.clone();
+        let mut f =
+            File::open(&self.info.path).map_err(|e| AuditError::input(&shown, e.to_string()))?;
+        let finder = memchr::memmem::Finder::new(needle);
+        let mut hits: Vec<u64> = Vec::new();
+        let mut buf = vec![0u8; 8 << 20];
+        let mut carry = 0usize;
+        let mut base = 0u64;
+        loop {
+            let n = f
+                .read(&mut buf[carry..])
+                .map_err(|e| AuditError::input(&shown, e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            let len = carry + n;
+            hits.extend(finder.find_iter(&buf[..len]).map(|h| base + h as u64));
+            // Keep the last needle-1 bytes so a hit across two reads is found once.
+            let keep = needle.len().saturating_sub(1).min(len);
+            buf.copy_within(len - keep..len, 0);
+            base += (len - keep) as u64;
+            carry = keep;
+        }
+        hits.dedup();
+        let mut ranges: Vec<(u64, Option<u64>, u32)> = Vec::new();
+        for h in hits {
+            let k = self.marks.partition_point(|m| m.offset <= h);
+            let start = self.marks[k.saturating_sub(1)];
+            let end = self.marks.get(k).map(|m| m.offset);
+            if ranges.last().is_none_or(|r| r.0 != start.offset) {
+                ranges.push((start.offset, end, start.line));
+            }
+        }
+        Ok(ranges)
+    }
 }
 
 #[cfg(test)]

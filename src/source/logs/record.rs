@@ -193,73 +193,89 @@ struct Pending {
     logger: Option<String>,
     level: Option<String>,
     first: String,
+    typed: Typed,
     /// Continuation lines, joined with '\n'.
     rest: String,
     dropped_bytes: usize,
 }
 
-/// Splits a stream into records and appends them to `chunk`. Returns an I/O error with the
-/// line it happened at (a truncated `.gz` surfaces here).
-pub fn parse_stream<R: BufRead>(
-    mut r: R,
-    chunk: &mut Chunk,
-    stats: &mut FileStats,
-) -> io::Result<()> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut offset = 0u64;
-    let mut line_no = 0u32;
-    let mut pending: Option<Pending> = None;
-    let mut last_ts: Option<i64> = None;
-    loop {
-        buf.clear();
-        let n = r.read_until(b'\n', &mut buf).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("after line {line_no} (byte {offset}): {e}"),
-            )
-        })?;
-        if n == 0 {
-            break;
+/// A point of a file's sparse time index: a record start, its naive time and line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub ts_local: i64,
+    pub offset: u64,
+    pub line: u32,
+}
+
+/// Records between two marks of the sparse index.
+pub const MARK_EVERY: u64 = 1024;
+
+/// Which records become rows. Events and typed lines always do (every check needs them);
+/// plain messages only when asked — on a day of logs they are 95 % of the records and most
+/// of the bytes, and most questions never print them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Structured,
+    Everything,
+}
+
+/// Turns lines into records: a record starts at a timestamped line; the lines after it
+/// belong to it. Fed line by line (without the newline), with the line's byte offset.
+pub struct Assembler {
+    keep: Keep,
+    pub chunk: Chunk,
+    pub stats: FileStats,
+    pending: Option<Pending>,
+    /// The record being skipped (not kept) is still open: its continuation lines are counted.
+    skipping: bool,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    pub marks: Vec<Mark>,
+    line_no: u32,
+}
+
+impl Assembler {
+    /// `first_line` is the 1-based number the next line gets.
+    pub fn new(chunk: Chunk, keep: Keep, first_line: u32) -> Assembler {
+        Assembler {
+            keep,
+            chunk,
+            stats: FileStats::default(),
+            pending: None,
+            skipping: false,
+            first_ts: None,
+            last_ts: None,
+            marks: Vec::new(),
+            line_no: first_line.saturating_sub(1),
         }
-        let start = offset;
-        offset += n as u64;
-        line_no = line_no.saturating_add(1);
-        stats.lines += 1;
-        let mut bytes = &buf[..];
-        if let Some(b) = bytes.strip_suffix(b"\n") {
-            bytes = b;
-        }
-        if let Some(b) = bytes.strip_suffix(b"\r") {
-            bytes = b;
-        }
-        let text: Cow<'_, str> = match std::str::from_utf8(bytes) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => {
-                stats.invalid_utf8_lines += 1;
-                String::from_utf8_lossy(bytes)
+    }
+
+    /// True when `bytes` (a line without its newline) starts a record.
+    pub fn starts_record(bytes: &[u8]) -> bool {
+        parse_timestamp(bytes).is_some()
+    }
+
+    pub fn lines_seen(&self) -> u32 {
+        self.line_no
+    }
+
+    /// One line, without its newline (a trailing `\r` is removed here).
+    pub fn line(&mut self, raw: &[u8], offset: u64) {
+        self.line_no = self.line_no.saturating_add(1);
+        self.stats.lines += 1;
+        let bytes = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let is_header = parse_timestamp(bytes).is_some();
+        if !is_header {
+            if self.pending.is_none() && !self.skipping {
+                self.stats.orphan_lines += 1;
+                return;
             }
-        };
-        if let Some(h) = parse_header(&text) {
-            if let Some(p) = pending.take() {
-                emit(p, chunk, stats);
-            }
-            if last_ts.is_some_and(|t| h.ts_local < t) {
-                stats.backwards_steps += 1;
-            }
-            last_ts = Some(h.ts_local);
-            pending = Some(Pending {
-                line: line_no,
-                offset: start,
-                ts_local: h.ts_local,
-                ts_text: h.ts_text.to_string(),
-                logger: h.logger.map(str::to_string),
-                level: h.level.map(str::to_string),
-                first: h.message.to_string(),
-                rest: String::new(),
-                dropped_bytes: 0,
-            });
-        } else if let Some(p) = pending.as_mut() {
-            stats.continuation_lines += 1;
+            self.stats.continuation_lines += 1;
+            let text = self.decode(bytes);
+            // A skipped record's continuation is only counted (and checked for UTF-8 above).
+            let Some(p) = self.pending.as_mut() else {
+                return;
+            };
             if p.first.len() + p.rest.len() + text.len() < MAX_MESSAGE {
                 if !p.rest.is_empty() {
                     p.rest.push('\n');
@@ -268,20 +284,105 @@ pub fn parse_stream<R: BufRead>(
             } else {
                 p.dropped_bytes += text.len() + 1;
             }
-        } else {
-            stats.orphan_lines += 1;
+            return;
+        }
+        self.close();
+        let text = self.decode(bytes);
+        let Some(h) = parse_header(&text) else { return };
+        if self.last_ts.is_some_and(|t| h.ts_local < t) {
+            self.stats.backwards_steps += 1;
+        }
+        self.last_ts = Some(h.ts_local);
+        self.first_ts.get_or_insert(h.ts_local);
+        if self.stats.records % MARK_EVERY == 0 {
+            self.marks.push(Mark {
+                ts_local: h.ts_local,
+                offset,
+                line: self.line_no,
+            });
+        }
+        self.stats.records += 1;
+        let typed = typed::classify(h.logger.unwrap_or(""), h.message);
+        if matches!(typed, Typed::Other) && self.keep == Keep::Structured {
+            self.skipping = true;
+            return;
+        }
+        self.pending = Some(Pending {
+            line: self.line_no,
+            offset,
+            ts_local: h.ts_local,
+            ts_text: h.ts_text.to_string(),
+            logger: h.logger.map(str::to_string),
+            level: h.level.map(str::to_string),
+            first: h.message.to_string(),
+            typed,
+            rest: String::new(),
+            dropped_bytes: 0,
+        });
+    }
+
+    fn decode<'b>(&mut self, bytes: &'b [u8]) -> Cow<'b, str> {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                self.stats.invalid_utf8_lines += 1;
+                String::from_utf8_lossy(bytes)
+            }
         }
     }
-    if let Some(p) = pending.take() {
-        emit(p, chunk, stats);
+
+    fn close(&mut self) {
+        self.skipping = false;
+        if let Some(p) = self.pending.take() {
+            emit(p, &mut self.chunk, &mut self.stats);
+        }
     }
-    stats.bytes = offset;
+
+    /// Closes the last record.
+    pub fn finish(mut self) -> Assembler {
+        self.close();
+        self
+    }
+}
+
+/// Splits a stream into records and appends them to `chunk` (every record kept). Returns an
+/// I/O error with the line it happened at (a truncated `.gz` surfaces here).
+pub fn parse_stream<R: BufRead>(
+    mut r: R,
+    chunk: &mut Chunk,
+    stats: &mut FileStats,
+) -> io::Result<()> {
+    let mut a = Assembler::new(
+        std::mem::replace(chunk, Chunk::new(chunk.source, chunk.file.clone())),
+        Keep::Everything,
+        1,
+    );
+    let mut buf = Vec::with_capacity(4096);
+    let mut offset = 0u64;
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("after line {} (byte {offset}): {e}", a.lines_seen()),
+            )
+        })?;
+        if n == 0 {
+            break;
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        a.line(line, offset);
+        offset += n as u64;
+    }
+    let mut a = a.finish();
+    a.stats.bytes = offset;
+    *chunk = a.chunk;
+    *stats = a.stats;
     Ok(())
 }
 
 fn emit(p: Pending, chunk: &mut Chunk, stats: &mut FileStats) {
-    stats.records += 1;
-    let typed = typed::classify(p.logger.as_deref().unwrap_or(""), &p.first);
+    let typed = p.typed;
     let mut row = Row {
         ts_local: p.ts_local,
         local_time: p.ts_text,
