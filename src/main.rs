@@ -8,6 +8,10 @@ use audit::cli::Cli;
 use audit::commands::{self, Outcome};
 use clap::Parser;
 
+/// glibc's malloc spent ~15 % of a day's `audit check` consolidating and unlinking chunks.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

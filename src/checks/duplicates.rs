@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use super::matching::Matching;
 use super::{Finding, FindingKind, LogRef, Severity};
-use crate::source::fields::payload_key;
 use crate::timeline::View;
 
 /// Event types that happen once per position. (Not `position_closed`: the bot emits it from
@@ -56,7 +55,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> Vec<Finding> {
         } else if let Some(text) = v.s("payload", i) {
             let named =
                 serde_json::from_str::<serde_json::Value>(text).is_ok_and(|j| names_entity(&j));
-            if let (true, Some(k)) = (named, payload_key(text)) {
+            if let (true, Some(k)) = (named, v.payload_hash.get(i)) {
                 // The same dict inserted twice carries the same created_at; the same payload at
                 // another instant is another event (a price back at the same tick).
                 let at = v.ts_utc.get(i).unwrap_or(0);

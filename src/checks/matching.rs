@@ -7,9 +7,8 @@
 //! chance: same type and equal key fields (symbol, position, signal) where both have them —
 //! a payload that changed in serialization still finds its line.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use crate::source::fields::payload_key;
 use crate::timeline::View;
 
 /// One matched pair: timeline row indices and `log − db` in µs.
@@ -144,12 +143,11 @@ pub fn match_twins(v: &View<'_>, tol_us: i64, lag_us: i64) -> Matching {
     };
 
     // Pass 1: whole payloads.
-    type Groups = HashMap<(String, String), (Vec<Item>, Vec<Item>)>;
-    let mut groups: Groups = HashMap::new();
-    let key = |row: usize| -> Option<(String, String)> {
+    type Groups = HashMap<(String, u64), (Vec<Item>, Vec<Item>)>;
+    let mut groups: Groups = HashMap::default();
+    let key = |row: usize| -> Option<(String, u64)> {
         let et = v.s("event_type", row)?;
-        let k = payload_key(v.s("payload", row)?)?;
-        Some((et.to_string(), k))
+        Some((et.to_string(), v.payload_hash.get(row)?))
     };
     for &r in &db_rows {
         if let Some(k) = key(r) {
@@ -165,7 +163,7 @@ pub fn match_twins(v: &View<'_>, tol_us: i64, lag_us: i64) -> Matching {
         }
     }
     let mut pairs = Vec::new();
-    let mut keys: Vec<&(String, String)> = groups.keys().collect();
+    let mut keys: Vec<&(String, u64)> = groups.keys().collect();
     keys.sort();
     for k in keys {
         let (d, l) = &groups[k];
@@ -175,7 +173,7 @@ pub fn match_twins(v: &View<'_>, tol_us: i64, lag_us: i64) -> Matching {
     }
 
     // Pass 2: leftovers, by type and key fields.
-    let mut loose: HashMap<String, (Vec<Item>, Vec<Item>)> = HashMap::new();
+    let mut loose: HashMap<String, (Vec<Item>, Vec<Item>)> = HashMap::default();
     for (k, &r) in db_rows.iter().enumerate() {
         if !used.db[k] {
             if let Some(et) = v.s("event_type", r) {
@@ -242,7 +240,7 @@ pub fn match_twins(v: &View<'_>, tol_us: i64, lag_us: i64) -> Matching {
         .filter(|(k, _)| !used.log[*k])
         .map(|(_, &r)| r)
         .collect();
-    let mut pair_of = HashMap::new();
+    let mut pair_of = HashMap::default();
     for (p, pair) in pairs.iter().enumerate() {
         pair_of.insert(pair.db, p);
         pair_of.insert(pair.log, p);

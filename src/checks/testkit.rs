@@ -31,6 +31,7 @@ impl Tb {
             kind: Kind::Event,
             event_type: Some(event_type.into()),
             payload: Some(payload.into()),
+            payload_hash: crate::source::fields::payload_hash_text(payload),
             message: payload.into(),
             ..Row::default()
         });
@@ -45,6 +46,9 @@ impl Tb {
             kind: Kind::Event,
             event_type: Some(event_type.into()),
             payload: Some(format!("{{\"signal_id\":{signal},\"id\":{id}}}")),
+            payload_hash: crate::source::fields::payload_hash_text(&format!(
+                "{{\"signal_id\":{signal},\"id\":{id}}}"
+            )),
             signal_id: Some(signal),
             correlation_id: Some(format!(
                 "open_position_{signal}_{}",
@@ -74,6 +78,11 @@ impl Tb {
             kind,
             event_type: event_type.map(str::to_string),
             payload: payload.map(str::to_string),
+            payload_hash: if kind == Kind::Event {
+                payload.and_then(crate::source::fields::payload_hash_text)
+            } else {
+                None
+            },
             message: event_type
                 .map_or(String::new(), |e| format!("{e}: {}", payload.unwrap_or(""))),
             ..Row::default()

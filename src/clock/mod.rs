@@ -223,20 +223,37 @@ pub fn log_clock(file_name: &str, rules: &[LogTzRule]) -> SourceClock {
 /// Formats an instant the way psql prints a `timestamptz` in a session zone:
 /// `2025-10-18 14:07:15.103+03` (fraction without trailing zeros, offset hours, minutes if any).
 pub fn psql_text(t: chrono::DateTime<chrono::Utc>, zone: &Zone) -> String {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write as _;
     let off = zone.offset_at(t);
     let local = t.naive_utc() + off;
-    let mut s = local.format("%Y-%m-%d %H:%M:%S").to_string();
+    // Hand-formatted: this runs once per DB row (chrono's strftime parses its pattern each time).
+    let mut s = String::with_capacity(32);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        local.year(),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute(),
+        local.second()
+    );
     let micros = local.and_utc().timestamp_subsec_micros();
     if micros != 0 {
-        let frac = format!("{micros:06}");
-        s.push('.');
-        s.push_str(frac.trim_end_matches('0'));
+        let mut frac = micros;
+        let mut digits = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(s, ".{frac:0digits$}");
     }
     let secs = off.local_minus_utc();
     let (sign, a) = (if secs < 0 { '-' } else { '+' }, secs.abs());
-    s.push_str(&format!("{sign}{:02}", a / 3600));
+    let _ = write!(s, "{sign}{:02}", a / 3600);
     if a % 3600 != 0 {
-        s.push_str(&format!(":{:02}", (a % 3600) / 60));
+        let _ = write!(s, ":{:02}", (a % 3600) / 60);
     }
     s
 }

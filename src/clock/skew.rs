@@ -8,12 +8,12 @@
 //! minutes and are outvoted. The residuals around the winner give the spread; a change of
 //! winner along the file (DST, a host that moved) splits it into segments.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::FixedOffset;
 use serde::Serialize;
 
-use crate::source::fields::payload_key;
+use crate::source::fields::payload_hash_text;
 use crate::timeline::{Chunk, ChunkSource, Kind};
 
 /// Offsets are whole quarter-hours (every real zone is).
@@ -30,7 +30,7 @@ const MIN_SEGMENT: usize = 3;
 /// DB rows indexed by (event_type, payload key): their instants (µs, UTC).
 #[derive(Debug, Default)]
 pub struct DbTwins {
-    by_key: HashMap<(String, String), Vec<i64>>,
+    by_key: HashMap<(String, u64), Vec<i64>>,
 }
 
 impl DbTwins {
@@ -40,20 +40,26 @@ impl DbTwins {
             if c.source != ChunkSource::Db || c.kind[i] != Kind::Event {
                 continue;
             }
-            if let (Some(et), Some(p)) = (&c.event_type[i], &c.payload[i]) {
-                t.add(et, p, c.ts_utc[i]);
+            if let (Some(et), Some(h)) = (&c.event_type[i], c.payload_hash[i]) {
+                t.add_hash(et, h, c.ts_utc[i]);
             }
         }
         t
     }
 
+    /// Adds a DB row by its payload text (the anchors query).
     pub fn add(&mut self, event_type: &str, payload: &str, ts_utc: i64) {
-        if let Some(k) = payload_key(payload) {
-            self.by_key
-                .entry((event_type.to_string(), k))
-                .or_default()
-                .push(ts_utc);
+        if let Some(h) = payload_hash_text(payload) {
+            self.add_hash(event_type, h, ts_utc);
         }
+    }
+
+    /// Adds a DB row by its payload hash.
+    pub fn add_hash(&mut self, event_type: &str, hash: u64, ts_utc: i64) {
+        self.by_key
+            .entry((event_type.to_string(), hash))
+            .or_default()
+            .push(ts_utc);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -157,10 +163,9 @@ pub fn estimate(chunk: &Chunk, db: &DbTwins) -> Estimate {
         if chunk.kind[i] != Kind::Event {
             continue;
         }
-        let (Some(et), Some(p)) = (&chunk.event_type[i], &chunk.payload[i]) else {
+        let (Some(et), Some(key)) = (&chunk.event_type[i], chunk.payload_hash[i]) else {
             continue;
         };
-        let Some(key) = payload_key(p) else { continue };
         let Some(times) = db.by_key.get(&(et.clone(), key)) else {
             continue;
         };
@@ -329,7 +334,7 @@ fn place_changes(chunk: &Chunk, segments: &mut [Segment]) {
 }
 
 fn winner(votes: &[Votes]) -> Option<(i64, usize)> {
-    let mut tally: HashMap<i64, usize> = HashMap::new();
+    let mut tally: HashMap<i64, usize> = HashMap::default();
     for v in votes {
         for (q, _) in &v.by_quarter {
             *tally.entry(*q).or_default() += 1;
@@ -521,6 +526,7 @@ mod tests {
                 kind: Kind::Event,
                 event_type: Some(et.to_string()),
                 payload: Some(p.to_string()),
+                payload_hash: payload_hash_text(p),
                 ..Row::default()
             });
         }
@@ -537,6 +543,7 @@ mod tests {
                 kind: Kind::Event,
                 event_type: Some(et.to_string()),
                 payload: Some(p.to_string()),
+                payload_hash: payload_hash_text(p),
                 ..Row::default()
             });
         }

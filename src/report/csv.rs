@@ -30,6 +30,7 @@ pub fn timeline(v: &View<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "event_id" => opt(v.event_id.get(i).map(|x| x.to_string())),
                 "signal_id" => opt(v.signal_id.get(i).map(|x| x.to_string())),
                 "position_id" => opt(v.position_id.get(i).map(|x| x.to_string())),
+                "payload_hash" => opt(v.payload_hash.get(i).map(|h| format!("{h:016x}"))),
                 other => v.s(other, i).unwrap_or_default().to_string(),
             })
             .collect();

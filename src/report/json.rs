@@ -45,6 +45,7 @@ pub fn row(v: &View<'_>, i: usize) -> Value {
             "event_id" => json!(v.event_id.get(i)),
             "signal_id" => json!(v.signal_id.get(i)),
             "position_id" => json!(v.position_id.get(i)),
+            "payload_hash" => json!(v.payload_hash.get(i).map(|h| format!("{h:016x}"))),
             other => json!(v.s(other, i)),
         };
         m.insert(name.to_string(), val);

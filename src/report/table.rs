@@ -148,7 +148,7 @@ pub fn timeline(t: &Timeline, v: &View<'_>, wide: bool) -> String {
                 .and_then(|r| r.strip_prefix(": "))
                 .unwrap_or(m)
                 .to_string()
-        } else if is_db && v.s("message", i) == v.s("payload", i) {
+        } else if is_db && v.s("message", i).unwrap_or_default().is_empty() {
             // A DB row without an error: its payload says more with the correlation id first.
             match v.s("correlation_id", i) {
                 Some(c) => format!("{c} {}", v.s("payload", i).unwrap_or_default()),

@@ -86,6 +86,7 @@ pub fn db_row(f: DbFields<'_>, display: &SourceClock, local_text: Option<String>
     let payload_value = f
         .event_data
         .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+    let payload_hash = payload_value.as_ref().map(fields::payload_hash);
     let payload = match (&payload_value, f.event_data) {
         (Some(v), _) => Some(fields::canonical(v)),
         (None, Some(raw)) => Some(raw.to_string()),
@@ -111,11 +112,12 @@ pub fn db_row(f: DbFields<'_>, display: &SourceClock, local_text: Option<String>
                 .as_ref()
                 .and_then(|v| fields::str_field(v, "symbol"))
         });
-    let message = match (f.error_message.filter(|m| !m.is_empty()), &payload) {
-        (Some(m), _) => m.to_string(),
-        (None, Some(p)) => p.clone(),
-        (None, None) => String::new(),
-    };
+    // The payload is in its own column; a DB row's message is its error, when it has one.
+    let message = f
+        .error_message
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .unwrap_or_default();
     let created = chrono::DateTime::from_timestamp_micros(f.created_at).unwrap_or_default();
     Row {
         ts_utc: f.created_at,
@@ -137,6 +139,7 @@ pub fn db_row(f: DbFields<'_>, display: &SourceClock, local_text: Option<String>
         corr_epoch: corr.map(|(_, e)| e),
         message,
         payload,
+        payload_hash,
         ..Row::default()
     }
 }

@@ -63,6 +63,66 @@ pub fn payload_key(text: &str) -> Option<String> {
         .map(|v| norm(v).to_string())
 }
 
+/// A 64-bit fingerprint of a payload with the same equality as [`payload_key`] (keys sorted,
+/// numbers as floats, no negative zero), computed once at ingest from the parsed value so
+/// matching never parses JSON again. FNV-1a over a tagged walk of the value.
+pub fn payload_hash(v: &Value) -> u64 {
+    fn eat(h: &mut u64, bytes: &[u8]) {
+        for b in bytes {
+            *h ^= u64::from(*b);
+            *h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn len(h: &mut u64, n: usize) {
+        eat(h, &(n as u64).to_le_bytes());
+    }
+    fn walk(v: &Value, h: &mut u64) {
+        match v {
+            Value::Null => eat(h, b"n"),
+            Value::Bool(b) => eat(h, if *b { b"t" } else { b"f" }),
+            Value::Number(n) => {
+                let f = n
+                    .as_f64()
+                    .map(|f| if f == 0.0 { 0.0 } else { f })
+                    .unwrap_or(f64::NAN);
+                eat(h, b"#");
+                eat(h, &f.to_bits().to_le_bytes());
+            }
+            Value::String(s) => {
+                eat(h, b"s");
+                len(h, s.len());
+                eat(h, s.as_bytes());
+            }
+            Value::Array(a) => {
+                eat(h, b"[");
+                len(h, a.len());
+                for x in a {
+                    walk(x, h);
+                }
+            }
+            Value::Object(o) => {
+                eat(h, b"{");
+                len(h, o.len());
+                for (k, x) in o {
+                    len(h, k.len());
+                    eat(h, k.as_bytes());
+                    walk(x, h);
+                }
+            }
+        }
+    }
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    walk(v, &mut h);
+    h
+}
+
+/// [`payload_hash`] of a JSON text, when it parses.
+pub fn payload_hash_text(text: &str) -> Option<u64> {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .map(|v| payload_hash(&v))
+}
+
 /// An integer field of a payload, whether written as a number or a numeric string.
 pub fn int_field(v: &Value, key: &str) -> Option<i64> {
     match v.get(key)? {
@@ -189,6 +249,12 @@ mod tests {
         // Decimal('-0E-8') and -0.0 are stored by jsonb as 0.0.
         assert_eq!(payload_key(r#"{"a":-0.0}"#), payload_key(r#"{"a": 0.0}"#));
         assert_eq!(payload_key("not json"), None);
+        let h = |t: &str| payload_hash_text(t).unwrap();
+        assert_eq!(h(log), h(db));
+        assert_eq!(h(r#"{"a":-0.0}"#), h(r#"{"a": 0.0}"#));
+        assert_ne!(h(r#"{"a":1}"#), h(r#"{"a":2}"#));
+        assert_ne!(h(r#"{"a":"1"}"#), h(r#"{"a":1}"#));
+        assert_ne!(h(r#"{"ab":1}"#), h(r#"{"a":{"b":1}}"#));
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use polars::prelude::*;
 
+use crate::timeline::Row;
+
 use crate::clock::{DbStorage, Provenance, SourceClock, Zone, parse_offset};
 use crate::error::AuditError;
 use crate::source::events::{
@@ -380,48 +382,60 @@ fn build(
         }
         _ => DbStorage::Absolute,
     };
-    // 3. Rows.
+    // 3. Rows, converted in parallel (JSON parsing dominates), pushed in order.
+    use rayon::prelude::*;
+    let converted: Vec<Result<Row, Skipped>> = instants
+        .par_iter()
+        .enumerate()
+        .map(|(i, inst)| {
+            let at = || format!("row {}", i + 1);
+            let Some((t, row_offset, _)) = inst else {
+                return Err(Skipped {
+                    at: at(),
+                    reason: "created_at is empty".into(),
+                });
+            };
+            let (Some(id), Some(event_type)) = (cols.id[i], cols.event_type[i].as_deref()) else {
+                return Err(Skipped {
+                    at: at(),
+                    reason: "id or event_type is empty".into(),
+                });
+            };
+            // The row's reading in the offset it was exported with, written the way psql
+            // writes it (identical to a CSV's text; an ISO JSONL value reads the same way).
+            // Without an offset, or with --tz, it is rendered in the display zone.
+            let local = match (row_offset, &cfg.display_tz) {
+                (Some(off), None) => chrono::DateTime::from_timestamp_micros(*t)
+                    .map(|at| crate::clock::psql_text(at, &Zone::Fixed(*off))),
+                _ => None,
+            };
+            Ok(db_row(
+                DbFields {
+                    id,
+                    event_type,
+                    event_data: cols.event_data[i].as_deref(),
+                    correlation_id: cols.correlation_id[i].as_deref().filter(|s| !s.is_empty()),
+                    position_id: cols.position_id[i],
+                    symbol: cols.symbol[i].as_deref(),
+                    severity: cols.severity[i].as_deref(),
+                    error_message: cols.error_message[i].as_deref(),
+                    created_at: *t,
+                },
+                &display,
+                local,
+            ))
+        })
+        .collect();
     let mut span: Option<(i64, i64)> = None;
-    for (i, inst) in instants.into_iter().enumerate() {
-        let at = format!("row {}", i + 1);
-        let Some((t, row_offset, _)) = inst else {
-            skipped.push(Skipped {
-                at,
-                reason: "created_at is empty".into(),
-            });
-            continue;
-        };
-        let (Some(id), Some(event_type)) = (cols.id[i], cols.event_type[i].as_deref()) else {
-            skipped.push(Skipped {
-                at,
-                reason: "id or event_type is empty".into(),
-            });
-            continue;
-        };
-        span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
-        // The row's reading in the offset it was exported with, written the way psql writes
-        // it (identical to a CSV's text; an ISO JSONL value reads the same way). Without an
-        // offset, or with --tz, it is rendered in the display zone.
-        let local = match (row_offset, &cfg.display_tz) {
-            (Some(off), None) => chrono::DateTime::from_timestamp_micros(t)
-                .map(|at| crate::clock::psql_text(at, &Zone::Fixed(off))),
-            _ => None,
-        };
-        chunk.push(db_row(
-            DbFields {
-                id,
-                event_type,
-                event_data: cols.event_data[i].as_deref(),
-                correlation_id: cols.correlation_id[i].as_deref().filter(|s| !s.is_empty()),
-                position_id: cols.position_id[i],
-                symbol: cols.symbol[i].as_deref(),
-                severity: cols.severity[i].as_deref(),
-                error_message: cols.error_message[i].as_deref(),
-                created_at: t,
-            },
-            &display,
-            local,
-        ));
+    for r in converted {
+        match r {
+            Ok(row) => {
+                let t = row.ts_utc;
+                span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+                chunk.push(row);
+            }
+            Err(s) => skipped.push(s),
+        }
     }
     let info = EventsInfo {
         kind: kind.into(),

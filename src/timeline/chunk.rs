@@ -125,6 +125,8 @@ pub struct Chunk {
     pub message: Vec<String>,
     /// Canonical JSON (sorted keys) of the event payload.
     pub payload: Vec<Option<String>>,
+    /// [`crate::source::fields::payload_hash`] of the payload (events only).
+    pub payload_hash: Vec<Option<u64>>,
 }
 
 impl Chunk {
@@ -150,6 +152,7 @@ impl Chunk {
             corr_epoch: Vec::new(),
             message: Vec::new(),
             payload: Vec::new(),
+            payload_hash: Vec::new(),
         }
     }
 
@@ -181,6 +184,7 @@ impl Chunk {
         self.corr_epoch.push(r.corr_epoch);
         self.message.push(r.message);
         self.payload.push(r.payload);
+        self.payload_hash.push(r.payload_hash);
     }
 
     /// Moves every row of `other` to the end of this chunk.
@@ -203,6 +207,7 @@ impl Chunk {
         self.corr_epoch.append(&mut other.corr_epoch);
         self.message.append(&mut other.message);
         self.payload.append(&mut other.payload);
+        self.payload_hash.append(&mut other.payload_hash);
     }
 
     /// Keeps the rows whose mask entry is true.
@@ -233,6 +238,7 @@ impl Chunk {
         f(&mut self.corr_epoch, keep);
         f(&mut self.message, keep);
         f(&mut self.payload, keep);
+        f(&mut self.payload_hash, keep);
     }
 }
 
@@ -257,4 +263,5 @@ pub struct Row {
     pub corr_epoch: Option<i64>,
     pub message: String,
     pub payload: Option<String>,
+    pub payload_hash: Option<u64>,
 }

@@ -20,7 +20,7 @@ pub use view::View;
 
 /// The timeline's columns: name, polars type, meaning. The one place they are defined;
 /// `docs/timeline.md` documents the same list.
-pub const SCHEMA: [(&str, &str, &str); 22] = [
+pub const SCHEMA: [(&str, &str, &str); 23] = [
     (
         "ts_utc",
         "datetime[μs, UTC]",
@@ -84,12 +84,17 @@ pub const SCHEMA: [(&str, &str, &str); 22] = [
     (
         "message",
         "str",
-        "log message with continuation lines; DB error_message or payload",
+        "log message with continuation lines; DB error_message (empty when the row has none)",
     ),
     (
         "payload",
         "str?",
         "canonical JSON (sorted keys) of the event data or a typed line's fields",
+    ),
+    (
+        "payload_hash",
+        "u64?",
+        "fingerprint of an event payload with numbers compared as floats: equal for a DB row and its log twin",
     ),
 ];
 
@@ -222,7 +227,9 @@ impl Timeline {
             chunks.push(&ev.chunk);
         }
         chunks.extend(logs.iter().map(|l| &l.chunk));
+        let sel = crate::timing::phase("timeline: select");
         let masks = select(&chunks, filter);
+        drop(sel);
 
         // Order: ts_utc, DB before log at the same µs, then id / file order / line.
         let mut order: Vec<(usize, usize)> = chunks
@@ -241,7 +248,28 @@ impl Timeline {
             )
         });
 
-        let frame = freeze(&chunks, &order, display.as_ref(), &logs)?;
+        drop(chunks);
+        let _f = crate::timing::phase("timeline: freeze");
+        // Move the rows into the frame (each string is moved once, never cloned).
+        let mut events = events;
+        let mut logs = logs;
+        let mut owned: Vec<Chunk> = Vec::with_capacity(logs.len() + 1);
+        if let Some(ev) = events.as_mut() {
+            owned.push(std::mem::replace(
+                &mut ev.chunk,
+                Chunk::new(ChunkSource::Db, None),
+            ));
+        }
+        for l in &mut logs {
+            let empty = Chunk::new(ChunkSource::Log, l.chunk.file.clone());
+            owned.push(std::mem::replace(&mut l.chunk, empty));
+        }
+        let multi_pid: Vec<String> = logs
+            .iter()
+            .filter(|l| l.info.pids.len() > 1)
+            .map(|l| l.info.name.clone())
+            .collect();
+        let frame = freeze(&mut owned, &order, display.as_ref(), &multi_pid)?;
         let sources = SourcesInfo {
             events: events.map(|e| e.info),
             logs: logs.into_iter().map(|l| l.info).collect(),
@@ -259,24 +287,34 @@ impl Timeline {
 }
 
 fn freeze(
-    chunks: &[&Chunk],
+    chunks: &mut [Chunk],
     order: &[(usize, usize)],
     display: Option<&SourceClock>,
-    logs: &[LogFile],
+    multi_pid: &[String],
 ) -> PolarsResult<DataFrame> {
     let n = order.len();
-    let pick = |f: &dyn Fn(&Chunk, usize) -> Option<String>| -> Vec<Option<String>> {
-        order.iter().map(|&(ci, i)| f(chunks[ci], i)).collect()
-    };
-    let multi_pid = |file: &str| -> bool {
-        logs.iter()
-            .any(|l| l.info.name == file && l.info.pids.len() > 1)
-    };
-    let utc: Vec<i64> = order.iter().map(|&(ci, i)| chunks[ci].ts_utc[i]).collect();
+    fn take_col<T: Default>(
+        chunks: &mut [Chunk],
+        order: &[(usize, usize)],
+        f: impl Fn(&mut Chunk) -> &mut Vec<T>,
+    ) -> Vec<T> {
+        order
+            .iter()
+            .map(|&(ci, i)| std::mem::take(&mut f(&mut chunks[ci])[i]))
+            .collect()
+    }
+    fn copy_col<T: Copy>(
+        chunks: &[Chunk],
+        order: &[(usize, usize)],
+        f: impl Fn(&Chunk) -> &Vec<T>,
+    ) -> Vec<T> {
+        order.iter().map(|&(ci, i)| f(&chunks[ci])[i]).collect()
+    }
+    let utc: Vec<i64> = copy_col(chunks, order, |c| &c.ts_utc);
     let offsets: Vec<String> = order
         .iter()
         .map(|&(ci, i)| {
-            let c = chunks[ci];
+            let c = &chunks[ci];
             let t = chrono::DateTime::from_timestamp_micros(c.ts_utc[i]).unwrap_or_default();
             match c.source {
                 ChunkSource::Db => display
@@ -291,102 +329,119 @@ fn freeze(
             }
         })
         .collect();
+    let source: Vec<&str> = order
+        .iter()
+        .map(|&(ci, _)| chunks[ci].source.as_str())
+        .collect();
+    let source_ref: Vec<String> = order
+        .iter()
+        .map(|&(ci, i)| {
+            let c = &chunks[ci];
+            match (c.source, &c.file) {
+                (ChunkSource::Db, _) => format!("db:{}", c.event_id[i].unwrap_or_default()),
+                (ChunkSource::Log, Some(f)) => format!("{f}:{}", c.line[i].unwrap_or_default()),
+                (ChunkSource::Log, None) => format!("log:{}", c.line[i].unwrap_or_default()),
+            }
+        })
+        .collect();
+    let file: Vec<Option<&str>> = order
+        .iter()
+        .map(|&(ci, _)| chunks[ci].file.as_deref())
+        .collect();
+    let process: Vec<Option<String>> = order
+        .iter()
+        .map(|&(ci, i)| {
+            let c = &chunks[ci];
+            let f = c.file.as_ref()?;
+            Some(match c.pid[i] {
+                Some(p) if multi_pid.iter().any(|m| m == f) => format!("{f} (PID {p})"),
+                _ => f.clone(),
+            })
+        })
+        .collect();
+    let kind: Vec<&str> = order
+        .iter()
+        .map(|&(ci, i)| chunks[ci].kind[i].as_str())
+        .collect();
+    let source = Column::new("source".into(), source);
+    let source_ref = Column::new("source_ref".into(), source_ref);
+    let file = Column::new("file".into(), file);
+    let process = Column::new("process".into(), process);
+    let kind = Column::new("kind".into(), kind);
+    let line = Column::new("line".into(), copy_col(chunks, order, |c| &c.line));
+    let byte_offset = Column::new(
+        "byte_offset".into(),
+        copy_col(chunks, order, |c| &c.byte_offset),
+    );
+    let event_id = Column::new("event_id".into(), copy_col(chunks, order, |c| &c.event_id));
+    let pid = Column::new("pid".into(), copy_col(chunks, order, |c| &c.pid));
+    let signal_id = Column::new(
+        "signal_id".into(),
+        copy_col(chunks, order, |c| &c.signal_id),
+    );
+    let position_id = Column::new(
+        "position_id".into(),
+        copy_col(chunks, order, |c| &c.position_id),
+    );
+    let payload_hash = Column::new(
+        "payload_hash".into(),
+        copy_col(chunks, order, |c| &c.payload_hash),
+    );
+    let corr_epoch = Int64Chunked::from_iter_options(
+        "corr_epoch".into(),
+        copy_col(chunks, order, |c| &c.corr_epoch).into_iter(),
+    )
+    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+    .into_column();
+    let local_time = Column::new(
+        "local_time".into(),
+        take_col(chunks, order, |c| &mut c.local_time),
+    );
+    let event_type = Column::new(
+        "event_type".into(),
+        take_col(chunks, order, |c| &mut c.event_type),
+    );
+    let level = Column::new("level".into(), take_col(chunks, order, |c| &mut c.level));
+    let logger = Column::new("logger".into(), take_col(chunks, order, |c| &mut c.logger));
+    let symbol = Column::new("symbol".into(), take_col(chunks, order, |c| &mut c.symbol));
+    let correlation_id = Column::new(
+        "correlation_id".into(),
+        take_col(chunks, order, |c| &mut c.correlation_id),
+    );
+    let message = Column::new(
+        "message".into(),
+        take_col(chunks, order, |c| &mut c.message),
+    );
+    let payload = Column::new(
+        "payload".into(),
+        take_col(chunks, order, |c| &mut c.payload),
+    );
     let columns: Vec<Column> = vec![
         Int64Chunked::from_vec("ts_utc".into(), utc)
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
             .into_column(),
-        Column::new(
-            "local_time".into(),
-            pick(&|c, i| Some(c.local_time[i].clone())),
-        ),
+        local_time,
         Column::new("utc_offset".into(), offsets),
-        Column::new(
-            "source".into(),
-            pick(&|c, _| Some(c.source.as_str().to_string())),
-        ),
-        Column::new(
-            "source_ref".into(),
-            pick(&|c, i| {
-                Some(match (c.source, &c.file) {
-                    (ChunkSource::Db, _) => format!("db:{}", c.event_id[i].unwrap_or_default()),
-                    (ChunkSource::Log, Some(f)) => format!("{f}:{}", c.line[i].unwrap_or_default()),
-                    (ChunkSource::Log, None) => format!("log:{}", c.line[i].unwrap_or_default()),
-                })
-            }),
-        ),
-        Column::new("file".into(), pick(&|c, _| c.file.clone())),
-        Column::new(
-            "line".into(),
-            order
-                .iter()
-                .map(|&(ci, i)| chunks[ci].line[i])
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "byte_offset".into(),
-            order
-                .iter()
-                .map(|&(ci, i)| chunks[ci].byte_offset[i])
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "event_id".into(),
-            order
-                .iter()
-                .map(|&(ci, i)| chunks[ci].event_id[i])
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "process".into(),
-            pick(&|c, i| {
-                let f = c.file.as_ref()?;
-                Some(match c.pid[i] {
-                    Some(p) if multi_pid(f) => format!("{f} (PID {p})"),
-                    _ => f.clone(),
-                })
-            }),
-        ),
-        Column::new(
-            "pid".into(),
-            order
-                .iter()
-                .map(|&(ci, i)| chunks[ci].pid[i])
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "kind".into(),
-            pick(&|c, i| Some(c.kind[i].as_str().to_string())),
-        ),
-        Column::new("event_type".into(), pick(&|c, i| c.event_type[i].clone())),
-        Column::new("level".into(), pick(&|c, i| c.level[i].clone())),
-        Column::new("logger".into(), pick(&|c, i| c.logger[i].clone())),
-        Column::new("symbol".into(), pick(&|c, i| c.symbol[i].clone())),
-        Column::new(
-            "signal_id".into(),
-            order
-                .iter()
-                .map(|&(ci, i)| chunks[ci].signal_id[i])
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "position_id".into(),
-            order
-                .iter()
-                .map(|&(ci, i)| chunks[ci].position_id[i])
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "correlation_id".into(),
-            pick(&|c, i| c.correlation_id[i].clone()),
-        ),
-        Int64Chunked::from_iter_options(
-            "corr_epoch".into(),
-            order.iter().map(|&(ci, i)| chunks[ci].corr_epoch[i]),
-        )
-        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-        .into_column(),
-        Column::new("message".into(), pick(&|c, i| Some(c.message[i].clone()))),
-        Column::new("payload".into(), pick(&|c, i| c.payload[i].clone())),
+        source,
+        source_ref,
+        file,
+        line,
+        byte_offset,
+        event_id,
+        process,
+        pid,
+        kind,
+        event_type,
+        level,
+        logger,
+        symbol,
+        signal_id,
+        position_id,
+        correlation_id,
+        corr_epoch,
+        message,
+        payload,
+        payload_hash,
     ];
     debug_assert_eq!(columns.len(), SCHEMA.len());
     DataFrame::new(n, columns)

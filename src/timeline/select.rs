@@ -33,7 +33,8 @@ pub fn names_signal(c: &Chunk, i: usize, n: i64) -> bool {
         return true;
     }
     if let Some(p) = &c.payload[i] {
-        if c.kind[i] == Kind::Event {
+        // The digits must appear in the text before the JSON is worth walking.
+        if c.kind[i] == Kind::Event && fields::text_mentions_int(p, n) {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(p) {
                 return fields::mentions_int(&v, n);
             }

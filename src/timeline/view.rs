@@ -15,6 +15,7 @@ pub struct View<'a> {
     pub event_id: &'a Int64Chunked,
     pub signal_id: &'a Int64Chunked,
     pub position_id: &'a Int64Chunked,
+    pub payload_hash: &'a UInt64Chunked,
 }
 
 impl<'a> View<'a> {
@@ -48,6 +49,7 @@ impl<'a> View<'a> {
             event_id: f.column("event_id")?.i64()?,
             signal_id: f.column("signal_id")?.i64()?,
             position_id: f.column("position_id")?.i64()?,
+            payload_hash: f.column("payload_hash")?.u64()?,
         })
     }
 

@@ -66,6 +66,11 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
+thread_local! {
+    /// The last date parsed and its day number: consecutive lines share their date.
+    static LAST_DATE: std::cell::Cell<([u8; 10], i64)> = const { std::cell::Cell::new(([0; 10], 0)) };
+}
+
 /// `YYYY-MM-DD HH:MM:SS[,mmm|.ffffff]` at the start of `b`: (µs as if UTC, bytes used).
 pub fn parse_timestamp(b: &[u8]) -> Option<(i64, usize)> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') {
@@ -74,15 +79,28 @@ pub fn parse_timestamp(b: &[u8]) -> Option<(i64, usize)> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
     let (h, mi, s) = (
         digits(&b[11..13])?,
         digits(&b[14..16])?,
         digits(&b[17..19])?,
     );
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+    if h > 23 || mi > 59 || s > 60 {
         return None;
     }
+    let (cached, cached_days) = LAST_DATE.with(|c| c.get());
+    let days = if cached[..] == b[..10] {
+        cached_days
+    } else {
+        let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+        if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+            return None;
+        }
+        let days = days_from_civil(y, mo, d);
+        let mut key = [0u8; 10];
+        key.copy_from_slice(&b[..10]);
+        LAST_DATE.with(|c| c.set((key, days)));
+        days
+    };
     let mut used = 19;
     let mut micros = 0i64;
     if b.len() > 20 && (b[19] == b',' || b[19] == b'.') && b[20].is_ascii_digit() {
@@ -97,8 +115,22 @@ pub fn parse_timestamp(b: &[u8]) -> Option<(i64, usize)> {
         }
         used = 20 + n;
     }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + s;
     Some((secs * 1_000_000 + micros, used))
+}
+
+/// Splits at the first `" - "` (a byte scan: this runs on every line of a day's logs).
+fn split_dash(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(b'-', &b[from..]) {
+        let at = from + k;
+        if at > 0 && b[at - 1] == b' ' && b.get(at + 1) == Some(&b' ') {
+            return Some((&s[..at - 1], &s[at + 2..]));
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn is_level(s: &str) -> bool {
@@ -120,7 +152,7 @@ pub fn parse_header<'a>(line: &'a str) -> Option<Header<'a>> {
     let Some(after) = rest.strip_prefix(" - ") else {
         return Some(plain(rest.trim_start()));
     };
-    let (first, tail) = match after.split_once(" - ") {
+    let (first, tail) = match split_dash(after) {
         Some((a, b)) => (a, Some(b)),
         None => (after.strip_suffix(" -").unwrap_or(after), None),
     };
@@ -148,7 +180,7 @@ pub fn parse_header<'a>(line: &'a str) -> Option<Header<'a>> {
     }
     // `ts - name - LEVEL - message`
     if let Some(tail) = tail {
-        let (lvl, msg) = match tail.split_once(" - ") {
+        let (lvl, msg) = match split_dash(tail) {
             Some((l, m)) => (l, m),
             None => (tail.strip_suffix(" -").unwrap_or(tail), ""),
         };
@@ -398,6 +430,7 @@ fn emit(p: Pending, chunk: &mut Chunk, stats: &mut FileStats) {
             row.position_id = fields::int_field(&data, "position_id");
             row.signal_id = fields::int_field(&data, "signal_id");
             row.payload = Some(fields::canonical(&data));
+            row.payload_hash = Some(fields::payload_hash(&data));
             row.event_type = Some(event_type);
         }
         Typed::MalformedEvent { event_type, error } => {
