@@ -331,6 +331,9 @@ pub struct OutputOpts {
     /// Show whole messages in the table (default: first line, cut to fit)
     #[arg(long)]
     pub wide: bool,
+    /// Count the rows instead of printing them: per source, kind and level
+    #[arg(long)]
+    pub count: bool,
 }
 
 fn parse_zone(s: &str) -> Result<Zone, String> {

@@ -20,13 +20,14 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let plan = source::plan(&args.sources, &args.clock, config)?;
-    let loaded = source::load(
-        &plan,
-        &args.filter,
-        args.clock.no_align,
-        0,
-        source::Need::Selected,
-    )?;
+    // Counting needs no message text: plain messages are counted while parsing.
+    let filtered = args.filter.window.is_some() || args.filter.signal.is_some();
+    let need = if args.output.count && !filtered {
+        source::Need::Structured
+    } else {
+        source::Need::Selected
+    };
+    let loaded = source::load(&plan, &args.filter, args.clock.no_align, 0, need)?;
     let filter = loaded.filter.clone();
     let display = loaded.display.clone();
     let clocks = loaded.log_clocks();
@@ -39,6 +40,10 @@ pub fn run(
         if v.is_empty() {
             writeln!(err, "no rows match the filters")?;
         }
+    }
+    if args.output.count {
+        write_counts(&t, filtered, args.output.format, out)?;
+        return Ok(Outcome::Clean);
     }
     match args.output.format {
         Format::Table => {
@@ -74,4 +79,62 @@ pub fn run(
         Format::Csv => report::csv::timeline(&v, out)?,
     }
     Ok(Outcome::Clean)
+}
+
+/// `--count`: rows per (source, kind, level), like `rg -c` for the whole timeline.
+fn write_counts(
+    t: &Timeline,
+    messages_in_frame: bool,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let v = View::new(t)?;
+    let mut counts: std::collections::BTreeMap<(String, String, String), u64> =
+        std::collections::BTreeMap::new();
+    for i in 0..v.len() {
+        let key = (
+            v.s("source", i).unwrap_or_default().to_string(),
+            v.s("kind", i).unwrap_or_default().to_string(),
+            v.s("level", i).unwrap_or_default().to_string(),
+        );
+        *counts.entry(key).or_default() += 1;
+    }
+    // Plain messages were counted while parsing (not kept) unless a filter brought them back.
+    let mut total = v.len() as u64;
+    if !messages_in_frame {
+        for l in &t.sources.logs {
+            for (level, n) in l.stats.messages.iter() {
+                *counts
+                    .entry((
+                        "log".into(),
+                        "message".into(),
+                        level.unwrap_or("").to_string(),
+                    ))
+                    .or_default() += n;
+                total += n;
+            }
+        }
+    }
+    match format {
+        Format::Json => {
+            let rows: Vec<serde_json::Value> = counts
+                .iter()
+                .map(|((s, k, l), n)| json!({ "source": s, "kind": k, "level": l, "rows": n }))
+                .collect();
+            let (sources, clock) = report::json::header(t);
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &json!({ "version": 1, "command": "timeline", "sources": sources, "clock": clock, "total": total, "counts": rows }),
+            )?;
+            writeln!(out)?;
+        }
+        _ => {
+            writeln!(out, "source,kind,level,rows")?;
+            for ((s, k, l), n) in &counts {
+                writeln!(out, "{s},{k},{l},{n}")?;
+            }
+            writeln!(out, "total,,,{total}")?;
+        }
+    }
+    Ok(())
 }

@@ -263,3 +263,44 @@ fn a_given_zone_the_data_contradicts_is_warned_about() {
         r.stderr
     );
 }
+
+#[test]
+fn count_totals_agree_with_the_rows_and_the_sources() {
+    // Without a filter, plain messages are counted while parsing (never materialized).
+    let v = timeline(&["--count"]);
+    let records: u64 = v["sources"]["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(v["total"].as_u64().unwrap(), 6671 + records);
+    let sum: u64 = v["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, v["total"].as_u64().unwrap());
+    // With a window, the count is exactly the rows the timeline prints.
+    let counted = timeline(&["--count", "--window", "14:07-14:08"]);
+    let printed = timeline(&["--window", "14:07-14:08"]);
+    assert_eq!(
+        counted["total"].as_u64().unwrap() as usize,
+        rows(&printed).len()
+    );
+    let errors = counted["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["level"] == "ERROR")
+        .map(|c| c["rows"].as_u64().unwrap())
+        .sum::<u64>() as usize;
+    assert_eq!(
+        errors,
+        rows(&printed)
+            .iter()
+            .filter(|r| r["level"] == "ERROR")
+            .count()
+    );
+}

@@ -193,6 +193,7 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
         s.malformed_events += q.malformed_events;
         s.backwards_steps += q.backwards_steps;
         s.truncated_records += q.truncated_records;
+        s.messages.merge(&q.messages);
         all.first_ts = all.first_ts.or(p.first_ts);
         all.last_ts = p.last_ts.or(all.last_ts);
         all.lines += p.lines;

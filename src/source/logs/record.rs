@@ -215,6 +215,52 @@ pub struct FileStats {
     pub backwards_steps: u64,
     /// Messages longer than the per-record cap (the excess is counted in the message).
     pub truncated_records: u64,
+    /// Plain messages (records that are neither events nor typed lines), by level: counted
+    /// even when they are not kept as rows.
+    pub messages: LevelCounts,
+}
+
+/// Record counts by level, in [`LEVELS`] order, then records without a level.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LevelCounts(pub [u64; 9]);
+
+impl LevelCounts {
+    pub fn add(&mut self, level: Option<&str>) {
+        let k = level
+            .and_then(|l| LEVELS.iter().position(|x| *x == l))
+            .unwrap_or(LEVELS.len());
+        self.0[k] += 1;
+    }
+
+    pub fn merge(&mut self, other: &LevelCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    /// (level, count) for the levels seen; `None` for records without a level.
+    pub fn iter(&self) -> impl Iterator<Item = (Option<&'static str>, u64)> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (LEVELS.get(k).copied(), *n))
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+}
+
+impl Serialize for LevelCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        for (l, n) in self.iter() {
+            m.serialize_entry(l.unwrap_or(""), &n)?;
+        }
+        m.end()
+    }
 }
 
 struct Pending {
@@ -335,6 +381,9 @@ impl Assembler {
         }
         self.stats.records += 1;
         let typed = typed::classify(h.logger.unwrap_or(""), h.message);
+        if matches!(typed, Typed::Other) {
+            self.stats.messages.add(h.level);
+        }
         if matches!(typed, Typed::Other) && self.keep == Keep::Structured {
             self.skipping = true;
             return;
