@@ -34,3 +34,7 @@ accuracy:
 # The benchmark day (~200 000 rows, ~850 MiB of logs, 2 processes) with its truth.json.
 day out="/tmp/audit-day":
     cargo run --bin audit-gen -- --preset day --sql --out {{out}}
+
+# Benchmarks against rg, lnav, psql \copy and ConnectorX on the generated day → docs/bench.md.
+bench *args:
+    python3 benches/bench_day.py {{args}}

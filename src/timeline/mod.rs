@@ -364,7 +364,7 @@ fn freeze(
         .map(|&(ci, i)| chunks[ci].kind[i].as_str())
         .collect();
     let source = Column::new("source".into(), source);
-    let source_ref = Column::new("source_ref".into(), source_ref);
+
     let file = Column::new("file".into(), file);
     let process = Column::new("process".into(), process);
     let kind = Column::new("kind".into(), kind);
@@ -393,10 +393,7 @@ fn freeze(
     )
     .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
     .into_column();
-    let local_time = Column::new(
-        "local_time".into(),
-        take_col(chunks, order, |c| &mut c.local_time),
-    );
+    let local_time = take_col(chunks, order, |c| &mut c.local_time);
     let event_type = Column::new(
         "event_type".into(),
         take_col(chunks, order, |c| &mut c.event_type),
@@ -408,13 +405,22 @@ fn freeze(
         "correlation_id".into(),
         take_col(chunks, order, |c| &mut c.correlation_id),
     );
-    let message = Column::new(
-        "message".into(),
-        take_col(chunks, order, |c| &mut c.message),
-    );
-    let payload = Column::new(
-        "payload".into(),
-        take_col(chunks, order, |c| &mut c.payload),
+    let message = take_col(chunks, order, |c| &mut c.message);
+    let payload = take_col(chunks, order, |c| &mut c.payload);
+    // The four big string columns are copied into arrow buffers in parallel.
+    let ((message, payload), (local_time, source_ref)) = rayon::join(
+        || {
+            rayon::join(
+                || Column::new("message".into(), message),
+                || Column::new("payload".into(), payload),
+            )
+        },
+        || {
+            rayon::join(
+                || Column::new("local_time".into(), local_time),
+                || Column::new("source_ref".into(), source_ref),
+            )
+        },
     );
     let columns: Vec<Column> = vec![
         Int64Chunked::from_vec("ts_utc".into(), utc)

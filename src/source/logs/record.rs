@@ -139,7 +139,16 @@ fn is_level(s: &str) -> bool {
 
 /// Parses a record's first line, or None if the line does not start with a timestamp.
 pub fn parse_header<'a>(line: &'a str) -> Option<Header<'a>> {
-    let (ts_local, used) = parse_timestamp(line.as_bytes())?;
+    let ts = parse_timestamp(line.as_bytes())?;
+    Some(parse_header_at(line, ts))
+}
+
+/// [`parse_header`] for a line whose timestamp is already parsed.
+pub fn parse_header_at(line: &str, (ts_local, used): (i64, usize)) -> Header<'_> {
+    parse_rest(line, ts_local, used)
+}
+
+fn parse_rest<'a>(line: &'a str, ts_local: i64, used: usize) -> Header<'a> {
     let ts_text = &line[..used];
     let rest = &line[used..];
     let plain = |msg: &'a str| Header {
@@ -150,7 +159,7 @@ pub fn parse_header<'a>(line: &'a str) -> Option<Header<'a>> {
         message: msg,
     };
     let Some(after) = rest.strip_prefix(" - ") else {
-        return Some(plain(rest.trim_start()));
+        return plain(rest.trim_start());
     };
     let (first, tail) = match split_dash(after) {
         Some((a, b)) => (a, Some(b)),
@@ -161,22 +170,22 @@ pub fn parse_header<'a>(line: &'a str) -> Option<Header<'a>> {
         let tail = tail.unwrap_or("");
         if let Some(inner) = tail.strip_prefix('[') {
             if let Some((name, msg)) = inner.split_once(']') {
-                return Some(Header {
+                return Header {
                     ts_local,
                     ts_text,
                     logger: Some(name),
                     level: Some(first),
                     message: msg.strip_prefix(' ').unwrap_or(msg),
-                });
+                };
             }
         }
-        return Some(Header {
+        return Header {
             ts_local,
             ts_text,
             logger: None,
             level: Some(first),
             message: tail,
-        });
+        };
     }
     // `ts - name - LEVEL - message`
     if let Some(tail) = tail {
@@ -185,16 +194,16 @@ pub fn parse_header<'a>(line: &'a str) -> Option<Header<'a>> {
             None => (tail.strip_suffix(" -").unwrap_or(tail), ""),
         };
         if is_level(lvl) {
-            return Some(Header {
+            return Header {
                 ts_local,
                 ts_text,
                 logger: Some(first),
                 level: Some(lvl),
                 message: msg,
-            });
+            };
         }
     }
-    Some(plain(after))
+    plain(after)
 }
 
 /// What one file held, counted.
@@ -339,11 +348,17 @@ impl Assembler {
 
     /// One line, without its newline (a trailing `\r` is removed here).
     pub fn line(&mut self, raw: &[u8], offset: u64) {
+        let bytes = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let ts = parse_timestamp(bytes);
+        self.line_parsed(raw, offset, ts);
+    }
+
+    /// One line whose leading timestamp (if any) the caller already parsed.
+    pub fn line_parsed(&mut self, raw: &[u8], offset: u64, ts: Option<(i64, usize)>) {
         self.line_no = self.line_no.saturating_add(1);
         self.stats.lines += 1;
         let bytes = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let is_header = parse_timestamp(bytes).is_some();
-        if !is_header {
+        let Some(ts) = ts else {
             if self.pending.is_none() && !self.skipping {
                 self.stats.orphan_lines += 1;
                 return;
@@ -363,10 +378,10 @@ impl Assembler {
                 p.dropped_bytes += text.len() + 1;
             }
             return;
-        }
+        };
         self.close();
         let text = self.decode(bytes);
-        let Some(h) = parse_header(&text) else { return };
+        let h = parse_header_at(&text, ts);
         if self.last_ts.is_some_and(|t| h.ts_local < t) {
             self.stats.backwards_steps += 1;
         }
@@ -403,7 +418,7 @@ impl Assembler {
     }
 
     fn decode<'b>(&mut self, bytes: &'b [u8]) -> Cow<'b, str> {
-        match std::str::from_utf8(bytes) {
+        match simdutf8::basic::from_utf8(bytes) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
                 self.stats.invalid_utf8_lines += 1;

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""`just bench`: times audit against the tools people use today, on the same generated day,
+in one run, alternating commands round by round, and writes docs/bench.md.
+
+Steps: build the release binary; generate the benchmark day with audit-gen (reused when
+present); load it into a throwaway PostgreSQL kept under the bench dir; install the reference
+tools that are missing (ripgrep, lnav from Debian; connectorx from PyPI, best effort); then
+`--rounds` rounds, each running every command once in turn (so drift hits all alike); report
+median, min and max wall time, peak RSS of audit's runs (/usr/bin/time), and ratios.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FULL_REGEX = r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) - ([\w.]+) - (\w+) - (.+)"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=True, **kw)
+
+
+def have(tool):
+    return shutil.which(tool) is not None
+
+
+def ensure_tools():
+    missing = [p for t, p in [("rg", "ripgrep"), ("lnav", "lnav")] if not have(t)]
+    if missing:
+        print(f"bench: installing {' '.join(missing)}", file=sys.stderr)
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq"] + missing, check=False,
+                       stdout=subprocess.DEVNULL, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    try:
+        import connectorx  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "connectorx", "pyarrow"],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pg_bin():
+    dirs = sorted(d for d in os.listdir("/usr/lib/postgresql") if d.isdigit())
+    return f"/usr/lib/postgresql/{dirs[-1]}/bin"
+
+
+def as_pg(args):
+    return (["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []) + args
+
+
+def start_pg(dirpath, day):
+    """A cluster under dirpath/pg, loaded with the day once; returns (url, stop)."""
+    b = pg_bin()
+    data = os.path.join(dirpath, "pg")
+    fresh = not os.path.isdir(data)
+    if fresh:
+        os.makedirs(data)
+        if os.geteuid() == 0:
+            sh(["chown", "-R", "postgres", dirpath])
+        sh(as_pg([f"{b}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-locale"]), stdout=subprocess.DEVNULL)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    sh(as_pg([f"{b}/pg_ctl", "-D", data, "-w", "-l", os.path.join(dirpath, "pg.log"), "-o",
+              f"-p {port} -k {dirpath} -c listen_addresses=127.0.0.1 -c shared_buffers=256MB", "start"]),
+       stdout=subprocess.DEVNULL)
+    url = f"postgres://postgres@127.0.0.1:{port}/bench"
+    if fresh:
+        sh([f"{b}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "bench"])
+        t = time.time()
+        sh([f"{b}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-f", os.path.join(day, "events.sql")], stdout=subprocess.DEVNULL)
+        sh([f"{b}/psql", "-X", "-q", url, "-c", "VACUUM ANALYZE monitoring.events"])
+        print(f"bench: loaded events.sql in {time.time() - t:.1f} s", file=sys.stderr)
+    def stop():
+        subprocess.run(as_pg([f"{b}/pg_ctl", "-D", data, "stop", "-m", "fast"]), stdout=subprocess.DEVNULL)
+    return url, stop
+
+
+def run_once(cmd):
+    """(wall seconds, peak RSS KiB or None) of one run, output discarded."""
+    t = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "bash", "-c", cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t
+    if r.returncode not in (0, 1):
+        raise SystemExit(f"bench: command failed ({r.returncode}): {cmd}\n{r.stderr[-2000:]}")
+    last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+    rss = int(last) if last.isdigit() else None
+    return wall, rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", default=os.environ.get("AUDIT_BENCH_DIR", "/tmp/audit-bench"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "bench.md"))
+    a = ap.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    day = os.path.join(a.dir, "day")
+    sh(["cargo", "build", "--release", "--locked", "-q", "--bins"], cwd=ROOT)
+    audit = os.path.join(ROOT, "target", "release", "audit")
+    gen = os.path.join(ROOT, "target", "release", "audit-gen")
+    if not os.path.exists(os.path.join(day, "truth.json")):
+        t = time.time()
+        sh([gen, "--preset", "day", "--sql", "--out", day, "-q"])
+        print(f"bench: generated the day in {time.time() - t:.1f} s", file=sys.stderr)
+    ensure_tools()
+    url, stop = start_pg(a.dir, day)
+    try:
+        bench(a, day, audit, url)
+    finally:
+        stop()
+
+
+def bench(a, day, audit, url):
+    logs = os.path.join(day, "monitoring_logs")
+    files = " ".join(sorted(os.path.join(logs, f) for f in os.listdir(logs)))
+    truth = json.load(open(os.path.join(day, "truth.json")))
+    log_bytes = sum(os.path.getsize(os.path.join(logs, f)) for f in os.listdir(logs))
+    # A signal that opened a position, from the DB itself.
+    psql = f"{pg_bin()}/psql -X -q {url}"
+    signal = subprocess.run(psql + " -Atc \"SELECT split_part(correlation_id, '_', 3) FROM monitoring.events "
+                            "WHERE event_type = 'position_created' ORDER BY id LIMIT 1\"", shell=True,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    A = f"{audit} --no-config -q"
+    cmds = [
+        ("cat logs > /dev/null", f"cat {files} > /dev/null", "floor"),
+        ("rg -c position_created", f"rg -c position_created {files}", "ref"),
+        ("rg -c <full line regex>", f"rg -c '{FULL_REGEX}' {files}", "ref"),
+        ("audit timeline --logs --count (ingest)", f"{A} timeline --logs {logs} --log-tz +04:00 --count", "audit"),
+        ("psql \\copy events TO /dev/null", f"{psql} -c \"\\copy (SELECT * FROM monitoring.events) TO '/dev/null'\"", "ref"),
+        ("audit timeline --db --count (DB load)", f"{A} timeline --db {url} --count", "audit"),
+        ("audit check --db --logs (end to end)", f"{A} check --db {url} --logs {logs}", "audit"),
+        (f"audit timeline --signal {signal}", f"{A} timeline --db {url} --logs {logs} --signal {signal} --format csv", "audit"),
+        ("audit missing-logs --window 14:07-14:08", f"{A} missing-logs --db {url} --logs {logs} --window 14:07-14:08 --date 2025-10-18", "audit"),
+    ]
+    if have("lnav"):
+        cmds.insert(3, ("lnav -n count by level", f"lnav -n -c ';SELECT log_level, count(*) FROM all_logs GROUP BY log_level' {files}", "ref"))
+    try:
+        import connectorx  # noqa: F401
+        cx = (f"{sys.executable} -c \"import connectorx as cx; t = cx.read_sql('{url.replace('postgres://', 'postgresql://')}', "
+              "'SELECT * FROM monitoring.events', return_type='arrow'); print(t.num_rows)\"")
+        cmds.insert(cmds.index(next(c for c in cmds if c[0].startswith("audit timeline --db"))) + 1, ("ConnectorX -> Arrow", cx, "ref"))
+    except ImportError:
+        pass
+    # Warm the page cache and check every command runs.
+    for _, c, _ in cmds:
+        run_once(c)
+    times = {n: [] for n, _, _ in cmds}
+    rss = {n: [] for n, _, _ in cmds}
+    for r in range(a.rounds):
+        for n, c, _ in cmds:
+            w, m = run_once(c)
+            times[n].append(w)
+            if m:
+                rss[n].append(m)
+        print(f"bench: round {r + 1}/{a.rounds} done", file=sys.stderr)
+    med = {n: statistics.median(v) for n, v in times.items()}
+    write_report(a, cmds, times, rss, med, truth, log_bytes, signal)
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def write_report(a, cmds, times, rss, med, truth, log_bytes, signal):
+    c = truth["counts"]
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    def ratio(x, y):
+        return f"{med[x] / med[y]:.2f}x" if x in med and y in med else "n/a"
+    rg_full = "rg -c <full line regex>"
+    ingest = "audit timeline --logs --count (ingest)"
+    dbl = "audit timeline --db --count (DB load)"
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `just bench` (`benches/bench_day.py`) on {time.strftime('%Y-%m-%d')}; do not edit by hand.",
+        "",
+        f"Machine: {os.cpu_count()} cores ({cpu_model()}), {mem:.0f} GiB RAM, {platform.platform()}.",
+        f"Input: the generated benchmark day (`audit-gen --preset day`): {c['db_rows']:,} DB rows in PostgreSQL, "
+        f"{c['log_files']} log files, {log_bytes / 2**20:.0f} MiB, {c['log_lines']:,} lines, {c['log_records']:,} records. "
+        f"Files warm in the page cache; release build; {a.rounds} rounds, every command once per round, alternating.",
+        "",
+        "## Against the tools people use today",
+        "",
+        "| comparison | ratio (lower is better for audit) | target |",
+        "|---|---|---|",
+        f"| log ingest to the full timeline vs `rg -c` with the full line regex | {ratio(ingest, rg_full)} | ≤ 1.0x |",
+    ]
+    if "lnav -n count by level" in med:
+        lines.append(f"| log ingest vs lnav headless (count by level) | {ratio(ingest, 'lnav -n count by level')} | ≤ 0.125x (8x faster) |")
+    psql_copy = "psql \\copy events TO /dev/null"
+    lines.append(f"| DB load of the whole day vs `psql \\copy` | {ratio(dbl, psql_copy)} | ≤ 1.5x |")
+    if "ConnectorX -> Arrow" in med:
+        lines.append(f"| DB load vs ConnectorX → Arrow | {ratio(dbl, 'ConnectorX -> Arrow')} | < 1.0x |")
+    lines += ["", "## Every command", "", "| command | median | min | max | peak RSS (median) |", "|---|---|---|---|---|"]
+    for n, _, kind in cmds:
+        v = times[n]
+        r = f"{statistics.median(rss[n]) / 1024:.0f} MiB" if rss[n] and kind == "audit" else ""
+        lines.append(f"| {n} | {statistics.median(v):.3f} s | {min(v):.3f} s | {max(v):.3f} s | {r} |")
+    lines += ["", "Targets on this day: `audit check` < 5 s, `audit timeline --signal N` < 1 s, `audit missing-logs --window` "
+              "on one minute < 1 s, peak RSS < 1 GiB.", "", "## Commands", ""]
+    for n, cmd, _ in cmds:
+        lines.append(f"- {n}: `{cmd}`")
+    notes = os.path.join(os.path.dirname(a.out), "bench-notes.md")
+    if os.path.exists(notes):
+        lines += ["", open(notes).read().strip()]
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"bench: wrote {a.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
