@@ -1,7 +1,8 @@
 -- The events of the timeline. Every filter is a bound parameter; NULL means "no filter".
 --   $1 window start (timestamptz, inclusive)   $2 window end (timestamptz, exclusive)
 --   $3 symbol          $4 position id           $5 correlation id
---   $6 signal id (text: matched in the correlation id and as a whole number in event_data)
+--   $6 signal id (text: matched in the correlation id, and its digits anywhere in event_data —
+--      a superset; audit keeps the rows where it stands as a whole number)
 --   $7 position ids (int8[]): rows of the positions a signal opened
 -- With $1/$2 set the planner uses the created_at index; rows stream in created_at order.
 SELECT id::int8 AS id,
@@ -21,7 +22,7 @@ WHERE ($1::timestamptz IS NULL OR created_at >= $1::timestamptz)
   AND ($5::text IS NULL OR correlation_id = $5::text)
   AND ($6::text IS NULL
        OR correlation_id LIKE 'open\_position\_' || $6::text || '\_%'
-       OR event_data::text ~ ('(^|[^0-9.])' || $6::text || '([^0-9.]|$)'))
+       OR event_data::text LIKE ('%' || $6::text || '%'))
   AND ($7::int8[] IS NULL OR position_id = ANY($7::int8[])
        OR (event_data->>'position_id') = ANY($7::int8[]::text[]))
 ORDER BY created_at, id

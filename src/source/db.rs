@@ -21,6 +21,10 @@ const SET_TIMEZONE_SQL: &str = include_str!("../../queries/set_timezone.sql");
 const SPAN_SQL: &str = include_str!("../../queries/span.sql");
 const EVENTS_SQL: &str = include_str!("../../queries/events.sql");
 const ANCHORS_SQL: &str = include_str!("../../queries/anchors.sql");
+const ROW_ESTIMATE_SQL: &str = include_str!("../../queries/row_estimate.sql");
+
+/// About this many anchor rows are fetched from a big table.
+const ANCHOR_TARGET: i64 = 50_000;
 
 /// The columns `queries/events.sql` reads.
 const READ_COLUMNS: [&str; 9] = [
@@ -308,11 +312,17 @@ impl DbSession {
 
     /// Streams the rows matching `q` into `chunk`; returns how many were read.
     pub fn fetch(&mut self, q: &Pushdown, chunk: &mut Chunk) -> Result<usize, AuditError> {
+        /// Rows decoded from the wire, converted into timeline rows in parallel batches while
+        /// the next ones stream in (JSON parsing is most of the cost of a DB row).
+        const BATCH: usize = 4096;
         let origin = self.origin.clone();
         let display = self.display.clone();
         let conn = &mut self.conn;
-        self.rt
-            .block_on(async {
+        let rt = &self.rt;
+        let converted: std::sync::Mutex<Vec<(usize, Vec<crate::timeline::Row>)>> =
+            std::sync::Mutex::new(Vec::new());
+        let n = rayon::scope(|scope| {
+            rt.block_on(async {
                 let mut rows = sqlx::query(EVENTS_SQL)
                     .bind(q.start)
                     .bind(q.end)
@@ -323,13 +333,41 @@ impl DbSession {
                     .bind(q.positions.as_deref())
                     .fetch(conn);
                 let mut n = 0usize;
+                let mut batch: Vec<RawRow> = Vec::with_capacity(BATCH);
+                let mut k = 0usize;
+                let (display, converted) = (&display, &converted);
+                let send = |batch: Vec<RawRow>, k: usize| {
+                    scope.spawn(move |_| {
+                        let rows: Vec<crate::timeline::Row> =
+                            batch.into_iter().map(|r| r.convert(display)).collect();
+                        if let Ok(mut c) = converted.lock() {
+                            c.push((k, rows));
+                        }
+                    });
+                };
                 while let Some(row) = rows.try_next().await? {
-                    chunk.push(read_row(&row, &display)?);
+                    batch.push(RawRow::read(&row)?);
                     n += 1;
+                    if batch.len() == BATCH {
+                        send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)), k);
+                        k += 1;
+                    }
+                }
+                if !batch.is_empty() {
+                    send(batch, k);
                 }
                 Ok::<_, sqlx::Error>(n)
             })
-            .map_err(|e| db_err(&origin, describe(&e)))
+        })
+        .map_err(|e| db_err(&origin, describe(&e)))?;
+        let mut batches = converted.into_inner().unwrap_or_default();
+        batches.sort_by_key(|(k, _)| *k);
+        for (_, rows) in batches {
+            for r in rows {
+                chunk.push(r);
+            }
+        }
+        Ok(n)
     }
 
     /// Streams the clock anchors (type, payload, instant) of `[start, end)` into `twins`.
@@ -343,7 +381,16 @@ impl DbSession {
         let conn = &mut self.conn;
         self.rt
             .block_on(async {
-                let mut rows = sqlx::query(ANCHORS_SQL).bind(start).bind(end).fetch(conn);
+                let estimate: i64 = sqlx::query_scalar(ROW_ESTIMATE_SQL)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .unwrap_or(0);
+                let step = (estimate / ANCHOR_TARGET).max(1);
+                let mut rows = sqlx::query(ANCHORS_SQL)
+                    .bind(start)
+                    .bind(end)
+                    .bind(step)
+                    .fetch(conn);
                 let mut n = 0usize;
                 while let Some(row) = rows.try_next().await? {
                     let et: String = row.try_get(0)?;
@@ -404,29 +451,52 @@ fn posix_zone(off: chrono::FixedOffset) -> String {
     format!("<{name}>{inverted}")
 }
 
-fn read_row(row: &PgRow, display: &SourceClock) -> Result<crate::timeline::Row, sqlx::Error> {
-    let created: DateTime<Utc> = row.try_get(8)?;
-    let event_type: String = row.try_get(1)?;
-    let event_data: Option<String> = row.try_get(2)?;
-    let correlation_id: Option<String> = row.try_get(3)?;
-    let symbol: Option<String> = row.try_get(5)?;
-    let severity: Option<String> = row.try_get(6)?;
-    let error_message: Option<String> = row.try_get(7)?;
-    Ok(db_row(
-        DbFields {
+/// One row as it came off the wire.
+struct RawRow {
+    id: i64,
+    event_type: String,
+    event_data: Option<String>,
+    correlation_id: Option<String>,
+    position_id: Option<i64>,
+    symbol: Option<String>,
+    severity: Option<String>,
+    error_message: Option<String>,
+    created_at: i64,
+}
+
+impl RawRow {
+    fn read(row: &PgRow) -> Result<RawRow, sqlx::Error> {
+        let created: DateTime<Utc> = row.try_get(8)?;
+        Ok(RawRow {
             id: row.try_get(0)?,
-            event_type: &event_type,
-            event_data: event_data.as_deref(),
-            correlation_id: correlation_id.as_deref(),
+            event_type: row.try_get(1)?,
+            event_data: row.try_get(2)?,
+            correlation_id: row.try_get(3)?,
             position_id: row.try_get(4)?,
-            symbol: symbol.as_deref(),
-            severity: severity.as_deref(),
-            error_message: error_message.as_deref(),
+            symbol: row.try_get(5)?,
+            severity: row.try_get(6)?,
+            error_message: row.try_get(7)?,
             created_at: created.timestamp_micros(),
-        },
-        display,
-        None,
-    ))
+        })
+    }
+
+    fn convert(&self, display: &SourceClock) -> crate::timeline::Row {
+        db_row(
+            DbFields {
+                id: self.id,
+                event_type: &self.event_type,
+                event_data: self.event_data.as_deref(),
+                correlation_id: self.correlation_id.as_deref(),
+                position_id: self.position_id,
+                symbol: self.symbol.as_deref(),
+                severity: self.severity.as_deref(),
+                error_message: self.error_message.as_deref(),
+                created_at: self.created_at,
+            },
+            display,
+            None,
+        )
+    }
 }
 
 #[cfg(test)]

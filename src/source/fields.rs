@@ -65,55 +65,48 @@ pub fn payload_key(text: &str) -> Option<String> {
 
 /// A 64-bit fingerprint of a payload with the same equality as [`payload_key`] (keys sorted,
 /// numbers as floats, no negative zero), computed once at ingest from the parsed value so
-/// matching never parses JSON again. FNV-1a over a tagged walk of the value.
+/// matching never parses JSON again. FxHash (word at a time) over a tagged walk of the value;
+/// it lives for one run (and in exports), never in baselines.
 pub fn payload_hash(v: &Value) -> u64 {
-    fn eat(h: &mut u64, bytes: &[u8]) {
-        for b in bytes {
-            *h ^= u64::from(*b);
-            *h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn len(h: &mut u64, n: usize) {
-        eat(h, &(n as u64).to_le_bytes());
-    }
-    fn walk(v: &Value, h: &mut u64) {
+    use std::hash::Hasher;
+    fn walk(v: &Value, h: &mut rustc_hash::FxHasher) {
         match v {
-            Value::Null => eat(h, b"n"),
-            Value::Bool(b) => eat(h, if *b { b"t" } else { b"f" }),
+            Value::Null => h.write_u8(b'n'),
+            Value::Bool(b) => h.write_u8(if *b { b't' } else { b'f' }),
             Value::Number(n) => {
                 let f = n
                     .as_f64()
                     .map(|f| if f == 0.0 { 0.0 } else { f })
                     .unwrap_or(f64::NAN);
-                eat(h, b"#");
-                eat(h, &f.to_bits().to_le_bytes());
+                h.write_u8(b'#');
+                h.write_u64(f.to_bits());
             }
             Value::String(s) => {
-                eat(h, b"s");
-                len(h, s.len());
-                eat(h, s.as_bytes());
+                h.write_u8(b's');
+                h.write_usize(s.len());
+                h.write(s.as_bytes());
             }
             Value::Array(a) => {
-                eat(h, b"[");
-                len(h, a.len());
+                h.write_u8(b'[');
+                h.write_usize(a.len());
                 for x in a {
                     walk(x, h);
                 }
             }
             Value::Object(o) => {
-                eat(h, b"{");
-                len(h, o.len());
+                h.write_u8(b'{');
+                h.write_usize(o.len());
                 for (k, x) in o {
-                    len(h, k.len());
-                    eat(h, k.as_bytes());
+                    h.write_usize(k.len());
+                    h.write(k.as_bytes());
                     walk(x, h);
                 }
             }
         }
     }
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut h = rustc_hash::FxHasher::default();
     walk(v, &mut h);
-    h
+    h.finish()
 }
 
 /// [`payload_hash`] of a JSON text, when it parses.

@@ -316,7 +316,8 @@ fn decide_clocks(
     no_align: bool,
     display: &SourceClock,
 ) -> Vec<ClockDecision> {
-    logs.iter()
+    use rayon::prelude::*;
+    logs.par_iter()
         .map(|l| {
             let name = &l.info.name;
             let empty = DbTwins::default();
@@ -353,8 +354,13 @@ fn decide_clocks(
 
 /// The span of instants a set of log files can cover: their naive times ± 14 h.
 fn possible_span(logs: &[LogFile]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let lo = logs.iter().flat_map(|l| l.chunk.ts_local.iter()).min()?;
-    let hi = logs.iter().flat_map(|l| l.chunk.ts_local.iter()).max()?;
+    let lo = logs.iter().filter_map(|l| l.first_ts).min()?;
+    let hi = logs.iter().filter_map(|l| l.last_ts).max()?;
+    pad_span((lo, hi))
+}
+
+/// Naive first/last times ± 14 h (every real offset), as instants.
+fn pad_span((lo, hi): (i64, i64)) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let pad = 14 * 3600 * 1_000_000 + 60_000_000;
     Some((
         DateTime::from_timestamp_micros(lo - pad)?,
@@ -400,6 +406,50 @@ pub fn load(
             }
             _ => None,
         };
+        // Clocks: detection needs DB twins only for files nobody gave a zone for. Their anchors
+        // are fetched while the files are still being parsed, over the span the files' first and
+        // last lines say they could cover.
+        let needs_detection = !no_align
+            && log_paths.iter().any(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                log_clock(&name, &plan.log_rules).provenance.is_assumed()
+            });
+        let mut db_twins: Option<DbTwins> = None;
+        if let (Some(sess), true) = (session.as_mut(), needs_detection) {
+            let peeked: Option<Vec<(i64, i64)>> = log_paths
+                .iter()
+                .map(|p| logs::reader::peek_span(p))
+                .collect();
+            if let Some(span) =
+                peeked.and_then(|v| v.into_iter().reduce(|a, b| (a.0.min(b.0), a.1.max(b.1))))
+            {
+                let _t = crate::timing::phase("db: fetch anchors");
+                let mut t = DbTwins::default();
+                if let Some((a, b)) = pad_span(span) {
+                    sess.fetch_twins(a, b, &mut t)?;
+                }
+                db_twins = Some(t);
+            }
+        }
+        // The DB's first pass (every filter pushed down) also runs while the logs parse: the
+        // window is read in the display zone, which the DB (or --tz) gives.
+        let mut db_first: Option<(SourceClock, Option<(i64, i64)>, Filter, Chunk)> = None;
+        if let Some(sess) = session.as_mut() {
+            let display = match &plan.display_tz {
+                Some((z, by)) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
+                None => sess.display.clone(),
+            };
+            let span = sess.span()?;
+            let date = window_date(f, &display.zone, span)?;
+            let filter = resolve_filter(f, &display.zone, date)?;
+            let _t = crate::timing::phase("db: fetch");
+            let mut chunk = Events::empty_chunk();
+            sess.fetch(&pushdown(&widen(&filter, margin_us)), &mut chunk)?;
+            db_first = Some((display, span, filter, chunk));
+        }
         let mut logs = log_job
             .join()
             .map_err(|_| AuditError::usage("log parsing thread panicked"))??;
@@ -427,15 +477,12 @@ pub fn load(
                 }),
         };
 
-        // Clocks: detection needs DB twins only for files nobody gave a zone for.
-        let needs_detection = !no_align
-            && logs.iter().any(|l| {
-                log_clock(&l.info.name, &plan.log_rules)
-                    .provenance
-                    .is_assumed()
-            });
-        let mut twins: Option<DbTwins> = snapshot.as_ref().map(|e| DbTwins::from_chunk(&e.chunk));
-        if let (Some(sess), true) = (session.as_mut(), needs_detection) {
+        let mut twins: Option<DbTwins> = snapshot
+            .as_ref()
+            .map(|e| DbTwins::from_chunk(&e.chunk))
+            .or(db_twins);
+        if let (Some(sess), true, None) = (session.as_mut(), needs_detection, &twins) {
+            // Files whose ends could not be peeked (gzip): anchors over their parsed span.
             if let Some((a, b)) = possible_span(&logs) {
                 let mut t = DbTwins::default();
                 sess.fetch_twins(a, b, &mut t)?;
@@ -452,11 +499,18 @@ pub fn load(
 
         let (events, filter) = match (session, snapshot) {
             (Some(mut session), _) => {
-                let span = session.span()?;
-                let date = window_date(f, &display.zone, span)?;
-                let filter = resolve_filter(f, &display.zone, date)?;
-                let _t = crate::timing::phase("db: fetch");
-                let chunk = fetch_filtered(&mut session, &widen(&filter, margin_us), &log_chunks)?;
+                let Some((_, span, filter, mut chunk)) = db_first else {
+                    return Err(AuditError::usage(
+                        "internal: the DB's first pass did not run",
+                    ));
+                };
+                let _t = crate::timing::phase("db: fetch positions");
+                fetch_signal_positions(
+                    &mut session,
+                    &widen(&filter, margin_us),
+                    &mut chunk,
+                    &log_chunks,
+                )?;
                 (Some(session.into_events(chunk, span)), filter)
             }
             (None, Some(ev)) => {
@@ -554,12 +608,8 @@ pub const EPOCH_TOLERANCE_MS: f64 = 50.0;
 
 /// The DB rows of a filter: pushed down as bound parameters; for a signal, a second pass for
 /// the positions its rows (DB and log) name.
-fn fetch_filtered(
-    session: &mut DbSession,
-    filter: &Filter,
-    log_chunks: &[&Chunk],
-) -> Result<Chunk, AuditError> {
-    let mut q = Pushdown {
+fn pushdown(filter: &Filter) -> Pushdown {
+    Pushdown {
         start: filter.window.map(|w| w.start),
         end: filter.window.map(|w| w.end),
         symbol: filter.symbol.clone(),
@@ -567,27 +617,37 @@ fn fetch_filtered(
         correlation: filter.correlation.clone(),
         signal: filter.signal,
         positions: None,
-    };
-    let mut chunk = Events::empty_chunk();
-    session.fetch(&q, &mut chunk)?;
-    if filter.signal.is_some() {
-        let mut all = vec![&chunk];
-        all.extend(log_chunks.iter().copied());
-        let positions = signal_positions(&all, filter);
-        if !positions.is_empty() {
-            q.signal = None;
-            q.positions = Some(positions);
-            let mut more = Events::empty_chunk();
-            session.fetch(&q, &mut more)?;
-            let seen: HashSet<i64> = chunk.event_id.iter().flatten().copied().collect();
-            let keep: Vec<bool> = more
-                .event_id
-                .iter()
-                .map(|id| id.is_none_or(|id| !seen.contains(&id)))
-                .collect();
-            more.retain(&keep);
-            chunk.append(&mut more);
-        }
     }
-    Ok(chunk)
+}
+
+/// For a signal: a second pass for the rows of the positions its rows (DB and log) name.
+fn fetch_signal_positions(
+    session: &mut DbSession,
+    filter: &Filter,
+    chunk: &mut Chunk,
+    log_chunks: &[&Chunk],
+) -> Result<(), AuditError> {
+    if filter.signal.is_none() {
+        return Ok(());
+    }
+    let mut all = vec![&*chunk];
+    all.extend(log_chunks.iter().copied());
+    let positions = signal_positions(&all, filter);
+    if positions.is_empty() {
+        return Ok(());
+    }
+    let mut q = pushdown(filter);
+    q.signal = None;
+    q.positions = Some(positions);
+    let mut more = Events::empty_chunk();
+    session.fetch(&q, &mut more)?;
+    let seen: HashSet<i64> = chunk.event_id.iter().flatten().copied().collect();
+    let keep: Vec<bool> = more
+        .event_id
+        .iter()
+        .map(|id| id.is_none_or(|id| !seen.contains(&id)))
+        .collect();
+    more.retain(&keep);
+    chunk.append(&mut more);
+    Ok(())
 }

@@ -266,6 +266,27 @@ pub fn parse_range(
     Ok(a.finish().chunk)
 }
 
+/// The naive times of a plain file's first and last record, from 64 KiB at each end —
+/// without parsing it (for the DB anchors query that runs while the file is parsed).
+pub fn peek_span(path: &Path) -> Option<(i64, i64)> {
+    const EDGE: u64 = 64 << 10;
+    let mut f = File::open(path).ok()?;
+    let size = f.metadata().ok()?.len();
+    let mut head = vec![0u8; EDGE.min(size) as usize];
+    f.read_exact(&mut head).ok()?;
+    let first = head
+        .split(|b| *b == b'\n')
+        .find_map(|l| parse_timestamp(l).map(|t| t.0))?;
+    f.seek(SeekFrom::Start(size.saturating_sub(EDGE))).ok()?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).ok()?;
+    let last = tail
+        .split(|b| *b == b'\n')
+        .filter_map(|l| parse_timestamp(l).map(|t| t.0))
+        .next_back()?;
+    Some((first, last.max(first)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
