@@ -436,7 +436,7 @@ pub fn load(
         }
         // The DB's first pass (every filter pushed down) also runs while the logs parse: the
         // window is read in the display zone, which the DB (or --tz) gives.
-        let mut db_first: Option<(SourceClock, Option<(i64, i64)>, Filter, Chunk)> = None;
+        let mut db_first: Option<FirstPass> = None;
         if let Some(sess) = session.as_mut() {
             let display = match &plan.display_tz {
                 Some((z, by)) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
@@ -541,6 +541,9 @@ pub fn load(
         })
     })
 }
+
+/// The DB's first pass: display clock, table span, resolved filter, rows.
+type FirstPass = (SourceClock, Option<(i64, i64)>, Filter, Chunk);
 
 /// What a command needs of the plain log messages (95 % of a day's records).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
