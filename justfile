@@ -38,3 +38,7 @@ day out="/tmp/audit-day":
 # Benchmarks against rg, lnav, psql \copy and ConnectorX on the generated day → docs/bench.md.
 bench *args:
     python3 benches/bench_day.py {{args}}
+
+# Micro-benchmarks of the hot paths (divan).
+micro:
+    cargo bench --bench hot

@@ -392,7 +392,18 @@ pub fn load(
     std::thread::scope(|s| {
         let log_job = s.spawn(|| {
             let _t = crate::timing::phase("logs: parse");
-            logs::load(&log_paths, keep)
+            let total: u64 = log_paths
+                .iter()
+                .filter_map(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+                .sum();
+            // Worth a bar only for files that take a while (gzip sizes are compressed sizes).
+            if total > 256 << 20 {
+                crate::progress::start(total, "logs");
+            }
+            let out = logs::load(&log_paths, keep);
+            crate::progress::finish();
+            out
         });
         let mut session = match &plan.events {
             EventsSpec::Db(cfg) => Some(DbSession::connect(cfg)),

@@ -63,6 +63,7 @@ fn feed_into<R: Read>(
             if n == 0 {
                 eof = true;
             }
+            crate::progress::inc(n as u64);
             filled += n;
         }
         let mut start = 0usize;
