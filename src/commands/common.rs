@@ -160,6 +160,70 @@ pub fn warn_clocks(
     for w in decisions.iter().filter_map(|d| d.warning.as_ref()) {
         writeln!(err, "warning: {w}")?;
     }
+    warn_sources(&t.sources, err)
+}
+
+/// One warning line per damaged source: what was lost or repaired, and how much. Nothing is
+/// dropped silently; the same counts are in `--format json` under `sources`.
+pub fn warn_sources(
+    sources: &crate::timeline::SourcesInfo,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    if let Some(e) = &sources.events {
+        if let Some(first) = e.skipped.first() {
+            writeln!(
+                err,
+                "warning: {}: {} rows skipped (first: {}: {})",
+                e.origin,
+                e.skipped.len(),
+                first.at,
+                first.reason
+            )?;
+        }
+        if !e.missing_columns.is_empty() && e.kind != "postgresql" {
+            writeln!(
+                err,
+                "warning: {}: no column(s) {}: read as empty",
+                e.origin,
+                e.missing_columns.join(", ")
+            )?;
+        }
+    }
+    for l in &sources.logs {
+        let s = &l.stats;
+        let mut parts = Vec::new();
+        if s.bytes == 0 {
+            parts.push("empty file".to_string());
+        }
+        let mut count = |n: u64, what: &str| {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        };
+        count(
+            s.invalid_utf8_lines,
+            "lines with invalid UTF-8 (read with U+FFFD)",
+        );
+        count(
+            s.orphan_lines,
+            "lines before the first timestamp (not on the timeline)",
+        );
+        count(
+            s.malformed_events,
+            "event lines whose Python dict does not parse (kept as malformed_event)",
+        );
+        count(
+            s.truncated_records,
+            "records longer than 1 MiB (cut, the rest counted)",
+        );
+        count(
+            s.backwards_steps,
+            "records timed earlier than the one before them (kept, ordered by time)",
+        );
+        if !parts.is_empty() {
+            writeln!(err, "warning: {}: {}", l.name, parts.join("; "))?;
+        }
+    }
     Ok(())
 }
 

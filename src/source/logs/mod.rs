@@ -175,6 +175,16 @@ fn load_one(path: &Path, name: &str, keep: Keep) -> Result<LogFile, AuditError> 
         };
         AuditError::input(&shown, format!("{what}: {e}"))
     })?;
+    if parsed.stats.records == 0 && parsed.stats.lines > 0 {
+        // Bytes, but not one line that starts with a timestamp: a PNG, a dump, the wrong file.
+        return Err(AuditError::input(
+            &shown,
+            format!(
+                "not a log file: none of its {} lines ({} bytes) starts with a timestamp like 2025-10-18 15:07:13,510",
+                parsed.stats.lines, parsed.stats.bytes
+            ),
+        ));
+    }
     let mut chunk = parsed.chunk;
     let locks = lock_offsets(&chunk);
     let pids = locks.iter().map(|(_, p)| *p).collect();

@@ -403,6 +403,16 @@ impl Assembler {
             self.skipping = true;
             return;
         }
+        // A message longer than the cap (a 50 MB line) keeps its first MAX_MESSAGE bytes.
+        let (first, dropped) = if h.message.len() > MAX_MESSAGE {
+            let mut cut = MAX_MESSAGE;
+            while !h.message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            (h.message[..cut].to_string(), h.message.len() - cut)
+        } else {
+            (h.message.to_string(), 0)
+        };
         self.pending = Some(Pending {
             line: self.line_no,
             offset,
@@ -410,10 +420,10 @@ impl Assembler {
             ts_text: h.ts_text.to_string(),
             logger: h.logger.map(str::to_string),
             level: h.level.map(str::to_string),
-            first: h.message.to_string(),
+            first,
             typed,
             rest: String::new(),
-            dropped_bytes: 0,
+            dropped_bytes: dropped,
         });
     }
 
