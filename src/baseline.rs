@@ -84,7 +84,8 @@ pub fn write(path: &Path, b: &Baseline) -> Result<(), AuditError> {
     let mut text =
         serde_json::to_string_pretty(b).map_err(|e| AuditError::input(&shown, e.to_string()))?;
     text.push('\n');
-    std::fs::write(path, text).map_err(|e| AuditError::input(&shown, e.to_string()))
+    let _ = shown;
+    crate::output::write(path, text.as_bytes())
 }
 
 pub fn compare(b: &Baseline, findings: &[Finding]) -> Comparison {

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod output;
 pub mod progress;
 pub mod report;
 pub mod source;

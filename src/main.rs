@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    audit::output::install_interrupt_handler();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();

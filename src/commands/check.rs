@@ -279,8 +279,7 @@ pub fn run(
     )?;
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &formatted)
-                .map_err(|e| AuditError::input(path.display().to_string(), e.to_string()))?;
+            crate::output::write(path, formatted.as_bytes())?;
             let table = common::render(
                 "check",
                 t,

@@ -106,18 +106,17 @@ pub fn run(
         let mut df = t.frame.clone();
         df.with_column(Column::new("source_path".into(), paths.clone()))?;
         df.with_column(Column::new("source_sha256".into(), hashes.clone()))?;
-        let f = File::create(path)
-            .map_err(|e| AuditError::input(path.display().to_string(), e.to_string()))?;
-        ParquetWriter::new(f)
+        let mut partial = crate::output::Partial::create(path)?;
+        ParquetWriter::new(&mut partial.file)
             .finish(&mut df)
             .with_context(|| format!("writing {}", path.display()))?;
+        partial.commit()?;
         writeln!(out, "wrote {} rows to {}", df.height(), path.display())?;
     }
     if let Some(path) = &args.jsonl {
         let v = View::new(&t)?;
-        let f = File::create(path)
-            .map_err(|e| AuditError::input(path.display().to_string(), e.to_string()))?;
-        let mut w = BufWriter::new(f);
+        let mut partial = crate::output::Partial::create(path)?;
+        let mut w = BufWriter::new(&mut partial.file);
         for i in 0..v.len() {
             let mut row = report::json::row(&v, i);
             if let Some(o) = row.as_object_mut() {
@@ -128,6 +127,8 @@ pub fn run(
             w.write_all(b"\n")?;
         }
         w.flush()?;
+        drop(w);
+        partial.commit()?;
         writeln!(out, "wrote {} rows to {}", v.len(), path.display())?;
     }
     Ok(Outcome::Clean)
