@@ -294,6 +294,17 @@ impl DbSession {
         ))
     }
 
+    /// Runs a statement on the session as it is — read-only. Exists for the test that proves an
+    /// attempted write through audit's own connection fails; audit itself never calls it.
+    #[doc(hidden)]
+    pub fn execute_probe(&mut self, sql: &str) -> Result<(), AuditError> {
+        let origin = self.origin.clone();
+        self.rt
+            .block_on(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut self.conn))
+            .map(|_| ())
+            .map_err(|e| db_err(&origin, describe(&e)))
+    }
+
     /// First and last created_at of the table (µs, UTC).
     pub fn span(&mut self) -> Result<Option<(i64, i64)>, AuditError> {
         let origin = self.origin.clone();

@@ -11,14 +11,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub struct Pg {
-    /// postgres://user@host:port — without a database name.
+    /// postgres://user:password@host:port — without a database name.
     base: String,
+    /// True for the throwaway cluster: TCP logins need the password (scram-sha-256).
+    pub password_auth: bool,
     /// psql to use for admin work and fixture loading.
     psql: PathBuf,
     admin_db: String,
 }
 
 static PG: OnceLock<Result<Pg, String>> = OnceLock::new();
+/// The test cluster's password. Tests check it never appears in audit's output.
+pub const PASSWORD: &str = "Pw-4-audit-tests";
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 
 /// The shared server; panics with one line saying how to get one.
@@ -100,6 +104,7 @@ fn start() -> Result<Pg, String> {
             return Ok(Pg {
                 base,
                 psql,
+                password_auth: false,
                 admin_db: if db.is_empty() { "postgres".into() } else { db },
             });
         }
@@ -122,18 +127,31 @@ fn start() -> Result<Pg, String> {
         }
     }
     let data = dir.join("data");
+    // TCP logins need the password (so a wrong one is refused, as on a real server); the
+    // private socket trusts.
+    let pwfile = dir.join("pw");
+    std::fs::write(&pwfile, format!("{PASSWORD}\n"))
+        .map_err(|e| format!("cannot write {}: {e}", pwfile.display()))?;
+    if root {
+        let _ = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&pwfile)
+            .status();
+    }
     let out = run_as_pg(root, &bin.join("initdb"))
         .args(["-D"])
         .arg(&data)
         .args([
             "-U",
             "audit_test",
-            "--auth=trust",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
             "-E",
             "UTF8",
             "--no-locale",
             "--no-sync",
         ])
+        .arg(format!("--pwfile={}", pwfile.display()))
         .stdout(Stdio::null())
         .output()
         .map_err(|e| format!("initdb: {e}"))?;
@@ -188,8 +206,9 @@ fn start() -> Result<Pg, String> {
         })
         .map_err(|e| format!("cannot start the cluster watchdog: {e}"))?;
     let pg = Pg {
-        base: format!("postgres://audit_test@127.0.0.1:{port}"),
+        base: format!("postgres://audit_test:{PASSWORD}@127.0.0.1:{port}"),
         psql: bin.join("psql"),
+        password_auth: true,
         admin_db: "postgres".into(),
     };
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -205,6 +224,17 @@ fn start() -> Result<Pg, String> {
 impl Pg {
     pub fn url(&self, db: &str) -> String {
         format!("{}/{db}", self.base)
+    }
+
+    /// The same URL with the password replaced (or removed when `pw` is None).
+    pub fn url_with_password(&self, db: &str, pw: Option<&str>) -> String {
+        let without = self.base.replacen(&format!(":{PASSWORD}@"), "@", 1);
+        match pw {
+            Some(p) => {
+                without.replacen("://audit_test@", &format!("://audit_test:{p}@"), 1) + "/" + db
+            }
+            None => format!("{without}/{db}"),
+        }
     }
 
     fn psql_admin(&self, sql: &str) -> Result<String, String> {
@@ -252,5 +282,75 @@ impl Pg {
         self.psql_on(&db, &refs)
             .unwrap_or_else(|e| panic!("loading {files:?} into {db}: {e}"));
         db
+    }
+}
+
+/// A psql session that holds `ACCESS EXCLUSIVE` on monitoring.events until dropped: any
+/// read of the table blocks behind it (a long migration, a stuck VACUUM FULL).
+pub struct TableLock {
+    child: std::process::Child,
+}
+
+impl Pg {
+    pub fn lock_events(&self, db: &str) -> TableLock {
+        use std::io::Write;
+        let child = Command::new(&self.psql)
+            .arg(self.url(db))
+            .args(["-X", "-q"])
+            .env_remove("PGTZ")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("psql");
+        // Owned by the guard at once: killed and waited for on every path out.
+        let mut lock = TableLock { child };
+        lock.child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(
+                b"BEGIN; LOCK TABLE monitoring.events IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300);\n",
+            )
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let held = self
+                .psql_on(db, &["-c", "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'events' AND l.mode = 'AccessExclusiveLock' AND l.granted"])
+                .unwrap_or_default();
+            if held.trim() == "1" {
+                return lock;
+            }
+            assert!(Instant::now() < deadline, "the lock was not taken in 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until a backend named `audit` is waiting on a lock in `db`.
+    pub fn wait_for_blocked_audit(&self, db: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let n = self
+                .psql_on(db, &["-c", &format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' AND application_name = 'audit' AND wait_event_type = 'Lock'")])
+                .unwrap_or_default();
+            if n.trim() == "1" {
+                return;
+            }
+            assert!(Instant::now() < deadline, "audit never blocked on the lock");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Runs SQL on a database as the admin user; panics with psql's message on failure.
+    pub fn admin_on(&self, db: &str, sql: &str) -> String {
+        self.psql_on(db, &["-c", sql])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+impl Drop for TableLock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
