@@ -7,6 +7,7 @@ mod ci;
 mod db;
 mod errors;
 mod forensics;
+mod html;
 mod incident;
 mod logs;
 mod synth;

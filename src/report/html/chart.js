@@ -63,7 +63,7 @@ function resize() {
 function laneSub(j) {
   const l = LANES[j];
   const n = LANE_IDX[j].length;
-  if (l.kind === "process") return `${l.pid ? `PID ${l.pid} · ` : ""}${fmtUtc(l.start, 0)} – ${fmtUtc(l.end, 0)} UTC · ${n} records`;
+  if (l.kind === "process") return `${l.pid ? `PID ${l.pid} · ` : ""}${fmtUtc(l.start, 0)}–${fmtUtc(l.end, 0)} · ${n} rec.`;
   if (l.kind === "ghost") return n ? `${n} rows` : "none";
   return `${n} rows`;
 }
@@ -78,6 +78,7 @@ function draw() {
   canvas.dataset.marks = marks;
   canvas.dataset.draws = drawCount;
   canvas.dataset.drawMs = (performance.now() - t0).toFixed(1);
+  canvas.dataset.view = `${Math.round(state.view.a)},${Math.round(state.view.b)}`;
   const { a, b } = state.view;
   document.getElementById("view-label").textContent =
     `${fmtDate(a)} ${fmtUtc(a, 3)} – ${fmtUtc(b, 3)} UTC (${fmtSpan(b - a)}) · ${marks} rows in view`;
@@ -135,8 +136,8 @@ function drawMarks() {
     if (!n) return;
     const y = laneY(j) + 5, h = LANE_H - 10;
     if (n > W * 2) {
-      // Aggregated: one column per pixel, height by log(count); flagged when it holds rows
-      // without their twin.
+      // Aggregated: one column per pixel, height by sqrt(count) (busy and quiet stretches stay
+      // apart at a day's scale); a tick above a column holding rows without their twin.
       const counts = new Uint32Array(W), alone = new Uint8Array(W);
       let max = 1;
       for (let p = lo; p < hi; p++) {
@@ -146,11 +147,11 @@ function drawMarks() {
         const cat = CATS[idx[p]];
         if (cat === CAT.DB_ALONE || cat === CAT.LOG_ALONE || cat === CAT.MALFORMED) alone[x] = 1;
       }
-      const lm = Math.log1p(max);
+      const sm = Math.sqrt(max);
       ctx.fillStyle = LANES[j].kind === "db" || LANES[j].kind === "ghost" ? "#2f6fdf" : "#2b9348";
       for (let x = 0; x < W; x++) {
         if (!counts[x]) continue;
-        const hh = Math.max(2, h * Math.log1p(counts[x]) / lm);
+        const hh = Math.max(2, (h * Math.sqrt(counts[x])) / sm);
         ctx.fillRect(x, y + h - hh, 1, hh);
       }
       ctx.fillStyle = CAT_INFO[CAT.DB_ALONE][1];

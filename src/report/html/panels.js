@@ -189,6 +189,12 @@ function parseWindow(text) {
   return b > a ? { a, b } : null;
 }
 
+// `+0.0`, never `-0.0`: a lag within ±0.05 ms is no lag.
+function tidyMs(ms) {
+  const v = Math.abs(ms) < 0.05 ? 0 : ms;
+  return `${v >= 0 ? "+" : ""}${v.toFixed(1)}`;
+}
+
 function renderClocks() {
   const rows = DATA.clocks.flatMap((c) => {
     const e = c.estimate;
@@ -200,7 +206,7 @@ function renderClocks() {
       el("td", { text: c.method || "" }),
       el("td", { text: e ? e.anchors : "" }),
       el("td", { text: e ? `±${e.spread_ms.toFixed(1)} ms` : "" }),
-      el("td", { text: e ? `${e.lag_median_ms >= 0 ? "+" : ""}${e.lag_median_ms.toFixed(1)} ms` : "" }),
+      el("td", { text: e ? `${tidyMs(e.lag_median_ms)} ms` : "" }),
       el("td", { text: e ? `${Math.round(e.agreement * 100)} %` : "" }),
       el("td", { text: e ? e.confidence : "" }));
     const how = el("tr", { class: c.assumed ? "assumed" : "" }, el("td", {
@@ -219,7 +225,7 @@ function renderClocks() {
     el("thead", {}, el("tr", {}, ...["event type", "DB rows", "log lines (naive)", "log lines (aligned)", "twins", "missing in log", "missing in DB"].map((h) => el("th", { text: h })))),
     el("tbody", {}, ...c.by_type.map((r) => el("tr", {}, ...r.map((v) => el("td", { text: v === null ? "—" : v })))))));
   document.getElementById("counts").replaceChildren(
-    el("p", { class: "note", text: `twins: same event type and payload, |(log − created_at) − (${c.lag_ms >= 0 ? "+" : ""}${c.lag_ms.toFixed(1)} ms)| ≤ ${c.tolerance_ms.toFixed(0)} ms, one-to-one. Naive: log times read as if written in the DB's display zone (what comparing psql output with a log by eye does).` }),
+    el("p", { class: "note", text: `twins: same event type and payload, |(log − created_at) − (${tidyMs(c.lag_ms)} ms)| ≤ ${c.tolerance_ms.toFixed(0)} ms, one-to-one. Naive: log times read as if written in the DB's display zone (what comparing psql output with a log by eye does).` }),
     el("table", { class: "small", id: "counts-table" },
       el("thead", {}, el("tr", {}, ...["", "DB rows", "log event lines", "twins", "missing in log", "missing in DB", "no log coverage"].map((h) => el("th", { text: h })))),
       el("tbody", {}, line("aligned (clocks above)", c.aligned), line("naive (log time read as DB time)", c.naive))),
@@ -259,7 +265,10 @@ function init() {
   setupChart();
   draw();
   renderTable();
+  // Script time (decode, index, first draw), and the time from navigation start to the first
+  // drawn chart, which includes the browser reading the file.
   document.body.dataset.loadMs = (performance.now() - STARTED).toFixed(0);
+  document.body.dataset.openMs = performance.now().toFixed(0);
   applyFragment();
   window.addEventListener("hashchange", applyFragment);
   document.body.dataset.ready = "1";

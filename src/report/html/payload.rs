@@ -18,8 +18,9 @@ use crate::report::table::first_line;
 use crate::source::ClockDecision;
 use crate::timeline::Timeline;
 
-/// Characters of a row's message embedded (its first line); the whole text stays in the sources.
-pub const MESSAGE_CHARS: usize = 100;
+/// Characters of a row's message embedded (its first line): what `audit timeline` shows without
+/// `--wide`; the whole text stays in the sources.
+pub const MESSAGE_CHARS: usize = 60;
 /// Evidence entries listed per finding (an unattributed burst can name thousands of rows).
 const EVIDENCE_MAX: usize = 2000;
 
