@@ -87,7 +87,8 @@ function selectFinding(id, opts) {
 function scrollToEvidence(row) {
   const tr = row === undefined ? null : document.getElementById(`row-${row}`);
   const target = tr || document.getElementById("table-section");
-  target.scrollIntoView({ block: "center" });
+  target.scrollIntoView({ block: "center", inline: "nearest" });
+  document.getElementById("main").scrollLeft = 0;
   // Whether the row now shows inside the scrolling part of the page (below the chart).
   const r = target.getBoundingClientRect(), m = document.getElementById("main").getBoundingClientRect();
   document.body.dataset.evidenceVisible = tr && r.top >= m.top && r.bottom <= m.bottom ? "1" : "0";
@@ -146,7 +147,8 @@ function renderTable(around) {
     const db = isDb(i);
     const tw = R.tw[i];
     const twin = tw >= 0 ? el("a", {
-      href: `#row-${tw}`, text: `${sourceRef(tw)} (${((TS[tw] - TS[i]) / 1000).toFixed(1)} ms)`,
+      href: `#row-${tw}`, text: `${isDb(tw) ? sourceRef(tw) : `line ${R.r[tw]}`} (${tidyMs((TS[tw] - TS[i]) / 1000)} ms)`,
+      title: `its twin: ${sourceRef(tw)}, ${isDb(tw) ? "DB shows" : "log wrote"} ${localReading(tw, true)}`,
       onclick: (ev) => { ev.preventDefault(); focusRow(tw, { scroll: true }); },
     }) : (KIND[R.k[i]] === "event" ? "—" : "");
     const tr = el("tr", {
