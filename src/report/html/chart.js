@@ -108,6 +108,12 @@ function drawBackground() {
     if (x1 < 0 || x0 > layout.w) return;
     kids.push(svg("rect", { x: x0, y: laneY(j) + 3, width: Math.max(2, x1 - x0), height: LANE_H - 6, rx: 3, class: "process-bar" }));
   });
+  if (DATA.window) {
+    // The checked range: rows loaded around it (for twins across its edges) are drawn, but
+    // findings are only looked for inside it.
+    band(state.view.a - 1, DATA.window[0], "band outside", null, "outside the checked range");
+    band(DATA.window[1], state.view.b + 1, "band outside", null, "outside the checked range");
+  }
   if (state.win) band(state.win.a, state.win.b, "band window", null, "the window shown in the table");
   if (state.view.a < DATA.t0 || state.view.b > DATA.t1) {
     // Outside the loaded rows: shaded, so an empty stretch is not read as silence.
