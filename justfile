@@ -42,3 +42,9 @@ bench *args:
 # Micro-benchmarks of the hot paths (divan).
 micro:
     cargo bench --bench hot
+
+# The incident's HTML report (target/incident-report.html) and its screenshots in docs/ (needs chromium).
+report:
+    cargo run -q -- report --html target/incident-report.html
+    chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --hide-scrollbars --window-size=1400,1000 --user-data-dir="$(mktemp -d)" --screenshot=docs/report.png "file://$PWD/target/incident-report.html"
+    chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --hide-scrollbars --window-size=1400,1000 --user-data-dir="$(mktemp -d)" --screenshot=docs/report-finding.png "file://$PWD/target/incident-report.html#click=finding-6"

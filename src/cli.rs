@@ -50,6 +50,8 @@ pub enum Command {
     Duplicates(DuplicatesArgs),
     /// Every check over a time range, for CI: summary, findings, baseline, exit code
     Check(CheckArgs),
+    /// Every check, drawn: one self-contained HTML page (lanes, marks, findings, clocks, rows)
+    Report(ReportArgs),
     /// Baselines of accepted findings
     #[command(subcommand)]
     Baseline(BaselineCmd),
@@ -72,6 +74,27 @@ pub struct CheckArgs {
     /// Also write the report in --format to FILE (the table still goes to the terminal)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
+    /// Also write the self-contained HTML report (what `audit report --html` writes) to FILE
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<PathBuf>,
+}
+
+/// `audit report`: the same sources, clocks, range and thresholds as `audit check`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub sources: SourceOpts,
+    #[command(flatten)]
+    pub clock: ClockOpts,
+    #[command(flatten)]
+    pub filter: FilterOpts,
+    #[command(flatten)]
+    pub range: RangeOpts,
+    #[command(flatten)]
+    pub params: CheckParams,
+    /// Write the report to FILE: one HTML file with everything inline, to open offline
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

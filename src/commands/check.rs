@@ -12,8 +12,12 @@ use serde_json::json;
 use super::common::{self, Verdict};
 use super::{Outcome, missing};
 use crate::baseline;
+use crate::checks::lifetimes::Process;
+use crate::checks::matching::Matching;
 use crate::checks::{self, Finding, FindingKind, Severity};
-use crate::cli::{CheckArgs, FindingsFormat};
+use crate::cli::{
+    CheckArgs, CheckParams, ClockOpts, FilterOpts, FindingsFormat, RangeOpts, SourceOpts,
+};
 use crate::clock::WindowSpec;
 use crate::config::Config;
 use crate::error::AuditError;
@@ -24,10 +28,45 @@ use crate::timeline::View;
 /// Loaded around the range: inversions compare rows up to 10 minutes apart.
 const MARGIN_US: i64 = 10 * 60 * 1_000_000;
 
-/// Runs every check; returns the findings (sorted) and the prepared timeline.
-fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, common::Prepared)> {
-    let mut filter = args.common.filter.clone();
-    let r = &args.range;
+/// What `audit check` and `audit report` read: sources, clocks, filters, range, thresholds.
+pub struct Scope<'a> {
+    pub sources: &'a SourceOpts,
+    pub clock: &'a ClockOpts,
+    pub filter: &'a FilterOpts,
+    pub range: &'a RangeOpts,
+    pub params: &'a CheckParams,
+}
+
+impl<'a> Scope<'a> {
+    pub fn of(args: &'a CheckArgs) -> Scope<'a> {
+        Scope {
+            sources: &args.common.sources,
+            clock: &args.common.clock,
+            filter: &args.common.filter,
+            range: &args.range,
+            params: &args.params,
+        }
+    }
+}
+
+/// Every check's result, with what a renderer of the whole picture (HTML) needs beside it.
+pub struct Checked {
+    /// Sorted findings.
+    pub findings: Vec<Finding>,
+    pub prepared: common::Prepared,
+    /// Twins of the aligned timeline (row indices into `prepared.timeline`).
+    pub matching: Matching,
+    pub processes: Vec<Process>,
+    /// `missing-logs` counts on the aligned timeline.
+    pub aligned: checks::missing::Summary,
+    /// The same counts on the naive timeline (logs read in the display zone), when asked.
+    pub naive: Option<checks::missing::Summary>,
+}
+
+/// Runs every check; `naive` also counts the naive reading (a second timeline build).
+pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Result<Checked> {
+    let mut filter = scope.filter.clone();
+    let r = scope.range;
     if r.since.is_some() || r.until.is_some() || r.last.is_some() {
         if filter.window.is_some() {
             return Err(AuditError::usage(
@@ -48,23 +87,29 @@ fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, c
         }
         filter.window = Some(WindowSpec::absolute(start, end));
     }
-    let p = &args.params;
+    let p = scope.params;
     let c = &config.check;
-    let plan = source::plan(&args.common.sources, &args.common.clock, config)?;
+    let plan = source::plan(scope.sources, scope.clock, config)?;
     let loaded = source::load(
         &plan,
         &filter,
-        args.common.clock.no_align,
+        scope.clock.no_align,
         MARGIN_US.max(missing::MARGIN_US),
         source::Need::Structured,
     )?;
-    let prepared = common::prepare(loaded, p.tolerance_ms.or(c.tolerance_ms))?;
+    let grace_us = p.grace_ms.or(c.grace_ms).unwrap_or(2000) as i64 * 1000;
+    let tolerance_ms = p.tolerance_ms.or(c.tolerance_ms);
+    let naive = if naive {
+        Some(naive_counts(&loaded, tolerance_ms, grace_us)?)
+    } else {
+        None
+    };
+    let prepared = common::prepare(loaded, tolerance_ms)?;
     let meta = &prepared.loaded_meta;
     let t = &prepared.timeline;
     let v = View::new(t)?;
     let m = common::match_twins(t, meta)?;
     let window = meta.filter.window;
-    let grace_us = p.grace_ms.or(c.grace_ms).unwrap_or(2000) as i64 * 1000;
 
     let mut findings = Vec::new();
     let estimates: Vec<(String, Option<crate::clock::skew::Estimate>)> = meta
@@ -73,7 +118,7 @@ fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, c
         .map(|d| (d.file.clone(), d.estimate.clone()))
         .collect();
     findings.extend(checks::clock::offset_changes(&v, &estimates));
-    let (f, _) = checks::missing::check(
+    let (f, aligned) = checks::missing::check(
         &v,
         &m,
         &checks::missing::Params {
@@ -118,7 +163,41 @@ fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, c
     ));
     explain_foreign_rows(&mut findings);
     checks::sort(&mut findings);
-    Ok((findings, prepared))
+    drop(v);
+    Ok(Checked {
+        findings,
+        prepared,
+        matching: m,
+        processes: procs,
+        aligned,
+        naive,
+    })
+}
+
+/// `missing-logs` counts of the naive reading (what `audit missing-logs` prints beside the
+/// aligned ones): the same rows, log times read in the display zone.
+fn naive_counts(
+    loaded: &source::Loaded,
+    tolerance_ms: Option<u64>,
+    grace_us: i64,
+) -> anyhow::Result<checks::missing::Summary> {
+    let naive_t = common::prepare_naive(loaded)?;
+    let (naive_logs, naive_clocks) = loaded.unaligned_logs();
+    let (lag_us, tolerance_us) = common::tolerance(&loaded.decisions, tolerance_ms);
+    let nv = View::new(&naive_t)?;
+    let nm = checks::matching::match_twins(&nv, tolerance_us, lag_us);
+    let (_, summary) = checks::missing::check(
+        &nv,
+        &nm,
+        &checks::missing::Params {
+            window: loaded.filter.window,
+            direction: checks::missing::Direction::Both,
+            logs: source::coverage_of(&naive_logs, &naive_clocks),
+            db_span: loaded.db_span(),
+            grace_us,
+        },
+    );
+    Ok(summary)
 }
 
 /// A row another writer wrote is not a lost log line: its `missing_in_log` finding says so and
@@ -160,13 +239,21 @@ pub fn write_baseline(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
+    if args.html.is_some() {
+        return Err(AuditError::usage(
+            "--html belongs to audit check and audit report, not to audit baseline write",
+        )
+        .into());
+    }
     let Some(path) = baseline_path(args, config) else {
         return Err(AuditError::usage(
             "audit baseline write needs --baseline FILE (or [check] baseline in audit.toml)",
         )
         .into());
     };
-    let (findings, prepared) = run_all(args, config)?;
+    let Checked {
+        findings, prepared, ..
+    } = run_all(&Scope::of(args), config, false)?;
     common::print_banner(
         &prepared.timeline,
         &prepared.loaded_meta.decisions,
@@ -200,21 +287,27 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let (mut findings, prepared) = run_all(args, config)?;
-    let t = &prepared.timeline;
-    common::print_banner(t, &prepared.loaded_meta.decisions, quiet, err)?;
+    let mut checked = run_all(&Scope::of(args), config, args.html.is_some())?;
+    common::print_banner(
+        &checked.prepared.timeline,
+        &checked.prepared.loaded_meta.decisions,
+        quiet,
+        err,
+    )?;
     let comparison = match baseline_path(args, config) {
         Some(p) => Some((
             p.clone(),
-            baseline::compare(&baseline::load(&p)?, &findings),
+            baseline::compare(&baseline::load(&p)?, &checked.findings),
         )),
         None => None,
     };
     if let Some((_, c)) = &comparison {
-        for f in &mut findings {
+        for f in &mut checked.findings {
             f.baseline = Some(if c.is_new(f) { "new" } else { "accepted" });
         }
     }
+    let findings = &checked.findings;
+    let t = &checked.prepared.timeline;
     let fail_on = args.common.fail_on(config);
     let verdict = Verdict {
         fail_on,
@@ -228,7 +321,7 @@ pub fn run(
     };
     let exit_code = if failing.is_empty() { 0 } else { 1 };
 
-    let summary = summary_table(&findings, &verdict);
+    let summary = summary_table(findings, &verdict);
     let mut extra_table = format!("{summary}\n");
     if let Some((p, c)) = &comparison {
         extra_table.push_str(&format!(
@@ -255,7 +348,7 @@ pub fn run(
         })
     });
     let json_extra = json!({
-        "summary": counts_json(&findings),
+        "summary": counts_json(findings),
         "baseline": baseline_json,
         "fail_on": fail_on,
         "exit_code": exit_code,
@@ -271,7 +364,7 @@ pub fn run(
     let formatted = common::render(
         "check",
         t,
-        &findings,
+        findings,
         args.common.format,
         &extra_table,
         json_extra.clone(),
@@ -283,7 +376,7 @@ pub fn run(
             let table = common::render(
                 "check",
                 t,
-                &findings,
+                findings,
                 FindingsFormat::Table,
                 &extra_table,
                 json_extra,
@@ -297,6 +390,12 @@ pub fn run(
             if args.common.format == FindingsFormat::Table {
                 out.write_all(tail.as_bytes())?;
             }
+        }
+    }
+    if let Some(path) = &args.html {
+        let stats = super::report::write_html(&checked, path)?;
+        if !quiet {
+            writeln!(err, "{}", stats.describe(path))?;
         }
     }
     Ok(outcome)

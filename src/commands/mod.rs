@@ -7,6 +7,7 @@ pub mod export;
 pub mod inversions;
 pub mod lifetimes;
 pub mod missing;
+pub mod report;
 pub mod skew;
 pub mod timeline;
 
@@ -45,6 +46,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resul
         Command::Lifetimes(args) => lifetimes::run(args, &config, cli.quiet, out, err),
         Command::Duplicates(args) => duplicates::run(args, &config, cli.quiet, out, err),
         Command::Check(args) => check::run(args, &config, cli.quiet, out, err),
+        Command::Report(args) => report::run(args, &config, cli.quiet, out, err),
         Command::Baseline(crate::cli::BaselineCmd::Write(args)) => {
             check::write_baseline(args, &config, cli.quiet, out, err)
         }

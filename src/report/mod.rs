@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod findings;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod machine;

@@ -9,6 +9,7 @@ mod dbfaults;
 mod errors;
 mod forensics;
 mod hostile;
+mod html;
 mod incident;
 mod logs;
 mod synth;
