@@ -42,3 +42,8 @@ bench *args:
 # Micro-benchmarks of the hot paths (divan).
 micro:
     cargo bench --bench hot
+
+# Fuzz the parsers of untrusted input (fuzz/, cargo-fuzz on stable via RUSTC_BOOTSTRAP) for
+# `secs` seconds per target, two at a time, from the seed corpus → fuzz/logs, fuzz/artifacts.
+fuzz secs="600" *targets:
+    bash fuzz/run.sh {{secs}} {{targets}}
