@@ -36,7 +36,14 @@ fn run_all(args: &CheckArgs, config: &Config) -> anyhow::Result<(Vec<Finding>, c
             .into());
         }
         let (start, end) = match r.last {
-            Some(d) => (chrono::Utc::now() - d, chrono::Utc::now()),
+            Some(d) => {
+                let now = chrono::Utc::now();
+                // `now - d` panics when d reaches back past chrono's first year.
+                let start = now.checked_sub_signed(d).ok_or_else(|| {
+                    AuditError::usage("--last reaches back past the earliest date there is")
+                })?;
+                (start, now)
+            }
             None => (
                 r.since
                     .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),
