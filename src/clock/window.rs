@@ -243,6 +243,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
 
     fn moscow() -> Zone {
         "Europe/Moscow".parse().unwrap()
@@ -378,5 +379,40 @@ mod tests {
             parse_duration("106751991d").unwrap().num_days(),
             106_751_991
         );
+    }
+
+    /// `HH:MM` or `HH:MM:SS` for a second of the day, and the instant it stands for.
+    fn typed_time() -> impl proptest::strategy::Strategy<Value = (String, u32)> {
+        use proptest::prelude::*;
+        (0u32..86_400, any::<bool>()).prop_map(|(t, with_seconds)| {
+            let (h, m, s) = (t / 3600, t / 60 % 60, t % 60);
+            if with_seconds {
+                (format!("{h:02}:{m:02}:{s:02}"), t)
+            } else {
+                (format!("{h:02}:{m:02}"), t - s)
+            }
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn typed_ranges_resolve_to_their_length(
+            (a, at) in typed_time(),
+            (b, bt) in typed_time(),
+            offset in -(15 * 3600 + 59 * 60)..=(15 * 3600 + 59 * 60),
+        ) {
+            proptest::prop_assume!(bt > at);
+            let text = format!("{a}-{b}");
+            let w: WindowSpec = text.parse().map_err(proptest::test_runner::TestCaseError::fail)?;
+            proptest::prop_assert!(w.needs_date());
+            let zone = Zone::fixed_seconds(offset / 60 * 60).expect("offset in range");
+            let r = w.resolve(&zone, day()).map_err(proptest::test_runner::TestCaseError::fail)?;
+            proptest::prop_assert_eq!((r.end - r.start).num_seconds(), i64::from(bt - at), "{}", text);
+            let local = zone.local(r.start);
+            proptest::prop_assert_eq!(local.date(), day().expect("date"));
+            proptest::prop_assert_eq!(local.time().num_seconds_from_midnight(), at);
+        }
     }
 }
