@@ -33,10 +33,10 @@ fuzz_target!(|data: &[u8]| {
         if let Some((_, used)) = parse_timestamp(line) {
             assert!(used <= line.len());
         }
-        if let Ok(text) = std::str::from_utf8(line) {
-            if let Some(h) = parse_header(text) {
-                assert!(text.starts_with(h.ts_text));
-            }
+        if let Ok(text) = std::str::from_utf8(line)
+            && let Some(h) = parse_header(text)
+        {
+            assert!(text.starts_with(h.ts_text));
         }
     }
 });

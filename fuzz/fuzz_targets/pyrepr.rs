@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(w, &value);
             }
         }
-        Err(e) => assert!(whole.is_err(), "parse_prefix failed ({e}) where parse did not"),
+        Err(e) => assert!(
+            whole.is_err(),
+            "parse_prefix failed ({e}) where parse did not"
+        ),
     }
     let _ = classify("core.event_logger", &text);
     // Reach the event branch whatever the input starts with.
