@@ -48,3 +48,8 @@ report:
     cargo run -q -- report --html target/incident-report.html
     chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --hide-scrollbars --window-size=1400,1000 --user-data-dir="$(mktemp -d)" --screenshot=docs/report.png "file://$PWD/target/incident-report.html"
     chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --hide-scrollbars --window-size=1400,1000 --user-data-dir="$(mktemp -d)" --screenshot=docs/report-finding.png "file://$PWD/target/incident-report.html#click=finding-6"
+
+# Fuzz the parsers of untrusted input (fuzz/, cargo-fuzz on stable via RUSTC_BOOTSTRAP) for
+# `secs` seconds per target, two at a time, from the seed corpus → fuzz/logs, fuzz/artifacts.
+fuzz secs="600" *targets:
+    bash fuzz/run.sh {{secs}} {{targets}}

@@ -14,7 +14,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use window::{UtcRange, WindowSpec, parse_date, parse_duration, parse_instant};
-pub use zone::{LocalMapping, Zone, format_offset, parse_offset};
+pub use zone::{LocalMapping, Zone, format_offset, four_digit_year, parse_offset};
 
 /// Where a clock's zone came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]

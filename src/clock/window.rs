@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
-use super::zone::{Zone, parse_offset};
+use super::zone::{Zone, four_digit_year, parse_offset};
 
 /// One end of a window as typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +137,7 @@ fn parse_local(s: &str) -> Option<NaiveDateTime> {
             .ok()
             .and_then(|d| d.and_hms_opt(0, 0, 0))
     })
+    .filter(|l| four_digit_year(l.date()))
 }
 
 /// The length a single bound stands for: `14:07` is a minute, `14:07:15` a second.
@@ -217,28 +218,32 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || format!("invalid duration `{s}` (expected e.g. 24h, 90m, 7d)");
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
     let n: i64 = num.parse().map_err(|_| bad())?;
+    // The try_ constructors: the plain ones panic past ±i64::MAX ms.
     let d = match unit {
-        "s" => Duration::seconds(n),
-        "m" | "min" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
+        "s" => Duration::try_seconds(n),
+        "m" | "min" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
         _ => return Err(bad()),
     };
-    if n <= 0 {
-        return Err(bad());
+    match d {
+        Some(d) if n > 0 => Ok(d),
+        _ => Err(bad()),
     }
-    Ok(d)
 }
 
 /// `--date 2025-10-18`.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("invalid --date `{s}` (expected YYYY-MM-DD)"))
+        .ok()
+        .filter(|d| four_digit_year(*d))
+        .ok_or_else(|| format!("invalid --date `{s}` (expected YYYY-MM-DD)"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
 
     fn moscow() -> Zone {
         "Europe/Moscow".parse().unwrap()
@@ -312,5 +317,112 @@ mod tests {
         let w: WindowSpec = "14:07-14:08".parse().unwrap();
         assert!(w.resolve(&moscow(), None).unwrap_err().contains("--date"));
         assert!(parse_date("18.10.2025").is_err());
+    }
+
+    // Regression (fuzz target `clock`, crash-246c6994): `--date +262142-12-31` was read (chrono
+    // takes signed years of six digits) and resolving a window on it in a zone west of UTC
+    // panicked with "`NaiveDateTime - FixedOffset` out of range".
+    #[test]
+    fn date_beyond_four_digit_years_is_rejected_not_a_panic() {
+        for text in [
+            "+262142-12-31",
+            "-262143-01-01",
+            "+10000-01-01",
+            "20000-01-01",
+        ] {
+            assert!(parse_date(text).is_err(), "{text}");
+        }
+        let w: WindowSpec = "14:07-14:08".parse().unwrap();
+        let west: Zone = "-15:59".parse().unwrap();
+        let east: Zone = "+15:59".parse().unwrap();
+        for (date, zone) in [("9999-12-31", west), ("0000-01-01", east)] {
+            let r = w.resolve(&zone, parse_date(date).ok()).unwrap();
+            assert_eq!((r.end - r.start).num_seconds(), 60, "{date}");
+        }
+    }
+
+    // Regression (found reviewing the same path as crash-246c6994): a psql-style time at the
+    // end of chrono's range minus its offset panicked in `parse_instant` and `--window`.
+    #[test]
+    fn instant_beyond_four_digit_years_is_rejected_not_a_panic() {
+        for text in [
+            "-262143-01-01 00:00:00+15",
+            "+262142-12-31 23:59:59-15",
+            "+262142-12-31 23:59",
+            "-262143-01-01",
+        ] {
+            assert!(parse_instant(text).is_err(), "{text}");
+            assert!(
+                format!("{text}..2025-10-18T00:00:00Z")
+                    .parse::<WindowSpec>()
+                    .is_err(),
+                "{text}"
+            );
+        }
+        assert!(parse_instant("9999-12-31 23:59:59-15").is_ok());
+        assert!(parse_instant("0000-01-01 00:00:00+15").is_ok());
+    }
+
+    // Regression (found reviewing `parse_duration` for the `clock` target): `--last
+    // 99999999999999h` panicked in chrono's `Duration::hours` ("TimeDelta::hours out of bounds").
+    #[test]
+    fn duration_beyond_chrono_range_is_an_error_not_a_panic() {
+        for text in [
+            "99999999999999h",
+            "9999999999999999d",
+            "9223372036854775807s",
+            "999999999999999m",
+        ] {
+            assert!(parse_duration(text).is_err(), "{text}");
+        }
+        assert_eq!(
+            parse_duration("106751991d").unwrap().num_days(),
+            106_751_991
+        );
+    }
+
+    /// Property test: a typed `start-end` resolves to a range of its length.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// `HH:MM` or `HH:MM:SS` for a second of the day, and the second it stands for.
+        fn typed_time() -> impl Strategy<Value = (String, u32)> {
+            (0u32..86_400, any::<bool>()).prop_map(|(t, with_seconds)| {
+                let (h, m, s) = (t / 3600, t / 60 % 60, t % 60);
+                if with_seconds {
+                    (format!("{h:02}:{m:02}:{s:02}"), t)
+                } else {
+                    (format!("{h:02}:{m:02}"), t - s)
+                }
+            })
+        }
+
+        /// Two typed times, the earlier first.
+        fn typed_range() -> impl Strategy<Value = ((String, u32), (String, u32))> {
+            (typed_time(), typed_time())
+                .prop_filter("an empty range", |(x, y)| x.1 != y.1)
+                .prop_map(|(x, y)| if x.1 < y.1 { (x, y) } else { (y, x) })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn typed_ranges_resolve_to_their_length(
+                ((a, at), (b, bt)) in typed_range(),
+                offset in -(15 * 3600 + 59 * 60)..=(15 * 3600 + 59 * 60),
+            ) {
+                let text = format!("{a}-{b}");
+                let w: WindowSpec = text.parse().map_err(TestCaseError::fail)?;
+                prop_assert!(w.needs_date());
+                let zone = Zone::fixed_seconds(offset / 60 * 60).expect("offset in range");
+                let r = w.resolve(&zone, day()).map_err(TestCaseError::fail)?;
+                prop_assert_eq!((r.end - r.start).num_seconds(), i64::from(bt - at), "{}", text);
+                let local = zone.local(r.start);
+                prop_assert_eq!(local.date(), day().expect("date"));
+                prop_assert_eq!(local.time().num_seconds_from_midnight(), at);
+            }
+        }
     }
 }

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc,
+};
 
 /// A clock's zone: a fixed offset, or an IANA zone whose offset follows DST rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +121,13 @@ impl FromStr for Zone {
             format!("unknown time zone `{t}` (expected an offset like +04:00 or an IANA name like Europe/Moscow)")
         })
     }
+}
+
+/// True for a date with a four-digit year (0000-9999), the only ones a log line, Python's
+/// `datetime` or a person writes. Dates typed or read are checked with this at the edge: chrono
+/// also reads `+262142-12-31`, where moving by a UTC offset overflows its range and panics.
+pub fn four_digit_year(d: NaiveDate) -> bool {
+    (0..=9999).contains(&d.year())
 }
 
 /// `+04:00`, `+0400`, `+04`, `+4`, `-03:30`; at most ±15:59.

@@ -75,7 +75,14 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
             .into());
         }
         let (start, end) = match r.last {
-            Some(d) => (chrono::Utc::now() - d, chrono::Utc::now()),
+            Some(d) => {
+                let now = chrono::Utc::now();
+                // `now - d` panics when d reaches back past chrono's first year.
+                let start = now.checked_sub_signed(d).ok_or_else(|| {
+                    AuditError::usage("--last reaches back past the earliest date there is")
+                })?;
+                (start, now)
+            }
             None => (
                 r.since
                     .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),

@@ -14,7 +14,7 @@ use polars::prelude::*;
 
 use crate::timeline::Row;
 
-use crate::clock::{DbStorage, Provenance, SourceClock, Zone, parse_offset};
+use crate::clock::{DbStorage, Provenance, SourceClock, Zone, four_digit_year, parse_offset};
 use crate::error::AuditError;
 use crate::source::events::{
     DbFields, Events, EventsInfo, MESSAGE_COLUMN, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Skipped,
@@ -44,7 +44,8 @@ pub fn parse_pg_timestamp(s: &str) -> Option<(NaiveDateTime, Option<FixedOffset>
     let body = body.trim();
     let local = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
         .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(body, f).ok())?;
+        .find_map(|f| NaiveDateTime::parse_from_str(body, f).ok())
+        .filter(|l| four_digit_year(l.date()))?;
     Some((local, off))
 }
 
@@ -469,6 +470,22 @@ pub fn to_utc(local: NaiveDateTime, off: FixedOffset) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Regression: `-262143-01-01 00:00:00+15` parsed (chrono reads six-digit signed years) and
+    // `local - offset` then panicked in `load` with "`NaiveDateTime - FixedOffset` out of range".
+    #[test]
+    fn created_at_beyond_four_digit_years_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        for created_at in ["-262143-01-01 00:00:00+15", "+262142-12-31 23:59:59-15"] {
+            assert!(parse_pg_timestamp(created_at).is_none(), "{created_at}");
+            let path = dir.path().join("events.csv");
+            let csv = format!("id,event_type,event_data,created_at\n1,x,{{}},{created_at}\n");
+            std::fs::write(&path, csv).unwrap();
+            let err = load(&path, &SnapshotConfig::default()).expect_err(created_at);
+            assert!(err.to_string().contains("is not a timestamp"), "{err}");
+        }
+        assert!(parse_pg_timestamp("9999-12-31 23:59:59-15").is_some());
+    }
 
     #[test]
     fn psql_csv_timestamps() {

@@ -19,6 +19,44 @@ fn fails_with(args: &[&str], needles: &[&str]) {
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
 
+// Regression (fuzz target `clock`, crash-246c6994, and review of the same path): dates and
+// durations past four-digit years panicked in chrono's offset and duration arithmetic.
+#[test]
+fn dates_and_durations_past_four_digit_years() {
+    let log = path_str(&logs_fixture("orphans.log"));
+    fails_with(
+        &[
+            "timeline",
+            "--logs",
+            &log,
+            "--window",
+            "14:07-14:08",
+            "--date",
+            "+262142-12-31",
+            "--tz",
+            "-10:00",
+        ],
+        &["--date", "+262142-12-31"],
+    );
+    fails_with(
+        &[
+            "timeline",
+            "--logs",
+            &log,
+            "--window=-262143-01-01 00:00:00+15..2025-10-18T00:00:00Z",
+        ],
+        &["--window", "is not a time"],
+    );
+    fails_with(
+        &["check", "--logs", &log, "--last", "99999999999999h"],
+        &["99999999999999h"],
+    );
+    fails_with(
+        &["check", "--logs", &log, "--last", "100000000d"],
+        &["--last"],
+    );
+}
+
 #[test]
 fn bad_windows_and_zones() {
     let log = path_str(&logs_fixture("orphans.log"));

@@ -1,6 +1,8 @@
 //! Log files: discovery (`--logs` file, directory or glob), gzip, parallel parsing (one rayon
 //! task per file), and each file's process identity (its lock line's PID).
 
+#[cfg(test)]
+mod props;
 pub mod pyrepr;
 pub mod reader;
 pub mod record;

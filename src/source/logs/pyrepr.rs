@@ -17,6 +17,7 @@
 //! never nests deeper than [`MAX_DEPTH`], so no input can overflow the stack.
 
 use memchr::memchr3;
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Number, Value};
 
 /// Deepest nesting accepted; deeper input is an error rather than a stack overflow.
@@ -277,6 +278,12 @@ struct Parser<'a> {
     pos: usize,
     /// Set when the depth limit fires, so fallbacks do not retry a doomed parse.
     too_deep: bool,
+    /// What skipping the `<...>` or bracket group opening at a byte gave: its end, or why it
+    /// failed. A repr that does not parse falls back to skipping its text from its start, so
+    /// nested ones failing at every level would rescan the inner text once per level (O(n ×
+    /// depth): seconds for a 1 MiB line); an enclosing skip jumps over a known group instead,
+    /// and fails as the inner one did (it would reach the same unbalanced text).
+    skipped: FxHashMap<usize, Result<usize, ReprError>>,
 }
 
 impl<'a> Parser<'a> {
@@ -286,6 +293,7 @@ impl<'a> Parser<'a> {
             b: src.as_bytes(),
             pos: 0,
             too_deep: false,
+            skipped: FxHashMap::default(),
         }
     }
 
@@ -1006,11 +1014,22 @@ impl<'a> Parser<'a> {
     /// Iterative, with its own bracket stack, so it cannot overflow either.
     fn skip_balanced(&mut self, depth: usize) -> Result<(), ReprError> {
         let open = self.pos;
+        let out = self.skip_balanced_from(open, depth);
+        self.skipped.insert(open, out.clone().map(|()| self.pos));
+        out
+    }
+
+    fn skip_balanced_from(&mut self, open: usize, depth: usize) -> Result<(), ReprError> {
         let mut stack = [0u8; MAX_DEPTH];
         let mut sp = 0usize;
         while let Some(c) = self.peek() {
             match c {
                 b'(' | b'[' | b'{' => {
+                    if let Some(known) = self.skipped.get(&self.pos).filter(|_| sp > 0) {
+                        // A group skipped before: the stack is as it was after it.
+                        self.pos = known.clone()?;
+                        continue;
+                    }
                     let slot = if depth + sp < MAX_DEPTH {
                         stack.get_mut(sp)
                     } else {
@@ -1111,10 +1130,21 @@ impl<'a> Parser<'a> {
 
     fn skip_angle(&mut self) -> Result<(), ReprError> {
         let open = self.pos;
+        let out = self.skip_angle_from(open);
+        self.skipped.insert(open, out.clone().map(|()| self.pos));
+        out
+    }
+
+    fn skip_angle_from(&mut self, open: usize) -> Result<(), ReprError> {
         let mut level = 0usize;
         while let Some(c) = self.peek() {
             match c {
                 b'<' => {
+                    if let Some(known) = self.skipped.get(&self.pos).filter(|_| level > 0) {
+                        // A `<...>` skipped before: the level is as it was after it.
+                        self.pos = known.clone()?;
+                        continue;
+                    }
                     level += 1;
                     self.pos += 1;
                 }
@@ -1423,6 +1453,38 @@ mod tests {
         assert!(parse(&ok).is_ok());
         let over = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         assert_eq!(parse(&over).expect_err("too deep").offset, MAX_DEPTH);
+    }
+
+    // Regression (pathological input, reviewed for the pyrepr target, whose 4 KiB inputs are
+    // too short to time out): a repr that does not parse falls back to skipping its text, and
+    // nested ones failing at every level rescanned the inner text once per level. 255 enum
+    // reprs around 1 MiB took 4.2 s in a debug build; 4 MiB would take ~17 s.
+    #[test]
+    fn nested_reprs_failing_at_every_level_are_skipped_in_linear_time() {
+        let tail = "x".repeat(4 << 20);
+        let list = "1, ".repeat(1 << 20);
+        let cases = [
+            format!("{}{tail}", "<a.b: ".repeat(255)),
+            format!("{}{tail}>", "<a.b: ".repeat(255)),
+            format!("{}'{tail}'", "<a.b: ".repeat(255)),
+            format!("{}{tail}", "[<a.b: ".repeat(127)),
+            format!("{}{list}1{}", "frozenset({".repeat(120), "} x)".repeat(120)),
+            format!("{}{list}1{}", "<a.b: Foo(".repeat(120), ") x>".repeat(120)),
+        ];
+        let started = std::time::Instant::now();
+        for (k, text) in cases.iter().enumerate() {
+            match parse(text) {
+                Ok(Value::String(s)) => assert_eq!(s.len(), text.len(), "case {k}"),
+                Ok(other) => panic!("case {k}: {:?}", other.to_string().get(..80)),
+                Err(e) => assert!(e.message.starts_with("missing '>'"), "case {k}: {e}"),
+            }
+        }
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+        // What the skips give is unchanged: the text of the outermost repr.
+        let v = parse("<a.b: <c.d: [Foo(1 x)]> y>").unwrap();
+        assert_eq!(v, json(r#""<a.b: <c.d: [Foo(1 x)]> y>""#));
+        let v = parse("frozenset({frozenset({1}), 2} x)").unwrap();
+        assert_eq!(v, json(r#""frozenset({frozenset({1}), 2} x)""#));
     }
 
     #[test]

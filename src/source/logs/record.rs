@@ -403,16 +403,7 @@ impl Assembler {
             self.skipping = true;
             return;
         }
-        // A message longer than the cap (a 50 MB line) keeps its first MAX_MESSAGE bytes.
-        let (first, dropped) = if h.message.len() > MAX_MESSAGE {
-            let mut cut = MAX_MESSAGE;
-            while !h.message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            (h.message[..cut].to_string(), h.message.len() - cut)
-        } else {
-            (h.message.to_string(), 0)
-        };
+        let (first, dropped_bytes) = capped(h.message);
         self.pending = Some(Pending {
             line: self.line_no,
             offset,
@@ -420,10 +411,10 @@ impl Assembler {
             ts_text: h.ts_text.to_string(),
             logger: h.logger.map(str::to_string),
             level: h.level.map(str::to_string),
-            first,
+            first: first.to_string(),
             typed,
             rest: String::new(),
-            dropped_bytes: dropped,
+            dropped_bytes,
         });
     }
 
@@ -449,6 +440,16 @@ impl Assembler {
         self.close();
         self
     }
+}
+
+/// A first line cut to [`MAX_MESSAGE`] bytes (at a char boundary), and how many bytes it lost.
+fn capped(message: &str) -> (&str, usize) {
+    let mut end = message.len().min(MAX_MESSAGE);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let kept = message.get(..end).unwrap_or("");
+    (kept, message.len() - kept.len())
 }
 
 /// Splits a stream into records and appends them to `chunk` (every record kept). Returns an
@@ -691,6 +692,26 @@ ValueError: bad\n\
         assert_eq!(chunk.len(), 1);
         assert!(chunk.message[0].contains('\u{FFFD}'));
         assert!(chunk.message[0].ends_with("tail \u{FFFD}"));
+    }
+
+    // Regression (pathological input, reviewed for the log_records target): the cap applied to
+    // continuation lines only, so a 50 MiB first line was kept whole in the row's message.
+    #[test]
+    fn first_line_longer_than_the_cap_is_cut_and_counted() {
+        let head = "2025-10-18 15:00:02,001 - m - INFO - ";
+        let text = format!("{head}{}é\ncontinued\n", "x".repeat(MAX_MESSAGE - 1));
+        let mut chunk = Chunk::new(ChunkSource::Log, None);
+        let mut st = FileStats::default();
+        parse_stream(text.as_bytes(), &mut chunk, &mut st).unwrap();
+        assert_eq!(st.truncated_records, 1);
+        // `é` straddles the cap: the cut falls before it.
+        assert_eq!(
+            chunk.message[0],
+            format!(
+                "{}\n[... 12 more bytes not kept]",
+                "x".repeat(MAX_MESSAGE - 1)
+            )
+        );
     }
 
     #[test]
