@@ -206,11 +206,19 @@ pub fn match_twins(v: &View<'_>, tol_us: i64, lag_us: i64) -> Matching {
                 && same_i(v.position_id.get(a), v.position_id.get(b))
                 && same_i(v.signal_id.get(a), v.signal_id.get(b))
         };
+        // Log lines by time: each row looks only at the lines inside its tolerance window
+        // (a naive pass leaves ~190 000 rows of a day here; all pairs would be quadratic).
+        let mut by_t: Vec<&Item> = l.iter().collect();
+        by_t.sort_by_key(|x| x.t);
         let mut cands: Vec<(i64, usize, usize, i64)> = Vec::new();
         for di in d {
-            for li in l {
+            let from = by_t.partition_point(|x| x.t < di.t + lag_us - tol_us);
+            for li in by_t[from..]
+                .iter()
+                .take_while(|x| x.t <= di.t + lag_us + tol_us)
+            {
                 let delta = li.t - di.t;
-                if (delta - lag_us).abs() <= tol_us && compatible(di.row, li.row) {
+                if compatible(di.row, li.row) {
                     cands.push(((delta - lag_us).abs(), di.row, li.row, delta));
                 }
             }
