@@ -2,10 +2,12 @@
 //! 0 clean, 1 findings, 2 error (one line on stderr).
 
 use std::io::{self, Write};
+use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
 use audit::cli::Cli;
 use audit::commands::{self, Outcome};
+use audit::error::Secrets;
 use clap::Parser;
 
 /// glibc's malloc spent ~15 % of a day's `audit check` consolidating and unlinking chunks.
@@ -32,22 +34,64 @@ fn main() -> ExitCode {
         }
     };
     audit::output::install_interrupt_handler();
+    let secrets = Secrets::from_env_and_args();
+    install_panic_hook(secrets.clone());
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
-    let result = commands::run(&cli, &mut out, &mut err).and_then(|o| {
-        out.flush()?;
-        Ok(o)
-    });
+    // A panic is a bug in audit: the hook prints one scrubbed line, the unwinding removes
+    // unfinished output files, and the run ends with 2 like any other error.
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        if std::env::var_os("AUDIT_TEST_PANIC").is_some() {
+            // Lets the tests prove that a panic's message is scrubbed of passwords.
+            panic!(
+                "test panic, args: {}",
+                std::env::args().collect::<Vec<_>>().join(" ")
+            );
+        }
+        commands::run(&cli, &mut out, &mut err).and_then(|o| {
+            out.flush()?;
+            Ok(o)
+        })
+    }));
+    let Ok(result) = result else {
+        return ExitCode::from(2);
+    };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(err, "error: {}", one_line(&format!("{e:#}")));
+            let _ = writeln!(
+                err,
+                "error: {}",
+                secrets.scrub(&one_line(&format!("{e:#}")))
+            );
             ExitCode::from(2)
         }
     }
+}
+
+/// One line on stderr for a panic, without the default hook's backtrace hint and with every
+/// password masked.
+fn install_panic_hook(secrets: Secrets) {
+    panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_string());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        audit::progress::finish();
+        eprintln!(
+            "error: internal error, a bug in audit (please report it): {}{at}",
+            secrets.scrub(&one_line(&msg))
+        );
+    }));
 }
 
 /// `audit timeline | head` closes the pipe early: that is not an error.

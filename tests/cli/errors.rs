@@ -166,3 +166,50 @@ fn unreachable_database_masks_the_password() {
     assert!(r.stderr.contains("cannot connect"), "{}", r.stderr);
     assert!(!r.stderr.contains("TopSecret123") && !r.stdout.contains("TopSecret123"));
 }
+
+#[test]
+fn a_panic_is_one_scrubbed_line_and_exit_2() {
+    // AUDIT_TEST_PANIC makes the binary panic with its whole command line in the message: the
+    // hook must mask the URL's password, DATABASE_URL's and PGPASSWORD wherever they appear.
+    let mut c = audit();
+    c.args([
+        "timeline",
+        "--db",
+        "postgres://audit:TopSecret123@127.0.0.1:1/fox",
+        "--symbol",
+        "TopSecret123",
+    ])
+    .env("AUDIT_TEST_PANIC", "1")
+    .env("PGPASSWORD", "Hunter2Hunter2");
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("internal error"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("postgres://audit:***@127.0.0.1:1/fox"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("TopSecret123"), "{}", r.stderr);
+    assert!(!r.stdout.contains("TopSecret123"));
+}
+
+#[test]
+fn a_host_that_never_answers_times_out_in_one_line() {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): nothing answers, so the connect timeout decides.
+    let mut c = audit();
+    c.args([
+        "timeline",
+        "--db",
+        "postgres://audit:TopSecret123@192.0.2.1:5432/fox",
+        "--connect-timeout",
+        "1",
+    ]);
+    let t = std::time::Instant::now();
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("192.0.2.1"), "{}", r.stderr);
+    assert!(!r.stderr.contains("TopSecret123"), "{}", r.stderr);
+    assert!(t.elapsed().as_secs() < 30, "took {:?}", t.elapsed());
+}
