@@ -107,7 +107,12 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
     let grace_us = p.grace_ms.or(c.grace_ms).unwrap_or(2000) as i64 * 1000;
     let tolerance_ms = p.tolerance_ms.or(c.tolerance_ms);
     let naive = if naive {
-        Some(naive_counts(&loaded, tolerance_ms, grace_us)?)
+        Some(common::naive_summary(
+            &loaded,
+            tolerance_ms,
+            grace_us,
+            checks::missing::Direction::Both,
+        )?)
     } else {
         None
     };
@@ -179,32 +184,6 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
         aligned,
         naive,
     })
-}
-
-/// `missing-logs` counts of the naive reading (what `audit missing-logs` prints beside the
-/// aligned ones): the same rows, log times read in the display zone.
-fn naive_counts(
-    loaded: &source::Loaded,
-    tolerance_ms: Option<u64>,
-    grace_us: i64,
-) -> anyhow::Result<checks::missing::Summary> {
-    let naive_t = common::prepare_naive(loaded)?;
-    let (naive_logs, naive_clocks) = loaded.unaligned_logs();
-    let (lag_us, tolerance_us) = common::tolerance(&loaded.decisions, tolerance_ms);
-    let nv = View::new(&naive_t)?;
-    let nm = checks::matching::match_twins(&nv, tolerance_us, lag_us);
-    let (_, summary) = checks::missing::check(
-        &nv,
-        &nm,
-        &checks::missing::Params {
-            window: loaded.filter.window,
-            direction: checks::missing::Direction::Both,
-            logs: source::coverage_of(&naive_logs, &naive_clocks),
-            db_span: loaded.db_span(),
-            grace_us,
-        },
-    );
-    Ok(summary)
 }
 
 /// A row another writer wrote is not a lost log line: its `missing_in_log` finding says so and

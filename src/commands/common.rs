@@ -85,12 +85,36 @@ pub fn prepare(loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prep
     })
 }
 
-/// The naive timeline: the same sources, logs read in the display zone (what comparing psql
-/// output with a log file by eye does).
-pub fn prepare_naive(loaded: &Loaded) -> anyhow::Result<Timeline> {
+/// `missing-logs` counts of the naive reading (log times read in the display zone: what
+/// comparing psql output with a log file by eye does), over the same rows. Call it before
+/// [`prepare`] consumes `loaded`: its frame is dropped before the aligned one is built, so a
+/// day's peak memory holds one timeline, not two.
+pub fn naive_summary(
+    loaded: &Loaded,
+    tolerance_ms: Option<u64>,
+    grace_us: i64,
+    direction: crate::checks::missing::Direction,
+) -> anyhow::Result<crate::checks::missing::Summary> {
+    let _t = crate::timing::phase("checks: naive counts");
     let (logs, clocks) = loaded.unaligned_logs();
-    Timeline::build(loaded.events.clone(), logs, &clocks, &loaded.scope)
-        .context("cannot build the naive timeline frame")
+    let coverage = source::coverage_of(&logs, &clocks);
+    let naive_t = Timeline::build(loaded.events.clone(), logs, &clocks, &loaded.scope)
+        .context("cannot build the naive timeline frame")?;
+    let (lag_us, tolerance_us) = tolerance(&loaded.decisions, tolerance_ms);
+    let nv = View::new(&naive_t).context("timeline frame has an unexpected shape")?;
+    let nm = matching::match_twins(&nv, tolerance_us, lag_us);
+    let (_, summary) = crate::checks::missing::check(
+        &nv,
+        &nm,
+        &crate::checks::missing::Params {
+            window: loaded.filter.window,
+            direction,
+            logs: coverage,
+            db_span: loaded.db_span(),
+            grace_us,
+        },
+    );
+    Ok(summary)
 }
 
 /// Matches twins over a timeline.

@@ -25,9 +25,8 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let loaded = common::load(&args.common, config, MARGIN_US)?;
-    let naive_t = common::prepare_naive(&loaded)?;
-    let (naive_logs, naive_clocks) = loaded.unaligned_logs();
-    let naive_cov = crate::source::coverage_of(&naive_logs, &naive_clocks);
+    let grace_us = args.grace_ms as i64 * 1000;
+    let naive = common::naive_summary(&loaded, args.tolerance_ms, grace_us, args.direction)?;
     let prepared = common::prepare(loaded, args.tolerance_ms)?;
     let meta = &prepared.loaded_meta;
     let t = &prepared.timeline;
@@ -38,22 +37,11 @@ pub fn run(
         direction: args.direction,
         logs: meta.coverage.clone(),
         db_span: meta.db_span,
-        grace_us: args.grace_ms as i64 * 1000,
+        grace_us,
     };
     let v = View::new(t)?;
     let m = common::match_twins(t, meta)?;
     let (findings, summary) = missing::check(&v, &m, &params);
-
-    let nv = View::new(&naive_t)?;
-    let nm = crate::checks::matching::match_twins(&nv, meta.tolerance_us, meta.lag_us);
-    let (_, naive) = missing::check(
-        &nv,
-        &nm,
-        &Params {
-            logs: naive_cov,
-            ..params.clone()
-        },
-    );
 
     let mut head = String::new();
     if let Some(w) = &meta.filter.window {
