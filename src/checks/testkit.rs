@@ -143,6 +143,7 @@ impl Tb {
                     chunk: c,
                     marks: vec![],
                     complete: true,
+                    sampled: false,
                 }
             })
             .collect();

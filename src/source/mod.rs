@@ -385,6 +385,9 @@ pub fn load(
     // Plain messages only ever match a window or a signal (they carry no symbol, position or
     // correlation): without those filters a timeline shows all of them, checks none.
     let filters_messages = f.window.is_some() || f.signal.is_some();
+    // A window (and no signal, which can name rows anywhere): big files are sampled on the
+    // first pass and the window's events read back, so memory follows the window.
+    let sample_big = f.window.is_some() && f.signal.is_none();
     let keep = match need {
         Need::Selected if !filters_messages => Keep::Everything,
         _ => Keep::Structured,
@@ -401,7 +404,7 @@ pub fn load(
             if total > 256 << 20 {
                 crate::progress::start(total, "logs");
             }
-            let out = logs::load(&log_paths, keep);
+            let out = logs::load(&log_paths, keep, sample_big);
             crate::progress::finish();
             out
         });
@@ -533,9 +536,46 @@ pub fn load(
                 (None, resolve_filter(f, &display.zone, date)?)
             }
         };
-        if need == Need::Selected && filters_messages {
-            let _t = crate::timing::phase("logs: bring back messages");
-            bring_back_messages(&mut logs, &decisions, &widen(&filter, margin_us))?;
+        let messages = need == Need::Selected && filters_messages;
+        let mut decisions = decisions;
+        if messages || logs.iter().any(|l| l.sampled) {
+            let _t = crate::timing::phase("logs: read back the window");
+            let scope = widen(&filter, margin_us);
+            bring_back(&mut logs, &decisions, &scope, messages, Some(display.zone))?;
+            if !no_align && logs.iter().any(|l| l.sampled) {
+                // Detection again, now with every event of the window: an offset change near it
+                // is placed between the same two lines a full pass places it (the samples only
+                // bracket it). Rows are placed again; if a new offset appeared, the window's
+                // events under it are read back too (events already kept are not repeated).
+                let redo = decide_clocks(&logs, &plan.log_rules, twins.as_ref(), false, &display);
+                for (k, d) in redo.into_iter().enumerate() {
+                    if !logs[k].sampled || d.clock == decisions[k].clock {
+                        continue;
+                    }
+                    let zones = |c: &SourceClock| {
+                        let mut z: Vec<String> = std::iter::once(c.zone)
+                            .chain(c.changes.iter().map(|x| x.1))
+                            .map(|z| z.to_string())
+                            .collect();
+                        z.sort();
+                        z.dedup();
+                        z
+                    };
+                    let new_zone = zones(&d.clock) != zones(&decisions[k].clock);
+                    align(&mut logs[k].chunk, &d.clock);
+                    if new_zone {
+                        let one = std::slice::from_ref(&d);
+                        bring_back(
+                            std::slice::from_mut(&mut logs[k]),
+                            one,
+                            &scope,
+                            false,
+                            Some(display.zone),
+                        )?;
+                    }
+                    decisions[k] = d;
+                }
+            }
         }
         let epoch = events
             .as_ref()
@@ -567,44 +607,91 @@ pub enum Need {
     Selected,
 }
 
-/// Reads back, for each file, the plain messages a window or signal filter can select, aligns
-/// them with the file's clock and adds them to its rows.
-fn bring_back_messages(
+/// Reads back, for each file, what the first pass left out and the filter selects: the plain
+/// messages a window or signal filter can select (when `messages`), and a sampled file's
+/// events inside the window. Aligns them with the file's clock and adds them to its rows.
+fn bring_back(
     logs: &mut [LogFile],
     decisions: &[ClockDecision],
     f: &Filter,
+    messages: bool,
+    naive_zone: Option<Zone>,
 ) -> Result<(), AuditError> {
     for (l, d) in logs.iter_mut().zip(decisions) {
+        let mut within: Vec<(i64, i64)> = Vec::new();
+        let mut events_within: Vec<(i64, i64)> = Vec::new();
         let ranges = if let Some(n) = f.signal {
             l.ranges_containing(n.to_string().as_bytes())?
         } else if let Some(w) = &f.window {
-            // The window in this file's naive time: every offset its clock uses, ±1 h for DST.
-            let mut offs: Vec<i64> = std::iter::once(d.clock.zone)
+            // The window in this file's naive time: every offset its clock uses (±1 h for DST);
+            // for a sampled file's events also in the zone the naive reading uses.
+            let zones: Vec<Zone> = std::iter::once(d.clock.zone)
                 .chain(d.clock.changes.iter().map(|(_, z)| *z))
-                .flat_map(|z| [z.offset_at(w.start), z.offset_at(w.end)])
-                .map(|o| i64::from(o.local_minus_utc()) * 1_000_000)
                 .collect();
-            offs.sort_unstable();
-            let margin =
-                if d.clock.zone.is_fixed() && d.clock.changes.iter().all(|(_, z)| z.is_fixed()) {
-                    1_000_000
-                } else {
-                    3_600_000_000
-                };
-            let lo = w.start.timestamp_micros() + offs[0] - margin;
-            let hi = w.end.timestamp_micros() + offs[offs.len() - 1] + margin;
-            l.ranges_between(lo, hi)
+            let aligned = naive_interval(w, &zones);
+            within.push(aligned);
+            events_within.push(aligned);
+            let mut ranges = l.ranges_between(aligned.0, aligned.1);
+            if let (Some(z), true) = (naive_zone, l.sampled) {
+                let naive = naive_interval(w, &[z]);
+                events_within.push(naive);
+                ranges.extend(l.ranges_between(naive.0, naive.1));
+            }
+            merge_ranges(ranges)
         } else {
             Vec::new()
         };
         if ranges.is_empty() {
             continue;
         }
-        let mut more = l.messages(&ranges)?;
+        let want = logs::Want {
+            messages,
+            messages_within: (!within.is_empty()).then_some(within.as_slice()),
+            events_within: (!events_within.is_empty()).then_some(events_within.as_slice()),
+        };
+        let mut more = l.read_back(&ranges, &want)?;
         align(&mut more, &d.clock);
         l.chunk.append(&mut more);
     }
     Ok(())
+}
+
+/// `[lo, hi]` in naive µs: where records of the UTC window `w` can be in a file read in any of
+/// `zones` (a second of slack for fixed offsets, an hour where DST can move them).
+fn naive_interval(w: &UtcRange, zones: &[Zone]) -> (i64, i64) {
+    let mut offs: Vec<i64> = zones
+        .iter()
+        .flat_map(|z| [z.offset_at(w.start), z.offset_at(w.end)])
+        .map(|o| i64::from(o.local_minus_utc()) * 1_000_000)
+        .collect();
+    offs.sort_unstable();
+    let margin = if zones.iter().all(|z| z.is_fixed()) {
+        1_000_000
+    } else {
+        3_600_000_000
+    };
+    let lo = w.start.timestamp_micros() + offs.first().copied().unwrap_or(0) - margin;
+    let hi = w.end.timestamp_micros() + offs.last().copied().unwrap_or(0) + margin;
+    (lo, hi)
+}
+
+/// Byte ranges `[from, to)` (None: to the end) merged where they touch or overlap, so no
+/// record is read twice.
+fn merge_ranges(mut r: Vec<(u64, Option<u64>, u32)>) -> Vec<(u64, Option<u64>, u32)> {
+    r.sort_by_key(|x| x.0);
+    let mut out: Vec<(u64, Option<u64>, u32)> = Vec::new();
+    for x in r {
+        match out.last_mut() {
+            Some(last) if last.1.is_none_or(|end| x.0 <= end) => {
+                last.1 = match (last.1, x.1) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            _ => out.push(x),
+        }
+    }
+    out
 }
 
 fn widen(f: &Filter, margin_us: i64) -> Filter {
@@ -664,4 +751,42 @@ fn fetch_signal_positions(
     more.retain(&keep);
     chunk.append(&mut more);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_ranges_merge_where_they_touch_or_overlap() {
+        let r = merge_ranges(vec![
+            (500, Some(900), 50),
+            (0, Some(100), 1),
+            (100, Some(200), 10),
+            (150, Some(180), 15),
+            (800, None, 80),
+            (2000, Some(3000), 200),
+        ]);
+        assert_eq!(r, vec![(0, Some(200), 1), (500, None, 50)]);
+        assert!(merge_ranges(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_naive_interval_covers_every_zone_and_its_slack() {
+        let w = UtcRange {
+            start: "2025-10-18T11:07:00Z".parse().unwrap(),
+            end: "2025-10-18T11:08:00Z".parse().unwrap(),
+        };
+        let plus = |h: i32| Zone::Fixed(chrono::FixedOffset::east_opt(h * 3600).unwrap());
+        let (lo, hi) = naive_interval(&w, &[plus(4), plus(3)]);
+        let at = |s: &str| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+                .unwrap()
+                .and_utc()
+                .timestamp_micros()
+        };
+        // 14:07 in +03:00 minus a second, 15:08 in +04:00 plus a second.
+        assert_eq!(lo, at("2025-10-18 14:06:59"));
+        assert_eq!(hi, at("2025-10-18 15:08:01"));
+    }
 }

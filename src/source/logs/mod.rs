@@ -32,6 +32,8 @@ pub struct LogFile {
     pub last_ts: Option<i64>,
     /// True when every record is in `chunk`.
     pub complete: bool,
+    /// True when only every n-th event line is in `chunk` (`Keep::Sampled`).
+    pub sampled: bool,
 }
 
 /// What a log file is and what it held.
@@ -151,14 +153,37 @@ fn display_names(paths: &[PathBuf]) -> Vec<String> {
 /// file is an error: a timeline with a hole where a file should be must not be presented as
 /// complete. With `Keep::Structured`, plain messages are counted but not kept (see
 /// [`LogFile::messages`] to bring them back for a filter).
-pub fn load(paths: &[PathBuf], keep: Keep) -> Result<Vec<LogFile>, AuditError> {
+///
+/// `sample_big`: a windowed question over big files. A file over [`SAMPLE_BYTES`] is read
+/// with `Keep::Sampled` (every n-th event line parsed, n = its size / `SAMPLE_BYTES`, so a
+/// file of any size keeps about the same number for clock detection); the window's events
+/// are read back whole afterwards ([`LogFile::read_back`]). Memory then follows the window,
+/// not the files.
+pub fn load(paths: &[PathBuf], keep: Keep, sample_big: bool) -> Result<Vec<LogFile>, AuditError> {
     let names = display_names(paths);
+    // AUDIT_SAMPLE_BYTES lowers the threshold (the tests sample files of a few MiB).
+    let unit = std::env::var("AUDIT_SAMPLE_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(SAMPLE_BYTES);
     paths
         .par_iter()
         .zip(names.par_iter())
-        .map(|(path, name)| load_one(path, name, keep))
+        .map(|(path, name)| {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let every = u32::try_from(size / unit).unwrap_or(u32::MAX);
+            let keep = match keep {
+                Keep::Structured if sample_big && every >= 2 => Keep::Sampled(every),
+                k => k,
+            };
+            load_one(path, name, keep)
+        })
         .collect()
 }
+
+/// Files smaller than twice this are never sampled (see [`load`]).
+pub const SAMPLE_BYTES: u64 = 64 << 20;
 
 fn load_one(path: &Path, name: &str, keep: Keep) -> Result<LogFile, AuditError> {
     let gzip = path.extension().is_some_and(|e| e == "gz");
@@ -204,6 +229,7 @@ fn load_one(path: &Path, name: &str, keep: Keep) -> Result<LogFile, AuditError> 
         first_ts: parsed.first_ts,
         last_ts: parsed.last_ts,
         complete: keep == Keep::Everything,
+        sampled: matches!(keep, Keep::Sampled(_)),
     })
 }
 
@@ -235,34 +261,82 @@ fn assign_pids(chunk: &mut Chunk, locks: &[(u64, u32)]) {
     }
 }
 
+/// What [`LogFile::read_back`] brings back: plain messages (all those in the ranges, or those
+/// whose naive time is in `messages_within`), and a sampled file's events whose naive time
+/// is in `events_within`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Want<'a> {
+    pub messages: bool,
+    pub messages_within: Option<&'a [(i64, i64)]>,
+    pub events_within: Option<&'a [(i64, i64)]>,
+}
+
 impl LogFile {
-    /// Brings back the plain messages of the byte ranges `[from, to)` (record starts taken
-    /// from the sparse index), with PIDs, aligned later like every row. Rows already kept
-    /// (events, typed lines) are not repeated.
-    pub fn messages(&self, ranges: &[(u64, Option<u64>, u32)]) -> Result<Chunk, AuditError> {
+    /// Brings back what the first pass did not keep from the byte ranges `[from, to)` (record
+    /// starts taken from the sparse index): the plain messages when `messages`, and — for a
+    /// sampled file — the event lines whose naive time is in `events` that it did not parse.
+    /// With PIDs; aligned later like every row. Rows already kept are not repeated.
+    pub fn read_back(
+        &self,
+        ranges: &[(u64, Option<u64>, u32)],
+        want: &Want<'_>,
+    ) -> Result<Chunk, AuditError> {
         let path = Path::new(&self.info.path);
         let mut out = Chunk::new(ChunkSource::Log, Some(self.info.name.clone()));
-        if self.complete {
+        let messages = want.messages;
+        let events = want.events_within.filter(|_| self.sampled);
+        let inside = |ivs: &[(i64, i64)], t: i64| ivs.iter().any(|&(lo, hi)| lo <= t && t <= hi);
+        if self.complete || (!messages && events.is_none()) {
             return Ok(out);
         }
+        let keep = if messages {
+            Keep::Everything
+        } else {
+            Keep::Structured
+        };
         let shown = self.info.path.clone();
         let parts: Vec<Chunk> = if self.info.gzip {
             // No seeking into a gzip stream: parse it again, whole.
             let (r, _) = open(path)?;
             vec![
-                reader::parse_reader(r, &self.info.name, Keep::Everything)
+                reader::parse_reader(r, &self.info.name, keep)
                     .map_err(|e| AuditError::input(&shown, e.to_string()))?
                     .chunk,
             ]
         } else {
             ranges
                 .par_iter()
-                .map(|&(from, to, line)| reader::parse_range(path, &self.info.name, from, to, line))
+                .map(|&(from, to, line)| {
+                    reader::parse_range(path, &self.info.name, from, to, line, keep)
+                })
                 .collect::<std::io::Result<_>>()
                 .map_err(|e| AuditError::input(&shown, format!("cannot read: {e}")))?
         };
+        let is_event = |k: Kind| matches!(k, Kind::Event | Kind::MalformedEvent);
+        let kept: std::collections::HashSet<u64> = if events.is_some() {
+            (0..self.chunk.len())
+                .filter(|&i| is_event(self.chunk.kind[i]))
+                .filter_map(|i| self.chunk.byte_offset[i])
+                .collect()
+        } else {
+            Default::default()
+        };
         for mut c in parts {
-            let keep: Vec<bool> = c.kind.iter().map(|k| *k == Kind::Message).collect();
+            let keep: Vec<bool> = (0..c.len())
+                .map(|i| match c.kind[i] {
+                    Kind::Message => {
+                        messages
+                            && want
+                                .messages_within
+                                .is_none_or(|w| inside(w, c.ts_local[i]))
+                    }
+                    k if is_event(k) => events.is_some_and(|w| {
+                        inside(w, c.ts_local[i])
+                            && c.byte_offset[i].is_some_and(|o| !kept.contains(&o))
+                    }),
+                    _ => false,
+                })
+                .collect();
             c.retain(&keep);
             out.append(&mut c);
         }

@@ -236,6 +236,7 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
         s.backwards_steps += q.backwards_steps;
         s.truncated_records += q.truncated_records;
         s.messages.merge(&q.messages);
+        s.events_not_parsed += q.events_not_parsed;
         all.first_ts = all.first_ts.or(p.first_ts);
         all.last_ts = p.last_ts.or(all.last_ts);
         all.lines += p.lines;
@@ -255,12 +256,13 @@ pub fn parse_range(
     from: u64,
     to: Option<u64>,
     first_line: u32,
+    keep: Keep,
 ) -> io::Result<Chunk> {
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(from))?;
     let mut a = Assembler::new(
         Chunk::new(ChunkSource::Log, Some(name.to_string())),
-        Keep::Everything,
+        keep,
         first_line,
     );
     feed(
@@ -400,7 +402,15 @@ mod tests {
         // The marks index the first record.
         assert_eq!(s.marks[0].offset, 0);
         // A range brings the plain message back with its line number.
-        let c = parse_range(&p, "x.log", 0, Some(s.chunk.byte_offset[0].unwrap()), 1).unwrap();
+        let c = parse_range(
+            &p,
+            "x.log",
+            0,
+            Some(s.chunk.byte_offset[0].unwrap()),
+            1,
+            Keep::Everything,
+        )
+        .unwrap();
         assert_eq!(c.message, vec!["chatter\n  more chatter".to_string()]);
         assert_eq!(c.line, vec![Some(1)]);
     }

@@ -227,6 +227,14 @@ pub struct FileStats {
     /// Plain messages (records that are neither events nor typed lines), by level: counted
     /// even when they are not kept as rows.
     pub messages: LevelCounts,
+    /// Event lines a sampled first pass counted without parsing (outside the window asked
+    /// about; the window's own are read back whole).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub events_not_parsed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Record counts by level, in [`LEVELS`] order, then records without a level.
@@ -304,6 +312,10 @@ pub const MARK_EVERY: u64 = 1024;
 pub enum Keep {
     Structured,
     Everything,
+    /// Like `Structured`, but only every n-th event line is parsed and kept (for clock
+    /// detection); the rest are counted. The first pass of a windowed question over a big
+    /// file: the events inside the window are read back afterwards, whole.
+    Sampled(u32),
 }
 
 /// Turns lines into records: a record starts at a timestamped line; the lines after it
@@ -319,6 +331,8 @@ pub struct Assembler {
     pub last_ts: Option<i64>,
     pub marks: Vec<Mark>,
     line_no: u32,
+    /// Event lines seen (for `Keep::Sampled`).
+    events_seen: u64,
 }
 
 impl Assembler {
@@ -334,6 +348,7 @@ impl Assembler {
             last_ts: None,
             marks: Vec::new(),
             line_no: first_line.saturating_sub(1),
+            events_seen: 0,
         }
     }
 
@@ -395,11 +410,21 @@ impl Assembler {
             });
         }
         self.stats.records += 1;
+        if let Keep::Sampled(every) = self.keep {
+            if typed::is_event_line(h.message) {
+                self.events_seen += 1;
+                if (self.events_seen - 1) % u64::from(every.max(1)) != 0 {
+                    self.stats.events_not_parsed += 1;
+                    self.skipping = true;
+                    return;
+                }
+            }
+        }
         let typed = typed::classify(h.logger.unwrap_or(""), h.message);
         if matches!(typed, Typed::Other) {
             self.stats.messages.add(h.level);
         }
-        if matches!(typed, Typed::Other) && self.keep == Keep::Structured {
+        if matches!(typed, Typed::Other) && self.keep != Keep::Everything {
             self.skipping = true;
             return;
         }

@@ -114,6 +114,19 @@ pub fn classify(logger: &str, message: &str) -> Typed {
     typed.unwrap_or(Typed::Other)
 }
 
+/// True when `message` has the shape of an event line (`snake_case: {`), without parsing the
+/// dict: what a sampled pass checks before deciding to parse it.
+pub fn is_event_line(message: &str) -> bool {
+    let bytes = message.trim_start().as_bytes();
+    let name_len = bytes
+        .iter()
+        .position(|c| !matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_'))
+        .unwrap_or(bytes.len());
+    name_len > 0
+        && matches!(bytes.first(), Some(b'a'..=b'z'))
+        && bytes.get(name_len..name_len + 3) == Some(b": {")
+}
+
 /// Emoji (with or without U+FE0F), zero-width joiners and spaces in front
 /// of the text. Every shape starts with an ASCII letter, so any leading
 /// non-ASCII character is decoration.
