@@ -101,6 +101,7 @@ def main():
     ap.add_argument("--dir", default=os.environ.get("AUDIT_BENCH_DIR", "/tmp/audit-bench"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "bench.md"))
+    ap.add_argument("--no-week", action="store_true", help="skip the seven-day scaling runs")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     day = os.path.join(a.dir, "day")
@@ -111,15 +112,87 @@ def main():
         t = time.time()
         sh([gen, "--preset", "day", "--sql", "--out", day, "-q"])
         print(f"bench: generated the day in {time.time() - t:.1f} s", file=sys.stderr)
+    week = os.path.join(a.dir, "week")
+    if not a.no_week and not os.path.exists(os.path.join(week, "events.sql")):
+        t = time.time()
+        sh([gen, "--preset", "day", "--hours", "168", "--log-mib", str(WEEK_LOG_MIB), "--sql", "--out", week, "-q"])
+        print(f"bench: generated the week in {time.time() - t:.1f} s", file=sys.stderr)
     ensure_tools()
     url, stop = start_pg(a.dir, day)
     try:
-        bench(a, day, audit, url)
+        scaling = None if a.no_week else bench_week(a, day, week, audit, url)
+        bench(a, day, audit, url, scaling)
     finally:
         stop()
 
 
-def bench(a, day, audit, url):
+# Seven days at the day's density: 7 x 850 MiB of logs.
+WEEK_LOG_MIB = 5950
+
+
+def bench_week(a, day, week, audit, url):
+    """The same questions on the day and on seven days (3 rounds, alternating): how time and
+    peak memory grow with the input, for the whole range and for a window inside it."""
+    wurl = url.rsplit("/", 1)[0] + "/week"
+    psql = f"{pg_bin()}/psql -X -q"
+    have_db = subprocess.run(f"{psql} {wurl} -Atc 'SELECT count(*) FROM monitoring.events'", shell=True,
+                             capture_output=True, text=True)
+    if have_db.returncode != 0:
+        t = time.time()
+        sh(f"{psql} {url} -c 'CREATE DATABASE week'", stdout=subprocess.DEVNULL)
+        sh(f"{psql} -v ON_ERROR_STOP=1 {wurl} -f {week}/events.sql", stdout=subprocess.DEVNULL)
+        sh(f"{psql} {wurl} -c 'VACUUM ANALYZE monitoring.events'")
+        print(f"bench: loaded the week in {time.time() - t:.1f} s", file=sys.stderr)
+    A = f"{audit} --no-config -q"
+    cases = []
+    for label, d, u in [("day", day, url), ("week", week, wurl)]:
+        logs = os.path.join(d, "monitoring_logs")
+        cases += [
+            (label, "check, whole range", f"{A} check --db {u} --logs {logs}"),
+            (label, "check --since/--until (one day)",
+             f"{A} check --db {u} --logs {logs} --since '2025-10-18 12:00:00+00' --until '2025-10-19 00:00:00+00'"),
+            (label, "missing-logs --window (one minute)",
+             f"{A} missing-logs --db {u} --logs {logs} --window 14:07-14:08 --date 2025-10-18"),
+            (label, "timeline --window (one minute)",
+             f"{A} timeline --db {u} --logs {logs} --window 14:07-14:08 --date 2025-10-18 --format csv"),
+        ]
+    for _, _, c in cases:
+        run_once(c)
+    times = {(l, n): [] for l, n, _ in cases}
+    rss = {(l, n): [] for l, n, _ in cases}
+    for r in range(3):
+        for l, n, c in cases:
+            w, m = run_once(c)
+            times[(l, n)].append(w)
+            if m:
+                rss[(l, n)].append(m)
+        print(f"bench: week round {r + 1}/3 done", file=sys.stderr)
+    def size(d):
+        logs = os.path.join(d, "monitoring_logs")
+        return sum(os.path.getsize(os.path.join(logs, f)) for f in os.listdir(logs))
+    rows = {"day": json.load(open(os.path.join(day, "truth.json")))["counts"]["db_rows"],
+            "week": json.load(open(os.path.join(week, "truth.json")))["counts"]["db_rows"]}
+    out = ["## Scaling: one day against seven days",
+           "",
+           f"The day above and a generated week at the same density (`audit-gen --preset day --hours 168 "
+           f"--log-mib {WEEK_LOG_MIB}`): {rows['day']:,} → {rows['week']:,} DB rows, "
+           f"{size(day) / 2**20:.0f} → {size(week) / 2**20:.0f} MiB of logs, both in PostgreSQL. 3 rounds, alternating; "
+           "medians. Linear time would be 7x; a window question should not grow with the input.",
+           "",
+           "| question | day | week | time ratio | day RSS | week RSS | RSS ratio |",
+           "|---|---|---|---|---|---|---|"]
+    for n in dict.fromkeys(n for _, n, _ in cases):
+        td, tw = statistics.median(times[("day", n)]), statistics.median(times[("week", n)])
+        md, mw = statistics.median(rss[("day", n)]) / 1024, statistics.median(rss[("week", n)]) / 1024
+        out.append(f"| {n} | {td:.2f} s | {tw:.2f} s | {tw / td:.1f}x | {md:.0f} MiB | {mw:.0f} MiB | {mw / md:.1f}x |")
+    out += ["", "Commands (day; the week's use its own database and files):", ""]
+    for l, n, c in cases:
+        if l == "day":
+            out.append(f"- {n}: `{c}`")
+    return out
+
+
+def bench(a, day, audit, url, scaling=None):
     logs = os.path.join(day, "monitoring_logs")
     files = " ".join(sorted(os.path.join(logs, f) for f in os.listdir(logs)))
     truth = json.load(open(os.path.join(day, "truth.json")))
@@ -140,6 +213,8 @@ def bench(a, day, audit, url):
         ("audit check --db --logs (end to end)", f"{A} check --db {url} --logs {logs}", "audit"),
         (f"audit timeline --signal {signal}", f"{A} timeline --db {url} --logs {logs} --signal {signal} --format csv", "audit"),
         ("audit missing-logs --window 14:07-14:08", f"{A} missing-logs --db {url} --logs {logs} --window 14:07-14:08 --date 2025-10-18", "audit"),
+        ("audit missing-logs (whole day, + naive counts)", f"{A} missing-logs --db {url} --logs {logs} --format json > /dev/null", "audit"),
+        ("audit report --html (whole day)", f"{A} report --db {url} --logs {logs} --html {a.dir}/day-report.html > /dev/null", "audit"),
     ]
     if have("lnav"):
         cmds.insert(3, ("lnav -n count by level", f"lnav -n -c ';SELECT log_level, count(*) FROM all_logs GROUP BY log_level' {files}", "ref"))
@@ -163,7 +238,7 @@ def bench(a, day, audit, url):
                 rss[n].append(m)
         print(f"bench: round {r + 1}/{a.rounds} done", file=sys.stderr)
     med = {n: statistics.median(v) for n, v in times.items()}
-    write_report(a, cmds, times, rss, med, truth, log_bytes, signal)
+    write_report(a, cmds, times, rss, med, truth, log_bytes, signal, scaling)
 
 
 def cpu_model():
@@ -176,7 +251,7 @@ def cpu_model():
     return platform.processor()
 
 
-def write_report(a, cmds, times, rss, med, truth, log_bytes, signal):
+def write_report(a, cmds, times, rss, med, truth, log_bytes, signal, scaling=None):
     c = truth["counts"]
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     def ratio(x, y):
@@ -215,6 +290,8 @@ def write_report(a, cmds, times, rss, med, truth, log_bytes, signal):
               "on one minute < 1 s, peak RSS < 1 GiB.", "", "## Commands", ""]
     for n, cmd, _ in cmds:
         lines.append(f"- {n}: `{cmd}`")
+    if scaling:
+        lines += [""] + scaling
     notes = os.path.join(os.path.dirname(a.out), "bench-notes.md")
     if os.path.exists(notes):
         lines += ["", open(notes).read().strip()]
