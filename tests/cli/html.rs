@@ -74,6 +74,143 @@ fn chromium_run(url: &str, mode: &[&str]) -> String {
     reader.join().unwrap()
 }
 
+/// The DevTools protocol over `--remote-debugging-pipe` (fd 3 in, fd 4 out, messages ended by
+/// NUL), wired to two FIFOs: no WebSocket client needed.
+struct Cdp {
+    child: std::process::Child,
+    tx: std::fs::File,
+    rx: std::io::BufReader<std::fs::File>,
+    next: u64,
+    session: Option<String>,
+}
+
+impl Cdp {
+    fn open(url: &str, dir: &Path) -> Cdp {
+        use std::fs::OpenOptions;
+        let (fin, fout) = (dir.join("cdp-in"), dir.join("cdp-out"));
+        for f in [&fin, &fout] {
+            let st = Command::new("mkfifo").arg(f).status().expect("mkfifo");
+            assert!(st.success());
+        }
+        let profile = dir.join("profile");
+        let script = "exec \"$0\" --headless --no-sandbox --disable-gpu --disable-quic \
+             --no-first-run --disable-background-networking --disable-component-update \
+             --disable-sync --hide-scrollbars --window-size=1400,1000 --remote-debugging-pipe \
+             --user-data-dir=\"$1\" \"$2\" 3<\"$3\" 4>\"$4\"";
+        let child = Command::new("bash")
+            .args(["-c", script])
+            .arg(chromium())
+            .arg(&profile)
+            .arg(url)
+            .arg(&fin)
+            .arg(&fout)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromium");
+        let tx = OpenOptions::new().write(true).open(&fin).unwrap();
+        let rx = std::io::BufReader::new(std::fs::File::open(&fout).unwrap());
+        Cdp {
+            child,
+            tx,
+            rx,
+            next: 0,
+            session: None,
+        }
+    }
+
+    /// Sends one command and returns its result (events in between are skipped).
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        use std::io::{BufRead, Write};
+        self.next += 1;
+        let mut msg = serde_json::json!({"id": self.next, "method": method, "params": params});
+        if let Some(s) = &self.session {
+            msg["sessionId"] = Value::String(s.clone());
+        }
+        let mut bytes = serde_json::to_vec(&msg).unwrap();
+        bytes.push(0);
+        self.tx.write_all(&bytes).unwrap();
+        loop {
+            let mut buf = Vec::new();
+            let n = self.rx.read_until(0, &mut buf).unwrap();
+            assert!(n > 0, "chromium closed the pipe during {method}");
+            buf.pop();
+            let v: Value = serde_json::from_slice(&buf).unwrap();
+            if v["id"] == self.next {
+                assert!(v.get("error").is_none(), "{method}: {}", v["error"]);
+                return v["result"].clone();
+            }
+        }
+    }
+
+    fn eval(&mut self, expression: &str) -> Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            serde_json::json!({"expression": expression, "returnByValue": true}),
+        );
+        r["result"]["value"].clone()
+    }
+}
+
+impl Drop for Cdp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Opens the page, waits for its script, presses and releases the left button over the
+/// finding `id`'s entry (scrolled into view first, as a person would), and returns the DOM.
+fn click_and_dump(page: &Path, id: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cdp = Cdp::open(&file_url(page, ""), dir.path());
+    let targets = cdp.call("Target.getTargets", serde_json::json!({}));
+    let target = targets["targetInfos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == "page")
+        .expect("a page target")["targetId"]
+        .clone();
+    let attached = cdp.call(
+        "Target.attachToTarget",
+        serde_json::json!({"targetId": target, "flatten": true}),
+    );
+    cdp.session = Some(attached["sessionId"].as_str().unwrap().to_string());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while cdp.eval("document.body ? document.body.dataset.ready || '' : ''") != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "the page's script did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let at = cdp.eval(&format!(
+        "(() => {{ const a = document.querySelector('#{id} .finding-head'); \
+         a.scrollIntoView({{block: 'center'}}); const r = a.getBoundingClientRect(); \
+         return [r.left + Math.min(40, r.width / 2), r.top + r.height / 2]; }})()"
+    ));
+    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    // What is under that point is the entry itself (nothing covers it).
+    let hit = cdp.eval(&format!(
+        "(() => {{ const e = document.elementFromPoint({x}, {y}); return e && e.closest('li') ? e.closest('li').id : ''; }})()"
+    ));
+    assert_eq!(hit, id, "the entry is under ({x}, {y})");
+    for kind in ["mouseMoved", "mousePressed", "mouseReleased"] {
+        cdp.call(
+            "Input.dispatchMouseEvent",
+            serde_json::json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cdp.eval("document.body.dataset.clicked || ''") != id {
+        assert!(Instant::now() < deadline, "the click did not select {id}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dom = cdp.eval("document.documentElement.outerHTML");
+    dom.as_str().unwrap().to_string()
+}
+
 fn file_url(p: &Path, fragment: &str) -> String {
     format!("file://{}{fragment}", p.canonicalize().unwrap().display())
 }
@@ -200,8 +337,9 @@ fn incident_report_draws_the_chart_and_a_click_on_a_finding_scrolls_to_its_evide
     }
     assert!(dom.contains("process_gap") && dom.contains("bot_20251018_145959.log:909"));
 
-    // `#click=finding-N`: the page clicks the finding's list entry at load, as a person would.
-    let dom = chromium_run(&file_url(&page, &format!("#click={id}")), &["--dump-dom"]);
+    // A real click: the mouse pressed and released over the finding's entry, through the
+    // DevTools protocol, then the page's DOM as it stands after the click.
+    let dom = click_and_dump(&page, id);
     assert_eq!(attr(&dom, "<body", "data-clicked").as_deref(), Some(id));
     let li_class = attr(&dom, &format!("<li id=\"{id}\""), "class").unwrap();
     assert!(li_class.contains("selected"), "{li_class}");
