@@ -385,9 +385,10 @@ pub fn load(
     // Plain messages only ever match a window or a signal (they carry no symbol, position or
     // correlation): without those filters a timeline shows all of them, checks none.
     let filters_messages = f.window.is_some() || f.signal.is_some();
-    // A window (and no signal, which can name rows anywhere): big files are sampled on the
-    // first pass and the window's events read back, so memory follows the window.
-    let sample_big = f.window.is_some() && f.signal.is_none();
+    // A window or a signal (not both): big files are sampled on the first pass and what the
+    // filter selects is read back — the window's events by the time index, the signal's and
+    // its positions' by a byte search for their digits — so memory follows the question.
+    let sample_big = f.window.is_some() != f.signal.is_some();
     let keep = match need {
         Need::Selected if !filters_messages => Keep::Everything,
         _ => Keep::Structured,
@@ -509,6 +510,31 @@ pub fn load(
         for (l, d) in logs.iter_mut().zip(&decisions) {
             align(&mut l.chunk, &d.clock);
         }
+        // A signal over sampled files: every record that mentions it comes back whole (events,
+        // and messages for a timeline) before its positions are looked for.
+        let signal_sampled = f.signal.is_some() && logs.iter().any(|l| l.sampled);
+        let mut scanned_positions: Vec<i64> = Vec::new();
+        if let (Some(n), true) = (f.signal, signal_sampled) {
+            let _t = crate::timing::phase("logs: read back the signal");
+            // The positions the DB rows already name are read back now too.
+            let only_signal = Filter {
+                signal: Some(n),
+                ..Filter::default()
+            };
+            let db_rows = db_first
+                .as_ref()
+                .map(|x| &x.3)
+                .or(snapshot.as_ref().map(|e| &e.chunk));
+            scanned_positions = db_rows
+                .map(|c| crate::timeline::signal_positions(&[c], &only_signal))
+                .unwrap_or_default();
+            // Two reads: the signal's few records whole (messages too, for a timeline), the
+            // positions' many events without parsing their plain neighbours.
+            let messages = (need == Need::Selected).then_some(n);
+            read_back_containing(&mut logs, &decisions, &[n.to_string()], messages)?;
+            let needles = position_needles(&scanned_positions);
+            read_back_containing(&mut logs, &decisions, &needles, None)?;
+        }
         let log_chunks: Vec<&Chunk> = logs.iter().map(|l| &l.chunk).collect();
 
         let (events, filter) = match (session, snapshot) {
@@ -536,9 +562,18 @@ pub fn load(
                 (None, resolve_filter(f, &display.zone, date)?)
             }
         };
-        let messages = need == Need::Selected && filters_messages;
+        if signal_sampled {
+            // Its positions' events: the DB rows and the log records read back above name them.
+            let _t = crate::timing::phase("logs: read back the positions");
+            let mut all: Vec<&Chunk> = events.iter().map(|e| &e.chunk).collect();
+            all.extend(logs.iter().map(|l| &l.chunk));
+            let mut positions = crate::timeline::signal_positions(&all, &filter);
+            positions.retain(|p| !scanned_positions.contains(p));
+            read_back_containing(&mut logs, &decisions, &position_needles(&positions), None)?;
+        }
+        let messages = need == Need::Selected && filters_messages && !signal_sampled;
         let mut decisions = decisions;
-        if messages || logs.iter().any(|l| l.sampled) {
+        if messages || (logs.iter().any(|l| l.sampled) && !signal_sampled) {
             let _t = crate::timing::phase("logs: read back the window");
             let scope = widen(&filter, margin_us);
             bring_back(&mut logs, &decisions, &scope, messages, Some(display.zone))?;
@@ -621,7 +656,7 @@ fn bring_back(
         let mut within: Vec<(i64, i64)> = Vec::new();
         let mut events_within: Vec<(i64, i64)> = Vec::new();
         let ranges = if let Some(n) = f.signal {
-            l.ranges_containing(n.to_string().as_bytes())?
+            l.ranges_containing(&[n.to_string().as_bytes()])?
         } else if let Some(w) = &f.window {
             // The window in this file's naive time: every offset its clock uses (±1 h for DST);
             // for a sampled file's events also in the zone the naive reading uses.
@@ -647,6 +682,7 @@ fn bring_back(
         let want = logs::Want {
             messages,
             messages_within: (!within.is_empty()).then_some(within.as_slice()),
+            messages_mentioning: None,
             events_within: (!events_within.is_empty()).then_some(events_within.as_slice()),
         };
         let mut more = l.read_back(&ranges, &want)?;
@@ -654,6 +690,60 @@ fn bring_back(
         l.chunk.append(&mut more);
     }
     Ok(())
+}
+
+/// What an event line names position `p` with: the dict's key, its value an int or a string.
+/// (`Position #N … opened` lines are typed lines, which every first pass keeps.)
+fn position_needles(positions: &[i64]) -> Vec<String> {
+    positions
+        .iter()
+        .flat_map(|p| {
+            [
+                format!("'position_id': {p}"),
+                format!("'position_id': '{p}'"),
+            ]
+        })
+        .collect()
+}
+
+/// For each file, the records that contain any of `needles` and that the first pass did not
+/// keep: a sampled file's events, and (`messages_of: Some(signal)`) the plain messages that
+/// mention the signal.
+fn read_back_containing(
+    logs: &mut [LogFile],
+    decisions: &[ClockDecision],
+    needles: &[String],
+    messages_of: Option<i64>,
+) -> Result<(), AuditError> {
+    use rayon::prelude::*;
+    let messages = messages_of.is_some();
+    if needles.is_empty() {
+        return Ok(());
+    }
+    // Files in parallel: each is one sequential read and a parse of its hits' stretches.
+    logs.par_iter_mut()
+        .zip(decisions.par_iter())
+        .try_for_each(|(l, d)| -> Result<(), AuditError> {
+            if !(l.sampled || messages) {
+                return Ok(());
+            }
+            let bytes: Vec<&[u8]> = needles.iter().map(|n| n.as_bytes()).collect();
+            let ranges = merge_ranges(l.ranges_containing(&bytes)?);
+            if ranges.is_empty() {
+                return Ok(());
+            }
+            let everywhere = [(i64::MIN, i64::MAX)];
+            let want = logs::Want {
+                messages,
+                messages_within: None,
+                messages_mentioning: messages_of,
+                events_within: Some(&everywhere),
+            };
+            let mut more = l.read_back(&ranges, &want)?;
+            align(&mut more, &d.clock);
+            l.chunk.append(&mut more);
+            Ok(())
+        })
 }
 
 /// `[lo, hi]` in naive µs: where records of the UTC window `w` can be in a file read in any of

@@ -350,4 +350,33 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
     let sampled = run(Some("65536"), &tl);
     assert!(rows(&full).len() > 100);
     assert_eq!(rows(&full), rows(&sampled));
+
+    // A signal: its records are found by a byte search, its positions' events by their key.
+    let text = std::fs::read_to_string(dir.join("events.csv")).unwrap();
+    let at = text.find("open_position_").expect("a position was opened") + "open_position_".len();
+    let signal: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let sig = ["timeline", "--signal", &signal];
+    let full = run(None, &sig);
+    let sampled = run(Some("65536"), &sig);
+    let log_rows = rows(&full).iter().filter(|r| r["source"] == "log").count();
+    let with_position = rows(&full)
+        .iter()
+        .filter(|r| r["source"] == "log" && !r["position_id"].is_null())
+        .count();
+    assert!(
+        log_rows > 2 && with_position > 0,
+        "{log_rows} {with_position}"
+    );
+    assert!(
+        sampled["sources"]["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["events_not_parsed"].as_u64().unwrap_or(0) > 1000),
+        "the signal run sampled"
+    );
+    assert_eq!(rows(&full), rows(&sampled));
 }

@@ -268,6 +268,8 @@ fn assign_pids(chunk: &mut Chunk, locks: &[(u64, u32)]) {
 pub struct Want<'a> {
     pub messages: bool,
     pub messages_within: Option<&'a [(i64, i64)]>,
+    /// Only the messages that mention this number (what a signal filter selects them by).
+    pub messages_mentioning: Option<i64>,
     pub events_within: Option<&'a [(i64, i64)]>,
 }
 
@@ -329,6 +331,9 @@ impl LogFile {
                             && want
                                 .messages_within
                                 .is_none_or(|w| inside(w, c.ts_local[i]))
+                            && want.messages_mentioning.is_none_or(|n| {
+                                crate::source::fields::text_mentions_int(&c.message[i], n)
+                            })
                     }
                     k if is_event(k) => events.is_some_and(|w| {
                         inside(w, c.ts_local[i])
@@ -372,13 +377,15 @@ impl LogFile {
         vec![(start.offset, end, start.line)]
     }
 
-    /// The byte ranges of the records containing `needle` anywhere (a signal id in a message
-    /// or a traceback): a memchr scan of the file, then each hit's stretch between marks.
+    /// The byte ranges of the records containing any of `needles` (a signal id in a message or
+    /// a traceback, a position's key): one read of the file, a memchr scan per needle, then
+    /// each hit's stretch between marks.
     pub fn ranges_containing(
         &self,
-        needle: &[u8],
+        needles: &[&[u8]],
     ) -> Result<Vec<(u64, Option<u64>, u32)>, AuditError> {
-        if self.marks.is_empty() {
+        let needles: Vec<&[u8]> = needles.iter().copied().filter(|n| !n.is_empty()).collect();
+        if self.marks.is_empty() || needles.is_empty() {
             return Ok(Vec::new());
         }
         if self.info.gzip {
@@ -387,7 +394,9 @@ impl LogFile {
         let shown = self.info.path.clone();
         let mut f =
             File::open(&self.info.path).map_err(|e| AuditError::input(&shown, e.to_string()))?;
-        let finder = memchr::memmem::Finder::new(needle);
+        let finders: Vec<memchr::memmem::Finder<'_>> =
+            needles.iter().map(memchr::memmem::Finder::new).collect();
+        let longest = needles.iter().map(|n| n.len()).max().unwrap_or(1);
         let mut hits: Vec<u64> = Vec::new();
         let mut buf = vec![0u8; 8 << 20];
         let mut carry = 0usize;
@@ -400,13 +409,17 @@ impl LogFile {
                 break;
             }
             let len = carry + n;
-            hits.extend(finder.find_iter(&buf[..len]).map(|h| base + h as u64));
-            // Keep the last needle-1 bytes so a hit across two reads is found once.
-            let keep = needle.len().saturating_sub(1).min(len);
+            for finder in &finders {
+                hits.extend(finder.find_iter(&buf[..len]).map(|h| base + h as u64));
+            }
+            // Keep the last longest-1 bytes so a hit across two reads is found (maybe twice:
+            // the hits are sorted and deduplicated below).
+            let keep = longest.saturating_sub(1).min(len);
             buf.copy_within(len - keep..len, 0);
             base += (len - keep) as u64;
             carry = keep;
         }
+        hits.sort_unstable();
         hits.dedup();
         let mut ranges: Vec<(u64, Option<u64>, u32)> = Vec::new();
         for h in hits {
