@@ -11,7 +11,7 @@ use crate::checks::missing::Coverage;
 use crate::cli::CheckOpts;
 use crate::config::Config;
 use crate::source::{self, Loaded};
-use crate::timeline::{ClockEntry, Timeline, View};
+use crate::timeline::{ClockEntry, Kind, Timeline, View};
 
 /// A loaded, aligned timeline and what the checks need around it.
 pub struct Prepared {
@@ -96,8 +96,18 @@ pub fn naive_summary(
     direction: crate::checks::missing::Direction,
 ) -> anyhow::Result<crate::checks::missing::Summary> {
     let _t = crate::timing::phase("checks: naive counts");
-    let (logs, clocks) = loaded.unaligned_logs();
+    let (mut logs, clocks) = loaded.unaligned_logs();
     let coverage = source::coverage_of(&logs, &clocks);
+    // Only event lines take part in these counts: the typed lines need not be in this frame.
+    for l in &mut logs {
+        let keep: Vec<bool> = l
+            .chunk
+            .kind
+            .iter()
+            .map(|k| matches!(k, Kind::Event | Kind::MalformedEvent))
+            .collect();
+        l.chunk.retain(&keep);
+    }
     let naive_t = Timeline::build(loaded.events.clone(), logs, &clocks, &loaded.scope)
         .context("cannot build the naive timeline frame")?;
     let (lag_us, tolerance_us) = tolerance(&loaded.decisions, tolerance_ms);
@@ -115,6 +125,99 @@ pub fn naive_summary(
         },
     );
     Ok(summary)
+}
+
+/// The same counts as [`naive_summary`], derived from the aligned timeline when nothing was
+/// filtered out by time (no window): log rows placed again in the display zone and the frame
+/// reordered by a gather (its strings are shared, not copied), so a whole day does not hold a
+/// second copy of its rows. `coverage` is [`source::coverage_of`] under the naive clocks.
+pub fn naive_summary_from_aligned(
+    t: &Timeline,
+    naive: &NaiveInputs,
+    tolerance_us: i64,
+    lag_us: i64,
+    params: crate::checks::missing::Params,
+) -> anyhow::Result<crate::checks::missing::Summary> {
+    use polars::prelude::{IdxCa, IdxSize, NamedFrom, Series};
+    let _t = crate::timing::phase("checks: naive counts");
+    let v = View::new(t).context("timeline frame has an unexpected shape")?;
+    let clock = crate::clock::SourceClock::new(naive.zone, crate::clock::Provenance::Unaligned);
+    // The order Timeline::build gives: UTC, then the DB before the files (in their order),
+    // then id or line.
+    let mut keys: Vec<(i64, usize, i64, u32, u32)> = Vec::with_capacity(v.len());
+    for i in 0..v.len() {
+        let ts = v.ts_utc.get(i).unwrap_or(0);
+        let line = v.line.get(i).unwrap_or(0);
+        let (t_new, src) = if v.s("source", i) == Some("log") {
+            let off = v
+                .s("utc_offset", i)
+                .and_then(crate::clock::parse_offset)
+                .map_or(0, |o| i64::from(o.local_minus_utc()) * 1_000_000);
+            let file = v.s("file", i).unwrap_or_default();
+            let k = naive.files.iter().position(|f| f == file).unwrap_or(0);
+            (clock.utc(ts + off, line), 1 + k)
+        } else {
+            (ts, 0)
+        };
+        let id = v.event_id.get(i).unwrap_or(0);
+        keys.push((t_new, src, id, line, i as u32));
+    }
+    keys.sort_unstable();
+    drop(v);
+    let idx = IdxCa::from_vec("idx".into(), keys.iter().map(|k| k.4 as IdxSize).collect());
+    let mut frame = t.frame.take(&idx)?;
+    let dtype = frame.column("ts_utc")?.dtype().clone();
+    let ts = Series::new(
+        "ts_utc".into(),
+        keys.iter().map(|k| k.0).collect::<Vec<i64>>(),
+    )
+    .cast(&dtype)?;
+    frame.replace("ts_utc", ts.into())?;
+    drop(keys);
+    let naive_t = Timeline {
+        frame,
+        clocks: t.clocks.clone(),
+        sources: t.sources.clone(),
+    };
+    let nv = View::new(&naive_t).context("timeline frame has an unexpected shape")?;
+    let nm = matching::match_twins(&nv, tolerance_us, lag_us);
+    let (_, summary) = crate::checks::missing::check(
+        &nv,
+        &nm,
+        &crate::checks::missing::Params {
+            logs: naive.coverage.clone(),
+            ..params
+        },
+    );
+    Ok(summary)
+}
+
+/// What the naive counts need of [`Loaded`] before it is consumed.
+pub struct NaiveInputs {
+    pub zone: crate::clock::Zone,
+    /// Log file names, in the order the timeline was built from.
+    pub files: Vec<String>,
+    pub coverage: Vec<Coverage>,
+}
+
+impl NaiveInputs {
+    /// `None` when a window filtered the rows: then the naive reading can select rows the
+    /// aligned one left out, and [`naive_summary`] builds its own frame.
+    pub fn of(loaded: &Loaded) -> Option<NaiveInputs> {
+        if loaded.scope.window.is_some() {
+            return None;
+        }
+        let clock = crate::clock::SourceClock::new(
+            loaded.display.zone,
+            crate::clock::Provenance::Unaligned,
+        );
+        let clocks = vec![clock; loaded.logs.len()];
+        Some(NaiveInputs {
+            zone: loaded.display.zone,
+            files: loaded.logs.iter().map(|l| l.info.name.clone()).collect(),
+            coverage: source::coverage_of(&loaded.logs, &clocks),
+        })
+    }
 }
 
 /// Matches twins over a timeline.

@@ -49,7 +49,10 @@ impl Stats {
 /// Renders the page.
 pub fn render(input: &Input<'_>) -> anyhow::Result<(String, Stats)> {
     let (data, counts) = payload::build(input)?;
-    let title = data["title"].as_str().unwrap_or("audit report").to_string();
+    let title = data.head["title"]
+        .as_str()
+        .unwrap_or("audit report")
+        .to_string();
     let json = serde_json::to_string(&data)?;
     drop(data);
     let mut page = String::with_capacity(json.len() + 64 * 1024);

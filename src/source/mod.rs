@@ -118,8 +118,11 @@ pub fn coverage_of(
         }
         // A file spanning restarts: one stretch per PID, cut at each lock line; each ends at
         // the last record (kept row or index mark) before the next lock line.
+        // Every time placed with `clock` (not the chunk's ts_utc): the naive counts ask for
+        // the coverage under a clock the rows were not aligned with.
+        let at = |i: usize| clock.utc(c.ts_local[i], c.line[i].unwrap_or(0));
         let mut points: Vec<(u64, i64)> = (0..c.len())
-            .filter_map(|i| Some((c.byte_offset[i]?, c.ts_utc[i])))
+            .filter_map(|i| Some((c.byte_offset[i]?, at(i))))
             .collect();
         points.extend(
             l.marks
@@ -131,7 +134,7 @@ pub fn coverage_of(
             .chain(
                 locks
                     .iter()
-                    .map(|&i| (c.byte_offset[i].unwrap_or(0), c.pid[i], c.ts_utc[i])),
+                    .map(|&i| (c.byte_offset[i].unwrap_or(0), c.pid[i], at(i))),
             )
             .collect();
         for (k, &(from, pid, t0)) in cuts.iter().enumerate() {
