@@ -151,17 +151,25 @@ pub fn parse_reader<R: Read>(r: R, name: &str, keep: Keep) -> io::Result<Parsed>
         1,
     );
     let end = feed(r, 0, &mut a, None, false, false)?;
-    let lines = a.lines_seen();
-    let mut a = a.finish();
-    a.stats.bytes = end;
-    Ok(Parsed {
-        chunk: a.chunk,
-        stats: a.stats,
-        first_ts: a.first_ts,
-        last_ts: a.last_ts,
-        marks: a.marks,
-        lines,
-    })
+    let mut p = Parsed::from(a);
+    p.stats.bytes = end;
+    Ok(p)
+}
+
+impl From<Assembler> for Parsed {
+    /// Closes the last record and keeps what the assembler gathered.
+    fn from(a: Assembler) -> Parsed {
+        let lines = a.lines_seen();
+        let a = a.finish();
+        Parsed {
+            chunk: a.chunk,
+            stats: a.stats,
+            first_ts: a.first_ts,
+            last_ts: a.last_ts,
+            marks: a.marks,
+            lines,
+        }
+    }
 }
 
 fn parse_part(
@@ -181,16 +189,7 @@ fn parse_part(
         1,
     );
     feed(f, from, &mut a, end, start > 0, start > 0)?;
-    let lines = a.lines_seen();
-    let a = a.finish();
-    Ok(Parsed {
-        chunk: a.chunk,
-        stats: a.stats,
-        first_ts: a.first_ts,
-        last_ts: a.last_ts,
-        marks: a.marks,
-        lines,
-    })
+    Ok(Parsed::from(a))
 }
 
 /// Parses a plain file in parallel parts and stitches them together.
