@@ -106,15 +106,8 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
     )?;
     let grace_us = p.grace_ms.or(c.grace_ms).unwrap_or(2000) as i64 * 1000;
     let tolerance_ms = p.tolerance_ms.or(c.tolerance_ms);
-    // The naive counts: from the aligned frame when no window filtered the rows, else from
-    // a frame of their own, built (and dropped) before the aligned one.
-    let naive_inputs = if naive {
-        common::NaiveInputs::of(&loaded)
-    } else {
-        None
-    };
-    let naive_built = if naive && naive_inputs.is_none() {
-        Some(common::naive_summary(
+    let naive = if naive {
+        Some(common::NaivePlan::new(
             &loaded,
             tolerance_ms,
             grace_us,
@@ -183,23 +176,21 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
     explain_foreign_rows(&mut findings);
     checks::sort(&mut findings);
     drop(v);
-    let naive = match (naive_built, &naive_inputs) {
-        (Some(n), _) => Some(n),
-        (None, Some(inputs)) => Some(common::naive_summary_from_aligned(
-            t,
-            inputs,
-            meta.tolerance_us,
-            meta.lag_us,
-            checks::missing::Params {
-                window,
-                direction: checks::missing::Direction::Both,
-                logs: Vec::new(),
-                db_span: meta.db_span,
-                grace_us,
-            },
-        )?),
-        (None, None) => None,
-    };
+    let naive = naive
+        .map(|plan| {
+            plan.finish(
+                t,
+                meta,
+                checks::missing::Params {
+                    window,
+                    direction: checks::missing::Direction::Both,
+                    logs: Vec::new(),
+                    db_span: meta.db_span,
+                    grace_us,
+                },
+            )
+        })
+        .transpose()?;
     Ok(Checked {
         findings,
         prepared,

@@ -89,7 +89,7 @@ pub fn prepare(loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prep
 /// comparing psql output with a log file by eye does), over the same rows. Call it before
 /// [`prepare`] consumes `loaded`: its frame is dropped before the aligned one is built, so a
 /// day's peak memory holds one timeline, not two.
-pub fn naive_summary(
+fn naive_summary(
     loaded: &Loaded,
     tolerance_ms: Option<u64>,
     grace_us: i64,
@@ -111,11 +111,10 @@ pub fn naive_summary(
     let naive_t = Timeline::build(loaded.events.clone(), logs, &clocks, &loaded.scope)
         .context("cannot build the naive timeline frame")?;
     let (lag_us, tolerance_us) = tolerance(&loaded.decisions, tolerance_ms);
-    let nv = View::new(&naive_t).context("timeline frame has an unexpected shape")?;
-    let nm = matching::match_twins(&nv, tolerance_us, lag_us);
-    let (_, summary) = crate::checks::missing::check(
-        &nv,
-        &nm,
+    missing_counts(
+        &naive_t,
+        tolerance_us,
+        lag_us,
         &crate::checks::missing::Params {
             window: loaded.filter.window,
             direction,
@@ -123,15 +122,26 @@ pub fn naive_summary(
             db_span: loaded.db_span(),
             grace_us,
         },
-    );
-    Ok(summary)
+    )
+}
+
+/// The `missing-logs` counts of a timeline (twins matched first).
+fn missing_counts(
+    t: &Timeline,
+    tolerance_us: i64,
+    lag_us: i64,
+    params: &crate::checks::missing::Params,
+) -> anyhow::Result<crate::checks::missing::Summary> {
+    let v = View::new(t).context("timeline frame has an unexpected shape")?;
+    let m = matching::match_twins(&v, tolerance_us, lag_us);
+    Ok(crate::checks::missing::check(&v, &m, params).1)
 }
 
 /// The same counts as [`naive_summary`], derived from the aligned timeline when nothing was
 /// filtered out by time (no window): log rows placed again in the display zone and the frame
 /// reordered by a gather (its strings are shared, not copied), so a whole day does not hold a
 /// second copy of its rows. `coverage` is [`source::coverage_of`] under the naive clocks.
-pub fn naive_summary_from_aligned(
+fn naive_summary_from_aligned(
     t: &Timeline,
     naive: &NaiveInputs,
     tolerance_us: i64,
@@ -179,17 +189,52 @@ pub fn naive_summary_from_aligned(
         clocks: t.clocks.clone(),
         sources: t.sources.clone(),
     };
-    let nv = View::new(&naive_t).context("timeline frame has an unexpected shape")?;
-    let nm = matching::match_twins(&nv, tolerance_us, lag_us);
-    let (_, summary) = crate::checks::missing::check(
-        &nv,
-        &nm,
+    missing_counts(
+        &naive_t,
+        tolerance_us,
+        lag_us,
         &crate::checks::missing::Params {
             logs: naive.coverage.clone(),
             ..params
         },
-    );
-    Ok(summary)
+    )
+}
+
+/// Where a command's naive counts come from: computed already (a window: their own frame,
+/// built before the aligned one), or to be derived from the aligned frame afterwards.
+pub enum NaivePlan {
+    Done(crate::checks::missing::Summary),
+    FromAligned(NaiveInputs),
+}
+
+impl NaivePlan {
+    /// Call before [`prepare`] consumes `loaded`.
+    pub fn new(
+        loaded: &Loaded,
+        tolerance_ms: Option<u64>,
+        grace_us: i64,
+        direction: crate::checks::missing::Direction,
+    ) -> anyhow::Result<NaivePlan> {
+        Ok(match NaiveInputs::of(loaded) {
+            Some(inputs) => NaivePlan::FromAligned(inputs),
+            None => NaivePlan::Done(naive_summary(loaded, tolerance_ms, grace_us, direction)?),
+        })
+    }
+
+    /// The counts; `params` are the aligned run's (its coverage is replaced by the naive one).
+    pub fn finish(
+        self,
+        t: &Timeline,
+        meta: &Meta,
+        params: crate::checks::missing::Params,
+    ) -> anyhow::Result<crate::checks::missing::Summary> {
+        match self {
+            NaivePlan::Done(s) => Ok(s),
+            NaivePlan::FromAligned(inputs) => {
+                naive_summary_from_aligned(t, &inputs, meta.tolerance_us, meta.lag_us, params)
+            }
+        }
+    }
 }
 
 /// What the naive counts need of [`Loaded`] before it is consumed.

@@ -26,18 +26,7 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     let loaded = common::load(&args.common, config, MARGIN_US)?;
     let grace_us = args.grace_ms as i64 * 1000;
-    // The naive counts: from the aligned frame when no window filtered the rows, else from
-    // a frame of their own, built (and dropped) before the aligned one.
-    let naive_inputs = common::NaiveInputs::of(&loaded);
-    let naive_built = match naive_inputs {
-        Some(_) => None,
-        None => Some(common::naive_summary(
-            &loaded,
-            args.tolerance_ms,
-            grace_us,
-            args.direction,
-        )?),
-    };
+    let naive = common::NaivePlan::new(&loaded, args.tolerance_ms, grace_us, args.direction)?;
     let prepared = common::prepare(loaded, args.tolerance_ms)?;
     let meta = &prepared.loaded_meta;
     let t = &prepared.timeline;
@@ -53,17 +42,7 @@ pub fn run(
     let v = View::new(t)?;
     let m = common::match_twins(t, meta)?;
     let (findings, summary) = missing::check(&v, &m, &params);
-    let naive = match (naive_built, &naive_inputs) {
-        (Some(n), _) => n,
-        (None, Some(inputs)) => common::naive_summary_from_aligned(
-            t,
-            inputs,
-            meta.tolerance_us,
-            meta.lag_us,
-            params.clone(),
-        )?,
-        (None, None) => anyhow::bail!("internal: no naive counts"),
-    };
+    let naive = naive.finish(t, meta, params.clone())?;
 
     let mut head = String::new();
     if let Some(w) = &meta.filter.window {
