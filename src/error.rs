@@ -31,26 +31,38 @@ impl AuditError {
 /// also `?password=` parameters), so an origin can be printed anywhere.
 pub fn redact_url(url: &str) -> String {
     let mut out = url.to_string();
-    if let Some(scheme_end) = out.find("://") {
+    // From the last span back, so the earlier ones keep their offsets.
+    for r in password_spans(url).into_iter().rev() {
+        out.replace_range(r, "***");
+    }
+    out
+}
+
+/// The byte ranges of a connection URL's passwords: the userinfo's, and each `password=`
+/// parameter's value.
+fn password_spans(url: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    if let Some(scheme_end) = url.find("://") {
         let auth_start = scheme_end + 3;
-        let rest = &out[auth_start..];
+        let rest = &url[auth_start..];
         let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         if let Some(at) = rest[..auth_end].rfind('@') {
             if let Some(colon) = rest[..at].find(':') {
-                out.replace_range(auth_start + colon + 1..auth_start + at, "***");
+                out.push(auth_start + colon + 1..auth_start + at);
             }
         }
     }
-    if let Some(q) = out.find('?') {
-        let (base, query) = out.split_at(q + 1);
-        let masked: Vec<String> = query
-            .split('&')
-            .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => kv.to_string(),
-            })
-            .collect();
-        out = format!("{base}{}", masked.join("&"));
+    if let Some(q) = url.find('?') {
+        let mut at = q + 1;
+        for kv in url[q + 1..].split('&') {
+            if let Some((k, v)) = kv.split_once('=') {
+                if k.eq_ignore_ascii_case("password") {
+                    let from = at + k.len() + 1;
+                    out.push(from..from + v.len());
+                }
+            }
+            at += kv.len() + 1;
+        }
     }
     out
 }
@@ -113,26 +125,10 @@ impl Secrets {
 
 /// The password parts of a connection URL (userinfo and `password=` parameters).
 fn url_passwords(url: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        if let Some(at) = rest[..auth_end].rfind('@') {
-            if let Some(colon) = rest[..at].find(':') {
-                out.push(rest[colon + 1..at].to_string());
-            }
-        }
-    }
-    if let Some(q) = url.find('?') {
-        for kv in url[q + 1..].split('&') {
-            if let Some((k, v)) = kv.split_once('=') {
-                if k.eq_ignore_ascii_case("password") {
-                    out.push(v.to_string());
-                }
-            }
-        }
-    }
-    out
+    password_spans(url)
+        .into_iter()
+        .map(|r| url[r].to_string())
+        .collect()
 }
 
 fn percent_decode(s: &str) -> String {
