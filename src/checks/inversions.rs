@@ -372,6 +372,19 @@ mod tests {
         assert_eq!(f[0].severity, Severity::High);
     }
 
+    /// a.log (PID 1) and b.log (PID 2), both alive over the first 10 s.
+    fn two_live_processes() -> Vec<Coverage> {
+        [("a.log", 1), ("b.log", 2)]
+            .into_iter()
+            .map(|(file, pid)| Coverage {
+                file: file.into(),
+                pid: Some(pid),
+                start: at(0.0),
+                end: at(10_000.0),
+            })
+            .collect()
+    }
+
     #[test]
     fn rows_written_under_two_live_processes_are_multiple_writers() {
         let t = Tb::new()
@@ -379,24 +392,10 @@ mod tests {
             .db_corr(2, "position_created", 3_000.0, 2_000.0, 2)
             .build();
         let v = View::new(&t).unwrap();
-        let cov = vec![
-            Coverage {
-                file: "a.log".into(),
-                pid: Some(1),
-                start: at(0.0),
-                end: at(10_000.0),
-            },
-            Coverage {
-                file: "b.log".into(),
-                pid: Some(2),
-                start: at(0.0),
-                end: at(10_000.0),
-            },
-        ];
         let f = check(
             &v,
             &crate::checks::matching::match_twins(&v, 100_000, 0),
-            &params(cov),
+            &params(two_live_processes()),
         );
         assert_eq!(f[0].class.as_deref(), Some("multiple_writers"));
     }
@@ -423,24 +422,10 @@ mod tests {
             )
             .build();
         let v = View::new(&t).unwrap();
-        let cov = vec![
-            Coverage {
-                file: "a.log".into(),
-                pid: Some(1),
-                start: at(0.0),
-                end: at(10_000.0),
-            },
-            Coverage {
-                file: "b.log".into(),
-                pid: Some(2),
-                start: at(0.0),
-                end: at(10_000.0),
-            },
-        ];
         let f = check(
             &v,
             &crate::checks::matching::match_twins(&v, 100_000, 0),
-            &params(cov),
+            &params(two_live_processes()),
         );
         assert_eq!(
             f[0].class.as_deref(),

@@ -17,18 +17,8 @@ fn fixture_db() -> String {
 }
 
 fn one_error_line(r: &crate::support::Run, needles: &[&str]) {
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert_eq!(
-        r.stderr.trim_end().lines().count(),
-        1,
-        "one line: {}",
-        r.stderr
-    );
+    r.assert_one_error_line(needles);
     assert!(r.stdout.is_empty(), "no partial output: {}", r.stdout);
-    for n in needles {
-        assert!(r.stderr.contains(n), "`{n}` not in {}", r.stderr);
-    }
-    assert!(!r.stderr.contains("panicked"));
     assert!(
         !r.stderr.contains(PASSWORD),
         "password printed: {}",

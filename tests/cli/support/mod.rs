@@ -54,6 +54,23 @@ pub fn run(mut c: Command) -> Run {
     }
 }
 
+impl Run {
+    /// An unusable input: exit 2, one line on stderr holding each of `needles`, no panic.
+    pub fn assert_one_error_line(&self, needles: &[&str]) {
+        assert_eq!(self.code, 2, "exit {}: {}", self.code, self.stderr);
+        assert_eq!(
+            self.stderr.trim_end().lines().count(),
+            1,
+            "one line: {}",
+            self.stderr
+        );
+        for n in needles {
+            assert!(self.stderr.contains(n), "`{n}` not in {}", self.stderr);
+        }
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+    }
+}
+
 /// Runs and parses `--format json` output, asserting exit 0.
 pub fn json(c: Command) -> Value {
     let r = run(c);
