@@ -159,7 +159,7 @@ fn unreachable_database_masks_the_password() {
 #[test]
 fn a_panic_is_one_scrubbed_line_and_exit_2() {
     // AUDIT_TEST_PANIC makes the binary panic with its whole command line in the message: the
-    // hook must mask the URL's password, DATABASE_URL's and PGPASSWORD wherever they appear.
+    // hook must mask the --db URL's password and PGPASSWORD's wherever they appear in it.
     let mut c = audit();
     c.args([
         "timeline",
@@ -167,12 +167,15 @@ fn a_panic_is_one_scrubbed_line_and_exit_2() {
         "postgres://audit:TopSecret123@127.0.0.1:1/fox",
         "--symbol",
         "TopSecret123",
+        "--correlation",
+        "Hunter2Hunter2",
     ])
     .env("AUDIT_TEST_PANIC", "1")
     .env("PGPASSWORD", "Hunter2Hunter2");
     let r = run(c);
     r.assert_one_error_line(&["internal error", "postgres://audit:***@127.0.0.1:1/fox"]);
     assert!(!r.stderr.contains("TopSecret123"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Hunter2Hunter2"), "{}", r.stderr);
     assert!(!r.stdout.contains("TopSecret123"));
 }
 
