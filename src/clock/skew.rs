@@ -309,14 +309,13 @@ fn place_changes(chunk: &Chunk, segments: &mut [Segment]) {
         ) * 1_000_000;
         let mut best: Option<(i64, u32)> = None;
         let mut prev_t: Option<i64> = None;
-        for i in 0..chunk.len() {
-            let line = chunk.line[i].unwrap_or(0);
-            if line < prev_last {
-                continue;
-            }
-            if line > next_first {
-                break;
-            }
+        // In line order: rows read back after a first pass are appended after it.
+        let mut rows: Vec<(u32, usize)> = (0..chunk.len())
+            .map(|i| (chunk.line[i].unwrap_or(0), i))
+            .filter(|&(line, _)| prev_last <= line && line <= next_first)
+            .collect();
+        rows.sort_unstable();
+        for (line, i) in rows {
             if let Some(p) = prev_t {
                 let miss = (chunk.ts_local[i] - p - step).abs();
                 // The jump must explain most of the change (within 10 minutes of it).
