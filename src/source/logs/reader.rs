@@ -242,6 +242,7 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
     }
     // Marks were taken every MARK_EVERY records of each part; keep them sorted by offset.
     all.marks.sort_by_key(|m| m.offset);
+    all.marks.dedup_by_key(|m| m.offset);
     all.stats.bytes = size;
     Ok(all)
 }

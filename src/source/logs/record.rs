@@ -333,6 +333,9 @@ pub struct Assembler {
     line_no: u32,
     /// Event lines seen (for `Keep::Sampled`).
     events_seen: u64,
+    /// The start of the record being read: marked when a lock line follows it, and at the end
+    /// (a process's last record ends its stretch of the file, whatever the first pass kept).
+    current: Option<Mark>,
 }
 
 impl Assembler {
@@ -349,6 +352,7 @@ impl Assembler {
             marks: Vec::new(),
             line_no: first_line.saturating_sub(1),
             events_seen: 0,
+            current: None,
         }
     }
 
@@ -402,16 +406,22 @@ impl Assembler {
         }
         self.last_ts = Some(h.ts_local);
         self.first_ts.get_or_insert(h.ts_local);
+        let here = Mark {
+            ts_local: h.ts_local,
+            offset,
+            line: self.line_no,
+        };
+        let previous = self.current.replace(here);
         if self.stats.records % MARK_EVERY == 0 {
-            self.marks.push(Mark {
-                ts_local: h.ts_local,
-                offset,
-                line: self.line_no,
-            });
+            self.marks.push(here);
         }
         self.stats.records += 1;
         if let Keep::Sampled(every) = self.keep {
-            if typed::is_event_line(h.message) {
+            // A process's start and end are never sampled away: its lifetime reads them.
+            let lifecycle = ["bot_started:", "bot_stopped:"]
+                .iter()
+                .any(|l| h.message.trim_start().starts_with(l));
+            if typed::is_event_line(h.message) && !lifecycle {
                 self.events_seen += 1;
                 if (self.events_seen - 1) % u64::from(every.max(1)) != 0 {
                     self.stats.events_not_parsed += 1;
@@ -421,6 +431,13 @@ impl Assembler {
             }
         }
         let typed = typed::classify(h.logger.unwrap_or(""), h.message);
+        if let (Typed::LockAcquired { .. }, Some(m)) = (&typed, previous) {
+            // Before this record's own mark, if it has one: marks stay in file order.
+            let at = self.marks.len() - usize::from(self.marks.last() == Some(&here));
+            if at == 0 || self.marks[at - 1].offset != m.offset {
+                self.marks.insert(at, m);
+            }
+        }
         if matches!(typed, Typed::Other) {
             self.stats.messages.add(h.level);
         }
@@ -463,6 +480,11 @@ impl Assembler {
     /// Closes the last record.
     pub fn finish(mut self) -> Assembler {
         self.close();
+        if let Some(m) = self.current.take() {
+            if self.marks.last().is_none_or(|l| l.offset != m.offset) {
+                self.marks.push(m);
+            }
+        }
         self
     }
 }
