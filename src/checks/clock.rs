@@ -8,7 +8,12 @@ use crate::clock::skew::Estimate;
 use crate::timeline::View;
 
 /// One finding per change, placed at the first record after it.
-pub fn offset_changes(v: &View<'_>, estimates: &[(String, Option<Estimate>)]) -> Vec<Finding> {
+/// `placed_only`: leave out a change none of `v`'s rows comes after (one time slice's view).
+pub fn offset_changes(
+    v: &View<'_>,
+    estimates: &[(String, Option<Estimate>)],
+    placed_only: bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (file, est) in estimates {
         let Some(e) = est.as_ref().filter(|e| e.segments.len() > 1) else {
@@ -20,8 +25,11 @@ pub fn offset_changes(v: &View<'_>, estimates: &[(String, Option<Estimate>)]) ->
                     v.s("file", i) == Some(file.as_str())
                         && v.line.get(i).is_some_and(|l| l >= w[1].first_line)
                 })
-                .and_then(|i| v.ts_utc.get(i))
-                .unwrap_or(0);
+                .and_then(|i| v.ts_utc.get(i));
+            if placed_only && at.is_none() {
+                continue;
+            }
+            let at = at.unwrap_or(0);
             let mut f = Finding::new(
                 FindingKind::ClockOffsetChange,
                 Severity::Medium,

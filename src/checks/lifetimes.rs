@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::matching::Matching;
 use super::missing::Coverage;
-use super::{Finding, FindingKind, LogRef, ProcessRef, Severity};
+use super::{Finding, FindingKind, LogRef, ProcessRef, Run, RunOf, Severity};
 use crate::report::rfc3339_micros;
 use crate::timeline::View;
 
@@ -41,6 +41,9 @@ pub struct Process {
     pub lock_trouble: Vec<LogRef>,
     /// DB rows written during its life.
     pub db_rows: usize,
+    /// `EventLogger wrote N events` lines it logged (the batches its rows are judged against).
+    #[serde(skip)]
+    pub flush_lines: usize,
 }
 
 impl Process {
@@ -89,6 +92,7 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
             ended_at: None,
             lock_trouble: Vec::new(),
             db_rows: 0,
+            flush_lines: 0,
         });
     }
     for i in 0..v.len() {
@@ -122,6 +126,7 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
                 p.ended_at = Some(here);
             }
             "stale_lock" | "another_instance" => p.lock_trouble.push(here),
+            "flush_wrote" if flush_batch(v, i).is_some() => p.flush_lines += 1,
             _ => {}
         }
     }
@@ -137,6 +142,31 @@ fn hms(us: i64) -> String {
         .unwrap_or_default()
         .format("%H:%M:%S%.3f")
         .to_string()
+}
+
+fn in_window(w: Option<crate::clock::UtcRange>, t: i64) -> bool {
+    w.is_none_or(|w| w.start.timestamp_micros() <= t && t < w.end.timestamp_micros())
+}
+
+/// The explanation of an [`FindingKind::UnattributedActivity`] run outside every process.
+pub fn no_process_text(r: &Run, rows: usize) -> String {
+    format!(
+        "{rows} DB row(s) from {} to {} UTC were written while no known bot process was alive ({}): a writer without a log file",
+        hms(r.first),
+        hms(r.last),
+        r.key
+    )
+}
+
+/// The explanation of an [`FindingKind::UnattributedActivity`] run inside a process's life.
+pub fn foreign_text(r: &Run, rows: usize) -> String {
+    format!(
+        "{rows} DB row(s) from {} to {} UTC were written while {} was alive, but have no log line, their ids fall in none of the batches its EventLogger reports writing ({} flush lines), and no direct write explains them: another writer shares the table",
+        hms(r.first),
+        hms(r.last),
+        r.key,
+        r.flush_lines
+    )
 }
 
 fn secs(us: i64) -> String {
@@ -259,11 +289,16 @@ pub fn check(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) -> Vec<F
     };
     let mut run: Vec<usize> = Vec::new();
     let mut runs: Vec<Vec<usize>> = Vec::new();
+    // Only the window's rows: a run crossing its edge is reported with the part inside it (a
+    // check over time slices joins the parts, see `checks::join_runs`).
     for i in 0..v.len() {
         if v.s("source", i) != Some("db") {
             continue;
         }
         let t = v.ts_utc.get(i).unwrap_or(0);
+        if !in_window(p.window, t) {
+            continue;
+        }
         if alive(t) {
             if !run.is_empty() {
                 runs.push(std::mem::take(&mut run));
@@ -294,17 +329,20 @@ pub fn check(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) -> Vec<F
                 (None, Some(a)) => format!("before {} started", a.name()),
                 (None, None) => String::new(),
             };
+            let run = Run {
+                of: RunOf::NoProcess,
+                key: ctx,
+                first: t0,
+                last: t1,
+                flush_lines: 0,
+            };
             let mut f = Finding::new(
                 FindingKind::UnattributedActivity,
                 Severity::High,
                 t0,
-                format!(
-                    "{} DB row(s) from {} to {} UTC were written while no known bot process was alive ({ctx}): a writer without a log file",
-                    r.len(),
-                    hms(t0),
-                    hms(t1)
-                ),
+                no_process_text(&run, r.len()),
             );
+            f.run = Some(run);
             f.event_ids = r.iter().map(|&i| v.event_id.get(i).unwrap_or(0)).collect();
             f.processes = before
                 .iter()
@@ -330,14 +368,27 @@ pub fn check(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) -> Vec<F
 struct Written {
     ranges: Vec<(i64, i64)>,
     direct: Vec<i64>,
-    flush_lines: usize,
+}
+
+/// The ids a flush line (`EventLogger wrote N events … last_ids=[…]`) says were inserted.
+fn flush_batch(v: &View<'_>, i: usize) -> Option<(i64, i64)> {
+    let j = v
+        .s("payload", i)
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())?;
+    let count = j["count"].as_i64().unwrap_or(0);
+    let last = j["last_ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x[0].as_i64())
+        .max()?;
+    (count > 0).then_some((last - count + 1, last))
 }
 
 fn written_by(v: &View<'_>, pr: &Process) -> Written {
     let mut w = Written {
         ranges: Vec::new(),
         direct: Vec::new(),
-        flush_lines: 0,
     };
     for i in 0..v.len() {
         let Some(file) = v.s("file", i) else { continue };
@@ -347,25 +398,7 @@ fn written_by(v: &View<'_>, pr: &Process) -> Written {
             continue;
         }
         match v.s("kind", i) {
-            Some("flush_wrote") => {
-                let Some(j) = v
-                    .s("payload", i)
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-                else {
-                    continue;
-                };
-                let count = j["count"].as_i64().unwrap_or(0);
-                let last = j["last_ids"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|x| x[0].as_i64())
-                    .max();
-                if let (Some(last), true) = (last, count > 0) {
-                    w.ranges.push((last - count + 1, last));
-                    w.flush_lines += 1;
-                }
-            }
+            Some("flush_wrote") => w.ranges.extend(flush_batch(v, i)),
             Some("queue_full") => w.direct.push(v.ts_utc.get(i).unwrap_or(0)),
             _ => {}
         }
@@ -390,6 +423,9 @@ fn foreign_writers(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) ->
         let (Some(id), Some(t)) = (v.event_id.get(i), v.ts_utc.get(i)) else {
             continue;
         };
+        if !in_window(p.window, t) {
+            continue;
+        }
         let alive: Vec<usize> = (0..procs.len())
             .filter(|&k| procs[k].start <= t && t <= procs[k].end)
             .collect();
@@ -433,25 +469,27 @@ fn foreign_writers(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) ->
             v.ts_utc.get(foreign[0]).unwrap_or(0),
             v.ts_utc.get(foreign[foreign.len() - 1]).unwrap_or(0),
         );
+        let run = Run {
+            of: RunOf::Foreign,
+            key: pr.name(),
+            first: t0,
+            last: t1,
+            flush_lines: pr.flush_lines,
+        };
         let mut f = Finding::new(
             FindingKind::UnattributedActivity,
             Severity::High,
             t0,
-            format!(
-                "{} DB row(s) from {} to {} UTC were written while {} was alive, but have no log line, their ids fall in none of the batches its EventLogger reports writing ({} flush lines), and no direct write explains them: another writer shares the table",
-                foreign.len(),
-                hms(t0),
-                hms(t1),
-                pr.name(),
-                written[k].flush_lines
-            ),
+            foreign_text(&run, foreign.len()),
         );
         f.event_ids = foreign
             .iter()
             .map(|&i| v.event_id.get(i).unwrap_or(0))
             .collect();
         f.processes = vec![pr.process_ref()];
-        f.details = serde_json::json!({ "attribution": "flush_batches", "batches": written[k].ranges.len() });
+        f.details =
+            serde_json::json!({ "attribution": "flush_batches", "batches": run.flush_lines });
+        f.run = Some(run);
         out.push(f.sealed());
     }
     out

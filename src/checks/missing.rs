@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::matching::Matching;
-use super::{Finding, FindingKind, LogRef, ProcessRef, Severity};
+use super::{Finding, FindingKind, LogRef, ProcessRef, Run, RunOf, Severity};
 use crate::clock::UtcRange;
 use crate::report::rfc3339_micros;
 use crate::timeline::View;
@@ -67,6 +67,27 @@ pub struct TypeCount {
     pub no_log_coverage: usize,
 }
 
+impl TypeCount {
+    fn add(&mut self, c: &TypeCount) {
+        self.db_rows += c.db_rows;
+        self.log_lines += c.log_lines;
+        self.twins += c.twins;
+        self.missing_in_log += c.missing_in_log;
+        self.missing_in_db += c.missing_in_db;
+        self.no_log_coverage += c.no_log_coverage;
+    }
+}
+
+/// Two windows' counts as one (the windows do not overlap: each row is counted in one).
+pub fn add(mut a: Summary, b: &Summary) -> Summary {
+    a.total.add(&b.total);
+    for (k, c) in &b.by_type {
+        a.by_type.entry(k.clone()).or_default().add(c);
+    }
+    a.loose_twins += b.loose_twins;
+    a
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub total: TypeCount,
@@ -112,6 +133,16 @@ fn rows_by_file<'a>(v: &View<'a>) -> FxHashMap<&'a str, Vec<usize>> {
 fn neighbours(v: &View<'_>, rows: &[usize], t: i64) -> (Option<usize>, Option<usize>) {
     let k = rows.partition_point(|&i| v.ts_utc.get(i).unwrap_or(0) < t);
     (k.checked_sub(1).map(|b| rows[b]), rows.get(k).copied())
+}
+
+/// The explanation of a [`FindingKind::NoLogCoverage`] run.
+pub fn no_coverage_text(r: &Run, rows: usize) -> String {
+    format!(
+        "{rows} DB row(s) from {} to {} UTC were written when no log file covers that time ({}): not evidence of lost log lines",
+        hms(r.first),
+        hms(r.last),
+        r.key
+    )
 }
 
 /// Runs the check over a matched timeline.
@@ -267,21 +298,24 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             (None, Some(b)) => format!("before the start of {b}"),
             (None, None) => "and no log file was given".to_string(),
         };
+        let run = Run {
+            of: RunOf::NoCoverage,
+            key: between,
+            first,
+            last,
+            flush_lines: 0,
+        };
         let mut f = Finding::new(
             FindingKind::NoLogCoverage,
             Severity::Info,
             first,
-            format!(
-                "{} DB row(s) from {} to {} UTC were written when no log file covers that time ({between}): not evidence of lost log lines",
-                rows.len(),
-                hms(first),
-                hms(last)
-            ),
+            no_coverage_text(&run, rows.len()),
         );
         f.event_ids = rows
             .iter()
             .map(|&i| v.event_id.get(i).unwrap_or(0))
             .collect();
+        f.run = Some(run);
         findings.push(f.sealed());
     }
 
@@ -335,12 +369,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
 
     let mut total = TypeCount::default();
     for c in by_type.values() {
-        total.db_rows += c.db_rows;
-        total.log_lines += c.log_lines;
-        total.twins += c.twins;
-        total.missing_in_log += c.missing_in_log;
-        total.missing_in_db += c.missing_in_db;
-        total.no_log_coverage += c.no_log_coverage;
+        total.add(c);
     }
     let loose_twins = m
         .pairs

@@ -148,6 +148,10 @@ pub struct Finding {
     /// `new` or `accepted`, when compared with a baseline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<&'static str>,
+    /// For a finding about a run of DB rows: what a check over time slices needs to join the
+    /// pieces each slice saw ([`join_runs`]).
+    #[serde(skip)]
+    pub run: Option<Run>,
 }
 
 impl Finding {
@@ -168,6 +172,7 @@ impl Finding {
             class: None,
             details: serde_json::Value::Null,
             baseline: None,
+            run: None,
         }
     }
 
@@ -205,6 +210,81 @@ impl Finding {
         self.fingerprint = format!("{:016x}", h.0);
         self
     }
+}
+
+/// Which run-of-rows finding a [`Run`] belongs to (how its explanation is written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunOf {
+    /// Rows no log file covers (missing.rs).
+    NoCoverage,
+    /// Rows outside every process's life (lifetimes.rs).
+    NoProcess,
+    /// Rows written while a process was alive that none of its batches holds (lifetimes.rs).
+    Foreign,
+}
+
+/// A finding about a run of DB rows, as a check over one time window saw it: only the window's
+/// rows are in the run, so a check over consecutive windows sees a long run in pieces, which
+/// [`join_runs`] joins into the finding one pass over the whole range gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub of: RunOf,
+    /// What the run falls in (the gap between files, between processes, or the process):
+    /// pieces with the same `of` and key are one run.
+    pub key: String,
+    pub first: i64,
+    pub last: i64,
+    /// The process's flush lines (a foreign-writer run says how many it was checked against).
+    pub flush_lines: usize,
+}
+
+impl Run {
+    fn explain(&self, rows: usize) -> String {
+        match self.of {
+            RunOf::NoCoverage => missing::no_coverage_text(self, rows),
+            RunOf::NoProcess => lifetimes::no_process_text(self, rows),
+            RunOf::Foreign => lifetimes::foreign_text(self, rows),
+        }
+    }
+}
+
+/// Joins the pieces of runs that time slices saw apart (same kind of run, same key) into one
+/// finding each: rows together, from the first piece's start to the last one's end, its
+/// explanation written again and its fingerprint sealed again. Other findings pass through.
+pub fn join_runs(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut at: std::collections::HashMap<(RunOf, String), usize> = Default::default();
+    for f in findings {
+        let Some(r) = f.run.clone() else {
+            out.push(f);
+            continue;
+        };
+        match at.get(&(r.of, r.key.clone())) {
+            None => {
+                at.insert((r.of, r.key), out.len());
+                out.push(f);
+            }
+            Some(&k) => {
+                let g = &mut out[k];
+                let Some(joined) = g.run.as_mut() else {
+                    continue;
+                };
+                joined.first = joined.first.min(r.first);
+                joined.last = joined.last.max(r.last);
+                g.event_ids.extend(f.event_ids);
+                g.at_us = g.at_us.min(f.at_us);
+            }
+        }
+    }
+    for f in out.iter_mut() {
+        let Some(r) = f.run.clone() else { continue };
+        f.explanation = r.explain(f.event_ids.len());
+        f.at_utc = rfc3339_micros(f.at_us);
+        if r.of == RunOf::Foreign {
+            f.details["batches"] = serde_json::json!(r.flush_lines);
+        }
+    }
+    out.into_iter().map(Finding::sealed).collect()
 }
 
 /// FNV-1a, 64 bit: stable across Rust versions and platforms (std's hasher is not).
