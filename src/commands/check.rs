@@ -63,10 +63,17 @@ pub struct Checked {
     pub naive: Option<checks::missing::Summary>,
 }
 
+/// Logs bigger than this are checked in time slices (see [`run_sliced`]): one pass over the
+/// whole range would hold every event row of it (~0.55 GB a day of the real bot).
+const SLICE_BYTES: u64 = 1 << 30;
+/// The length of one slice.
+const SLICE_US: i64 = 6 * 3600 * 1_000_000;
+
 /// Runs every check; `naive` also counts the naive reading (a second timeline build).
 pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Result<Checked> {
     let mut filter = scope.filter.clone();
     let r = scope.range;
+    let mut range = None;
     if r.since.is_some() || r.until.is_some() || r.last.is_some() {
         if filter.window.is_some() {
             return Err(AuditError::usage(
@@ -93,10 +100,16 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
             return Err(AuditError::usage("--until must be after --since").into());
         }
         filter.window = Some(WindowSpec::absolute(start, end));
+        range = Some((start.timestamp_micros(), end.timestamp_micros()));
     }
-    let p = scope.params;
-    let c = &config.check;
     let plan = source::plan(scope.sources, scope.clock, config)?;
+    // A --window is one short question; a range (or everything) over big logs goes in slices.
+    // The HTML report (`naive`) draws the whole timeline, so it is never sliced.
+    if !naive && (scope.filter.window.is_none()) {
+        if let Some(len) = slice_length(&plan)? {
+            return run_sliced(scope, config, &plan, &filter, range, len);
+        }
+    }
     let loaded = source::load(
         &plan,
         &filter,
@@ -104,6 +117,202 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
         MARGIN_US.max(missing::MARGIN_US),
         source::Need::Structured,
     )?;
+    let mut checked = check_loaded(scope, config, loaded, naive, None)?;
+    explain_foreign_rows(&mut checked.findings);
+    checks::sort(&mut checked.findings);
+    Ok(checked)
+}
+
+/// How long a slice is, when the run is sliced: logs over [`SLICE_BYTES`] read with PostgreSQL
+/// (or no events source; a snapshot file is read whole by polars anyway). `AUDIT_SLICE_MINUTES`
+/// forces slicing at that length (the tests slice a generated scenario).
+fn slice_length(plan: &source::SourcePlan) -> Result<Option<i64>, AuditError> {
+    if let Some(m) = std::env::var("AUDIT_SLICE_MINUTES")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|&m| m > 0)
+    {
+        return Ok(Some(m * 60 * 1_000_000));
+    }
+    if matches!(plan.events, source::EventsSpec::File(..)) {
+        return Ok(None);
+    }
+    let bytes: u64 = source::logs::discover(&plan.logs)?
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    Ok((bytes > SLICE_BYTES).then_some(SLICE_US))
+}
+
+/// Every check over a long range in memory that follows the slice, not the range: the logs are
+/// read once (sampled) and the clocks decided once for the whole run; then each slice of `len`
+/// loads its own DB rows and reads back its own log events (with the checks' margin around
+/// it), and is checked like a `--since/--until` run. The findings are those of one pass over
+/// the whole range: each is reported by the slice its time falls in, and runs of rows that
+/// cross a slice edge are joined ([`checks::join_runs`]).
+fn run_sliced(
+    scope: &Scope<'_>,
+    config: &Config,
+    plan: &source::SourcePlan,
+    filter: &FilterOpts,
+    range: Option<(i64, i64)>,
+    len: i64,
+) -> anyhow::Result<Checked> {
+    let no_align = scope.clock.no_align;
+    let margin = MARGIN_US.max(missing::MARGIN_US);
+    let mut reuse = source::Reuse::default();
+    // The first load reads the logs (sampled) and decides the clocks; its window holds nothing.
+    let at = |us: i64| chrono::DateTime::from_timestamp_micros(us).unwrap_or_default();
+    let probe = FilterOpts {
+        window: Some(WindowSpec::absolute(at(0), at(1))),
+        ..filter.clone()
+    };
+    let first = source::load_with(
+        plan,
+        &probe,
+        no_align,
+        0,
+        source::Need::Structured,
+        Some(&mut reuse),
+    )?;
+    source::settle_clocks(&mut reuse, plan, &first, no_align)?;
+    // Processes once, from the whole first pass: their lock, end and lock trouble lines are
+    // typed lines (never sampled), whichever slice a process starts or ends in.
+    // Over the range and its margin, as one pass over the range sees them.
+    let procs = match reuse.first_pass() {
+        Some((logs, clocks)) => {
+            let coverage = source::coverage_of(&logs, &clocks);
+            let frame = crate::timeline::Filter {
+                window: range.map(|(s, e)| crate::clock::UtcRange {
+                    start: at(s.saturating_sub(margin)),
+                    end: at(e.saturating_add(margin)),
+                }),
+                ..crate::timeline::Filter::default()
+            };
+            let t = crate::timeline::Timeline::build(None, logs, &clocks, &frame)?;
+            checks::lifetimes::processes(&View::new(&t)?, &coverage)
+        }
+        None => Vec::new(),
+    };
+    let mut findings: Vec<Finding> = Vec::new();
+    let span = [first.db_span(), first.logs_span()]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
+    drop(first);
+    let (lo, hi) = match (span, range) {
+        (Some((a, b)), Some((s, e))) => (a.max(s), (b + 1).min(e)),
+        (Some((a, b)), None) => (a, b + 1),
+        (None, Some((s, e))) => (s, e),
+        (None, None) => (0, 1),
+    };
+    let log_bytes: u64 = source::logs::discover(&plan.logs)?
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    if log_bytes > 256 << 20 {
+        crate::progress::start(log_bytes, "checking");
+    }
+    let mut last: Option<Checked> = None;
+    let mut aligned: Option<checks::missing::Summary> = None;
+    let mut clocks: Vec<crate::timeline::ClockEntry> = Vec::new();
+    let mut db_rows = 0usize;
+    let mut start = lo;
+    while start < hi.max(lo + 1) {
+        let end = start.saturating_add(len).min(hi.max(lo + 1));
+        let one = FilterOpts {
+            window: Some(WindowSpec::absolute(at(start), at(end))),
+            ..filter.clone()
+        };
+        let loaded = source::load_with(
+            plan,
+            &one,
+            no_align,
+            margin,
+            source::Need::Structured,
+            Some(&mut reuse),
+        )?;
+        let c = check_loaded(scope, config, loaded, false, Some(&procs))?;
+        findings.extend(c.findings.iter().cloned());
+        db_rows += c.aligned.total.db_rows;
+        aligned = Some(match aligned {
+            None => c.aligned.clone(),
+            Some(a) => checks::missing::add(a, &c.aligned),
+        });
+        for e in &c.prepared.timeline.clocks {
+            match clocks
+                .iter_mut()
+                .find(|x| x.source == e.source && x.role == e.role)
+            {
+                Some(x) => {
+                    for o in &e.offsets {
+                        if !x.offsets.contains(o) {
+                            x.offsets.push(o.clone());
+                        }
+                    }
+                }
+                None => clocks.push(e.clone()),
+            }
+        }
+        last = Some(c);
+        start = end;
+    }
+    crate::progress::finish();
+    let Some(mut checked) = last else {
+        return Err(AuditError::usage("internal: a sliced check ran no slice").into());
+    };
+    let mut findings = checks::join_runs(findings);
+    // A finding two slices both saw (a clock change is found from the first row after its line
+    // that a slice holds): once, at its earliest time.
+    findings.sort_by(|a, b| {
+        a.fingerprint
+            .cmp(&b.fingerprint)
+            .then(a.at_us.cmp(&b.at_us))
+    });
+    findings.dedup_by(|b, a| a.fingerprint == b.fingerprint);
+    explain_foreign_rows(&mut findings);
+    checks::sort(&mut findings);
+    checked.findings = findings;
+    if let Some(a) = aligned {
+        checked.aligned = a;
+    }
+    // What the renderers read of the timeline: its sources and clocks, for the whole range. Its
+    // rows were the last slice's; they are not kept.
+    let t = &mut checked.prepared.timeline;
+    t.frame = polars::prelude::DataFrame::empty();
+    t.clocks = clocks;
+    if let Some(e) = t.sources.events.as_mut() {
+        e.rows = db_rows;
+    }
+    checked.matching = Matching::default();
+    checked.prepared.loaded_meta.filter.window = range.map(|(s, e)| crate::clock::UtcRange {
+        start: at(s),
+        end: at(e),
+    });
+    Ok(checked)
+}
+
+fn estimates_of(
+    decisions: &[source::ClockDecision],
+) -> Vec<(String, Option<crate::clock::skew::Estimate>)> {
+    decisions
+        .iter()
+        .map(|d| (d.file.clone(), d.estimate.clone()))
+        .collect()
+}
+
+/// Every check over one loaded timeline; `procs`: the processes, when known from more than it.
+fn check_loaded(
+    scope: &Scope<'_>,
+    config: &Config,
+    loaded: source::Loaded,
+    naive: bool,
+    procs: Option<&[Process]>,
+) -> anyhow::Result<Checked> {
+    let p = scope.params;
+    let c = &config.check;
     let grace_us = p.grace_ms.or(c.grace_ms).unwrap_or(2000) as i64 * 1000;
     let tolerance_ms = p.tolerance_ms.or(c.tolerance_ms);
     let naive = if naive {
@@ -124,12 +333,13 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
     let window = meta.filter.window;
 
     let mut findings = Vec::new();
-    let estimates: Vec<(String, Option<crate::clock::skew::Estimate>)> = meta
-        .decisions
-        .iter()
-        .map(|d| (d.file.clone(), d.estimate.clone()))
-        .collect();
-    findings.extend(checks::clock::offset_changes(&v, &estimates));
+    // A slice (`procs` given) reports a change only where its rows place it; the run keeps the
+    // earliest place any slice found.
+    findings.extend(checks::clock::offset_changes(
+        &v,
+        &estimates_of(&meta.decisions),
+        procs.is_some(),
+    ));
     let (f, aligned) = checks::missing::check(
         &v,
         &m,
@@ -154,7 +364,10 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
             window,
         },
     ));
-    let procs = checks::lifetimes::processes(&v, &meta.coverage);
+    let procs = match procs {
+        Some(p) => p.to_vec(),
+        None => checks::lifetimes::processes(&v, &meta.coverage),
+    };
     findings.extend(checks::lifetimes::check(
         &v,
         &m,
@@ -173,8 +386,6 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
             window,
         },
     ));
-    explain_foreign_rows(&mut findings);
-    checks::sort(&mut findings);
     drop(v);
     let naive = naive
         .map(|plan| {

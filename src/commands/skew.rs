@@ -210,7 +210,7 @@ pub fn run(
         .iter()
         .map(|d| (d.file.clone(), d.estimate.clone()))
         .collect();
-    findings.extend(crate::checks::clock::offset_changes(&v, &estimates));
+    findings.extend(crate::checks::clock::offset_changes(&v, &estimates, false));
     let mut table_text = format!("{table}\n");
     if !findings.is_empty() {
         table_text.push('\n');

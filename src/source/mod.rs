@@ -84,6 +84,11 @@ impl Loaded {
         coverage_of(&self.logs, &self.log_clocks())
     }
 
+    /// First and last record of the logs on UTC.
+    pub fn logs_span(&self) -> Option<(i64, i64)> {
+        logs_span(&self.logs, &self.decisions)
+    }
+
     /// First and last created_at of the whole DB source.
     pub fn db_span(&self) -> Option<(i64, i64)> {
         self.events.as_ref().and_then(|e| e.info.span)
@@ -384,20 +389,74 @@ pub fn load(
     margin_us: i64,
     need: Need,
 ) -> Result<Loaded, AuditError> {
+    load_with(plan, f, no_align, margin_us, need, None)
+}
+
+/// What a time-sliced run carries from one slice's load to the next: the first pass over the
+/// logs (every file read once, sampled), the DB anchors, and the clocks, decided once for the
+/// whole run ([`settle_clocks`]) so every slice places its rows the same way.
+#[derive(Default)]
+pub struct Reuse {
+    /// The logs' first pass, before alignment.
+    logs: Option<Vec<LogFile>>,
+    twins: Option<DbTwins>,
+    decisions: Option<Vec<ClockDecision>>,
+}
+
+impl Reuse {
+    /// The clocks [`settle_clocks`] decided.
+    pub fn decisions(&self) -> &[ClockDecision] {
+        self.decisions.as_deref().unwrap_or_default()
+    }
+
+    /// The shared first pass (every typed line, lifecycle events, sampled events), placed on
+    /// UTC with the settled clocks, and those clocks.
+    pub fn first_pass(&self) -> Option<(Vec<LogFile>, Vec<SourceClock>)> {
+        let (logs, decisions) = (self.logs.as_ref()?, self.decisions.as_ref()?);
+        let clocks: Vec<SourceClock> = decisions.iter().map(|d| d.clock.clone()).collect();
+        let mut logs = logs.clone();
+        for (l, c) in logs.iter_mut().zip(&clocks) {
+            align(&mut l.chunk, c);
+        }
+        Some((logs, clocks))
+    }
+}
+
+/// [`load`], sharing a first pass with other loads of the same sources (`reuse`): the first
+/// call fills it (every file sampled, whatever its size), later calls only read their window.
+pub fn load_with(
+    plan: &SourcePlan,
+    f: &FilterOpts,
+    no_align: bool,
+    margin_us: i64,
+    need: Need,
+    mut reuse: Option<&mut Reuse>,
+) -> Result<Loaded, AuditError> {
     let log_paths = logs::discover(&plan.logs)?;
+    let cached = reuse.as_ref().and_then(|r| r.logs.clone());
+    let fixed = reuse.as_ref().and_then(|r| r.decisions.clone());
+    let sampling = if reuse.is_some() {
+        logs::Sampling::All
+    } else if f.window.is_some() != f.signal.is_some() {
+        logs::Sampling::Big
+    } else {
+        logs::Sampling::Off
+    };
     // Plain messages only ever match a window or a signal (they carry no symbol, position or
     // correlation): without those filters a timeline shows all of them, checks none.
     let filters_messages = f.window.is_some() || f.signal.is_some();
     // A window or a signal (not both): big files are sampled on the first pass and what the
     // filter selects is read back — the window's events by the time index, the signal's and
     // its positions' by a byte search for their digits — so memory follows the question.
-    let sample_big = f.window.is_some() != f.signal.is_some();
     let keep = match need {
         Need::Selected if !filters_messages => Keep::Everything,
         _ => Keep::Structured,
     };
     std::thread::scope(|s| {
         let log_job = s.spawn(|| {
+            if let Some(logs) = cached {
+                return Ok(logs);
+            }
             let _t = crate::timing::phase("logs: parse");
             let total: u64 = log_paths
                 .iter()
@@ -408,7 +467,7 @@ pub fn load(
             if total > 256 << 20 {
                 crate::progress::start(total, "logs");
             }
-            let out = logs::load(&log_paths, keep, sample_big);
+            let out = logs::load(&log_paths, keep, sampling);
             crate::progress::finish();
             out
         });
@@ -428,6 +487,7 @@ pub fn load(
         // are fetched while the files are still being parsed, over the span the files' first and
         // last lines say they could cover.
         let needs_detection = !no_align
+            && fixed.is_none()
             && log_paths.iter().any(|p| {
                 let name = p
                     .file_name()
@@ -471,6 +531,9 @@ pub fn load(
         let mut logs = log_job
             .join()
             .map_err(|_| AuditError::usage("log parsing thread panicked"))??;
+        if let Some(r) = reuse.as_deref_mut().filter(|r| r.logs.is_none()) {
+            r.logs = Some(logs.clone());
+        }
 
         // The display zone: --tz, else the DB's (server TimeZone or snapshot offset), else the
         // first log's given zone.
@@ -508,7 +571,11 @@ pub fn load(
             }
         }
         let detect = crate::timing::phase("clocks: detect");
-        let decisions = decide_clocks(&logs, &plan.log_rules, twins.as_ref(), no_align, &display);
+        let fixed_clocks = fixed.is_some();
+        let decisions = match fixed {
+            Some(d) => d,
+            None => decide_clocks(&logs, &plan.log_rules, twins.as_ref(), no_align, &display),
+        };
         drop(detect);
         for (l, d) in logs.iter_mut().zip(&decisions) {
             align(&mut l.chunk, &d.clock);
@@ -580,7 +647,7 @@ pub fn load(
             let _t = crate::timing::phase("logs: read back the window");
             let scope = widen(&filter, margin_us);
             bring_back(&mut logs, &decisions, &scope, messages, Some(display.zone))?;
-            if !no_align && logs.iter().any(|l| l.sampled) {
+            if !no_align && !fixed_clocks && logs.iter().any(|l| l.sampled) {
                 // Detection again, now with every event of the window: an offset change near it
                 // is placed between the same two lines a full pass places it (the samples only
                 // bracket it). Rows are placed again; if a new offset appeared, the window's
@@ -615,6 +682,11 @@ pub fn load(
                 }
             }
         }
+        if let Some(r) = reuse {
+            if r.twins.is_none() {
+                r.twins = twins;
+            }
+        }
         let epoch = events
             .as_ref()
             .map(|e| skew::epoch_check(&e.chunk, EPOCH_TOLERANCE_MS));
@@ -629,6 +701,76 @@ pub fn load(
             epoch,
         })
     })
+}
+
+/// The clocks of a time-sliced run, decided once from the shared first pass (`loaded` is the
+/// first load that filled `reuse`). Where the samples bracket an offset change, the events
+/// between the two samples around it are read back and detection runs again, so the change
+/// lands between the same two lines a full pass puts it (as a window's read-back does). Every
+/// later load with `reuse` places its rows with these clocks and detects nothing.
+pub fn settle_clocks(
+    reuse: &mut Reuse,
+    plan: &SourcePlan,
+    loaded: &Loaded,
+    no_align: bool,
+) -> Result<(), AuditError> {
+    let mut decisions = loaded.decisions.clone();
+    if let (Some(logs), false) = (reuse.logs.as_mut(), no_align) {
+        // Each round can place a change the previous one did not see; a file has few.
+        for _ in 0..4 {
+            let mut more = false;
+            for (l, d) in logs.iter_mut().zip(&decisions) {
+                if !l.sampled || d.clock.changes.is_empty() {
+                    continue;
+                }
+                let ranges = merge_ranges(change_brackets(&l.chunk, &d.clock));
+                let everywhere = [(i64::MIN, i64::MAX)];
+                let want = logs::Want {
+                    events_within: Some(&everywhere),
+                    ..logs::Want::default()
+                };
+                let mut c = l.read_back(&ranges, &want)?;
+                more |= c.len() > 0;
+                l.chunk.append(&mut c);
+            }
+            if !more {
+                break;
+            }
+            decisions = decide_clocks(
+                logs,
+                &plan.log_rules,
+                reuse.twins.as_ref(),
+                no_align,
+                &loaded.display,
+            );
+        }
+    }
+    reuse.decisions = Some(decisions);
+    // Anchors were for detection only; the slices detect nothing.
+    reuse.twins = None;
+    Ok(())
+}
+
+/// For each offset change of `clock`: the bytes from the last kept event before its line to
+/// the first kept event at or after it (a sampled file's events between them were skipped).
+fn change_brackets(c: &Chunk, clock: &SourceClock) -> Vec<(u64, Option<u64>, u32)> {
+    let events: Vec<(u32, u64)> = (0..c.len())
+        .filter(|&i| c.kind[i] == Kind::Event)
+        .filter_map(|i| Some((c.line[i]?, c.byte_offset[i]?)))
+        .collect();
+    clock
+        .changes
+        .iter()
+        .map(|&(line, _)| {
+            let before = events.iter().filter(|e| e.0 < line).max();
+            let after = events.iter().filter(|e| e.0 >= line).min();
+            (
+                before.map_or(0, |e| e.1),
+                after.map(|e| e.1),
+                before.map_or(1, |e| e.0),
+            )
+        })
+        .collect()
 }
 
 /// The DB's first pass: display clock, table span, resolved filter, rows.

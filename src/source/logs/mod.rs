@@ -159,7 +159,7 @@ fn display_names(paths: &[PathBuf]) -> Vec<String> {
 /// file of any size keeps about the same number for clock detection); the window's events
 /// are read back whole afterwards ([`LogFile::read_back`]). Memory then follows the window,
 /// not the files.
-pub fn load(paths: &[PathBuf], keep: Keep, sample_big: bool) -> Result<Vec<LogFile>, AuditError> {
+pub fn load(paths: &[PathBuf], keep: Keep, sampling: Sampling) -> Result<Vec<LogFile>, AuditError> {
     let names = display_names(paths);
     // AUDIT_SAMPLE_BYTES lowers the threshold (the tests sample files of a few MiB).
     let unit = std::env::var("AUDIT_SAMPLE_BYTES")
@@ -167,19 +167,36 @@ pub fn load(paths: &[PathBuf], keep: Keep, sample_big: bool) -> Result<Vec<LogFi
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|&n| n > 0)
         .unwrap_or(SAMPLE_BYTES);
+    let size_of = |p: &PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    // Sampling::All: one rate for every file, from their total size, so the number of events
+    // kept stays about the same however many files there are.
+    let total: u64 = paths.iter().map(size_of).sum();
     paths
         .par_iter()
         .zip(names.par_iter())
         .map(|(path, name)| {
-            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let size = match sampling {
+                Sampling::All => total,
+                _ => size_of(path),
+            };
             let every = u32::try_from(size / unit).unwrap_or(u32::MAX);
             let keep = match keep {
-                Keep::Structured if sample_big && every >= 2 => Keep::Sampled(every),
+                Keep::Structured if sampling != Sampling::Off && every >= 2 => Keep::Sampled(every),
                 k => k,
             };
             load_one(path, name, keep)
         })
         .collect()
+}
+
+/// Which files the first pass samples (see [`load`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sampling {
+    Off,
+    /// Files of at least twice [`SAMPLE_BYTES`], each at its own rate.
+    Big,
+    /// Every file, at one rate from their total size (a time-sliced run).
+    All,
 }
 
 /// Files smaller than twice this are never sampled (see [`load`]).
