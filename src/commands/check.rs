@@ -125,14 +125,14 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
 
 /// How long a slice is, when the run is sliced: logs over [`SLICE_BYTES`] read with PostgreSQL
 /// (or no events source; a snapshot file is read whole by polars anyway). `AUDIT_SLICE_MINUTES`
-/// forces slicing at that length (the tests slice a generated scenario).
+/// forces slices of that length (the tests slice a generated scenario), or none with 0.
 fn slice_length(plan: &source::SourcePlan) -> Result<Option<i64>, AuditError> {
     if let Some(m) = std::env::var("AUDIT_SLICE_MINUTES")
         .ok()
         .and_then(|v| v.parse::<i64>().ok())
-        .filter(|&m| m > 0)
+        .filter(|&m| m >= 0)
     {
-        return Ok(Some(m * 60 * 1_000_000));
+        return Ok((m > 0).then(|| m.saturating_mul(60 * 1_000_000)));
     }
     if matches!(plan.events, source::EventsSpec::File(..)) {
         return Ok(None);
@@ -168,7 +168,7 @@ fn run_sliced(
         window: Some(WindowSpec::absolute(at(0), at(1))),
         ..filter.clone()
     };
-    let first = source::load_with(
+    let mut first = source::load_with(
         plan,
         &probe,
         no_align,
@@ -176,6 +176,12 @@ fn run_sliced(
         source::Need::Structured,
         Some(&mut reuse),
     )?;
+    let span = [first.db_span(), first.logs_span()]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
+    // Its logs are the first pass (moved, not copied: a week's typed lines are ~0.4 GB).
+    reuse.keep_logs(std::mem::take(&mut first.logs));
     source::settle_clocks(&mut reuse, plan, &first, no_align)?;
     // Processes once, from the whole first pass: their lock, end and lock trouble lines are
     // typed lines (never sampled), whichever slice a process starts or ends in.
@@ -196,10 +202,6 @@ fn run_sliced(
         None => Vec::new(),
     };
     let mut findings: Vec<Finding> = Vec::new();
-    let span = [first.db_span(), first.logs_span()]
-        .into_iter()
-        .flatten()
-        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
     drop(first);
     let (lo, hi) = match (span, range) {
         (Some((a, b)), Some((s, e))) => (a.max(s), (b + 1).min(e)),

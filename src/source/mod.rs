@@ -404,6 +404,44 @@ pub struct Reuse {
 }
 
 impl Reuse {
+    /// Keeps the first load's logs (the first pass) for the loads after it.
+    pub fn keep_logs(&mut self, logs: Vec<LogFile>) {
+        self.logs = Some(logs);
+    }
+
+    /// What a load of `window` needs of the first pass: once the clocks are settled, only the
+    /// rows that land in it, and the lock lines (a file's stretches per PID); the marks whole.
+    fn logs_for(&self, window: &Option<UtcRange>) -> Option<Vec<LogFile>> {
+        let logs = self.logs.as_ref()?;
+        let (Some(decisions), Some(w)) = (self.decisions.as_ref(), window) else {
+            return Some(logs.clone());
+        };
+        let (lo, hi) = (w.start.timestamp_micros(), w.end.timestamp_micros());
+        Some(
+            logs.iter()
+                .zip(decisions)
+                .map(|(l, d)| {
+                    let c = &l.chunk;
+                    let keep: Vec<bool> = (0..c.len())
+                        .map(|i| {
+                            let t = d.clock.utc(c.ts_local[i], c.line[i].unwrap_or(0));
+                            c.kind[i] == Kind::LockAcquired || (lo <= t && t < hi)
+                        })
+                        .collect();
+                    LogFile {
+                        info: l.info.clone(),
+                        chunk: c.select(&keep),
+                        marks: l.marks.clone(),
+                        first_ts: l.first_ts,
+                        last_ts: l.last_ts,
+                        complete: l.complete,
+                        sampled: l.sampled,
+                    }
+                })
+                .collect(),
+        )
+    }
+
     /// The clocks [`settle_clocks`] decided.
     pub fn decisions(&self) -> &[ClockDecision] {
         self.decisions.as_deref().unwrap_or_default()
@@ -430,10 +468,12 @@ pub fn load_with(
     no_align: bool,
     margin_us: i64,
     need: Need,
-    mut reuse: Option<&mut Reuse>,
+    reuse: Option<&mut Reuse>,
 ) -> Result<Loaded, AuditError> {
     let log_paths = logs::discover(&plan.logs)?;
-    let cached = reuse.as_ref().and_then(|r| r.logs.clone());
+    let cached = reuse
+        .as_ref()
+        .and_then(|r| r.logs_for(&widen_spec(f, margin_us)));
     let fixed = reuse.as_ref().and_then(|r| r.decisions.clone());
     let sampling = if reuse.is_some() {
         logs::Sampling::All
@@ -531,9 +571,6 @@ pub fn load_with(
         let mut logs = log_job
             .join()
             .map_err(|_| AuditError::usage("log parsing thread panicked"))??;
-        if let Some(r) = reuse.as_deref_mut().filter(|r| r.logs.is_none()) {
-            r.logs = Some(logs.clone());
-        }
 
         // The display zone: --tz, else the DB's (server TimeZone or snapshot offset), else the
         // first log's given zone.
@@ -730,7 +767,7 @@ pub fn settle_clocks(
                     ..logs::Want::default()
                 };
                 let mut c = l.read_back(&ranges, &want)?;
-                more |= c.len() > 0;
+                more |= !c.is_empty();
                 l.chunk.append(&mut c);
             }
             if !more {
@@ -927,6 +964,19 @@ fn merge_ranges(mut r: Vec<(u64, Option<u64>, u32)>) -> Vec<(u64, Option<u64>, u
         }
     }
     out
+}
+
+/// An absolute `--window`/range widened by `margin_us` (None for anything else).
+fn widen_spec(f: &FilterOpts, margin_us: i64) -> Option<UtcRange> {
+    let w = f.window.as_ref()?;
+    if w.needs_date() {
+        return None;
+    }
+    let r = w.resolve(&Zone::UTC, None).ok()?;
+    Some(UtcRange {
+        start: r.start - chrono::Duration::microseconds(margin_us),
+        end: r.end + chrono::Duration::microseconds(margin_us),
+    })
 }
 
 fn widen(f: &Filter, margin_us: i64) -> Filter {

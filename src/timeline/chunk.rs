@@ -210,6 +210,40 @@ impl Chunk {
         self.payload_hash.append(&mut other.payload_hash);
     }
 
+    /// A copy of the rows whose mask entry is true.
+    pub fn select(&self, keep: &[bool]) -> Chunk {
+        fn f<T: Clone>(v: &[T], keep: &[bool]) -> Vec<T> {
+            v.iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(x, _)| x.clone())
+                .collect()
+        }
+        Chunk {
+            source: self.source,
+            file: self.file.clone(),
+            ts_utc: f(&self.ts_utc, keep),
+            ts_local: f(&self.ts_local, keep),
+            local_time: f(&self.local_time, keep),
+            line: f(&self.line, keep),
+            byte_offset: f(&self.byte_offset, keep),
+            event_id: f(&self.event_id, keep),
+            pid: f(&self.pid, keep),
+            kind: f(&self.kind, keep),
+            event_type: f(&self.event_type, keep),
+            level: f(&self.level, keep),
+            logger: f(&self.logger, keep),
+            symbol: f(&self.symbol, keep),
+            signal_id: f(&self.signal_id, keep),
+            position_id: f(&self.position_id, keep),
+            correlation_id: f(&self.correlation_id, keep),
+            corr_epoch: f(&self.corr_epoch, keep),
+            message: f(&self.message, keep),
+            payload: f(&self.payload, keep),
+            payload_hash: f(&self.payload_hash, keep),
+        }
+    }
+
     /// Keeps the rows whose mask entry is true.
     pub fn retain(&mut self, keep: &[bool]) {
         fn f<T>(v: &mut Vec<T>, keep: &[bool]) {

@@ -189,6 +189,9 @@ pub fn load(paths: &[PathBuf], keep: Keep, sampling: Sampling) -> Result<Vec<Log
         .collect()
 }
 
+/// A read-back range longer than this is parsed in pieces, in parallel.
+const SPLIT_BYTES: u64 = 32 << 20;
+
 /// Which files the first pass samples (see [`load`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sampling {
@@ -323,7 +326,7 @@ impl LogFile {
                     .chunk,
             ]
         } else {
-            ranges
+            self.split_at_marks(ranges, SPLIT_BYTES)
                 .par_iter()
                 .map(|&(from, to, line)| {
                     reader::parse_range(path, &self.info.name, from, to, line, keep)
@@ -365,6 +368,31 @@ impl LogFile {
         let locks = lock_offsets(&self.chunk);
         assign_pids(&mut out, &locks);
         Ok(out)
+    }
+
+    /// `ranges` cut at marks into pieces of at least `size` bytes, so that one long range is
+    /// parsed on every core (a mark is a record start with a known line number).
+    fn split_at_marks(
+        &self,
+        ranges: &[(u64, Option<u64>, u32)],
+        size: u64,
+    ) -> Vec<(u64, Option<u64>, u32)> {
+        let mut out = Vec::with_capacity(ranges.len());
+        for &(from, to, line) in ranges {
+            let (mut start, mut first) = (from, line);
+            let k = self.marks.partition_point(|m| m.offset <= from);
+            for m in &self.marks[k..] {
+                if to.is_some_and(|t| m.offset >= t) {
+                    break;
+                }
+                if m.offset - start >= size {
+                    out.push((start, Some(m.offset), first));
+                    (start, first) = (m.offset, m.line);
+                }
+            }
+            out.push((start, to, first));
+        }
+        out
     }
 
     /// The byte ranges holding records whose naive time is in `[lo, hi]`, from the sparse
