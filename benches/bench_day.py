@@ -149,6 +149,8 @@ def bench_week(a, day, week, audit, url):
         logs = os.path.join(d, "monitoring_logs")
         cases += [
             (label, "check, whole range", f"{A} check --db {u} --logs {logs}"),
+            (label, "check, whole range, one pass", f"AUDIT_SLICE_MINUTES=0 {A} check --db {u} --logs {logs}"),
+            (label, "check, whole range, 6 h slices", f"AUDIT_SLICE_MINUTES=360 {A} check --db {u} --logs {logs}"),
             (label, "check --since/--until (one day)",
              f"{A} check --db {u} --logs {logs} --since '2025-10-18 12:00:00+00' --until '2025-10-19 00:00:00+00'"),
             (label, "missing-logs --window (one minute)",
