@@ -373,6 +373,7 @@ impl DbSession {
         .map_err(|e| db_err(&origin, describe(&e)))?;
         let mut batches = converted.into_inner().unwrap_or_default();
         batches.sort_by_key(|(k, _)| *k);
+        chunk.reserve(n);
         for (_, rows) in batches {
             for r in rows {
                 chunk.push(r);

@@ -164,6 +164,29 @@ impl Chunk {
         self.kind.is_empty()
     }
 
+    /// Room for `n` more rows in every column (one allocation each instead of doublings).
+    pub fn reserve(&mut self, n: usize) {
+        self.ts_utc.reserve(n);
+        self.ts_local.reserve(n);
+        self.local_time.reserve(n);
+        self.line.reserve(n);
+        self.byte_offset.reserve(n);
+        self.event_id.reserve(n);
+        self.pid.reserve(n);
+        self.kind.reserve(n);
+        self.event_type.reserve(n);
+        self.level.reserve(n);
+        self.logger.reserve(n);
+        self.symbol.reserve(n);
+        self.signal_id.reserve(n);
+        self.position_id.reserve(n);
+        self.correlation_id.reserve(n);
+        self.corr_epoch.reserve(n);
+        self.message.reserve(n);
+        self.payload.reserve(n);
+        self.payload_hash.reserve(n);
+    }
+
     /// Appends one row. Every source goes through this, so the columns cannot drift apart.
     pub fn push(&mut self, r: Row) {
         self.ts_utc.push(r.ts_utc);

@@ -310,11 +310,14 @@ fn freeze(
     ) -> Vec<T> {
         order.iter().map(|&(ci, i)| f(&chunks[ci])[i]).collect()
     }
+    use rayon::prelude::*;
     let utc: Vec<i64> = copy_col(chunks, order, |c| &c.ts_utc);
+    // The per-row texts are formatted on every core.
+    let ro: &[Chunk] = chunks;
     let offsets: Vec<String> = order
-        .iter()
+        .par_iter()
         .map(|&(ci, i)| {
-            let c = &chunks[ci];
+            let c = &ro[ci];
             let t = chrono::DateTime::from_timestamp_micros(c.ts_utc[i]).unwrap_or_default();
             match c.source {
                 ChunkSource::Db => display
@@ -329,14 +332,10 @@ fn freeze(
             }
         })
         .collect();
-    let source: Vec<&str> = order
-        .iter()
-        .map(|&(ci, _)| chunks[ci].source.as_str())
-        .collect();
     let source_ref: Vec<String> = order
-        .iter()
+        .par_iter()
         .map(|&(ci, i)| {
-            let c = &chunks[ci];
+            let c = &ro[ci];
             match (c.source, &c.file) {
                 (ChunkSource::Db, _) => format!("db:{}", c.event_id[i].unwrap_or_default()),
                 (ChunkSource::Log, Some(f)) => format!("{f}:{}", c.line[i].unwrap_or_default()),
@@ -344,14 +343,10 @@ fn freeze(
             }
         })
         .collect();
-    let file: Vec<Option<&str>> = order
-        .iter()
-        .map(|&(ci, _)| chunks[ci].file.as_deref())
-        .collect();
     let process: Vec<Option<String>> = order
-        .iter()
+        .par_iter()
         .map(|&(ci, i)| {
-            let c = &chunks[ci];
+            let c = &ro[ci];
             let f = c.file.as_ref()?;
             Some(match c.pid[i] {
                 Some(p) if multi_pid.iter().any(|m| m == f) => format!("{f} (PID {p})"),
@@ -359,96 +354,70 @@ fn freeze(
             })
         })
         .collect();
-    let kind: Vec<&str> = order
+    let source: Vec<&'static str> = order
+        .iter()
+        .map(|&(ci, _)| chunks[ci].source.as_str())
+        .collect();
+    let kind: Vec<&'static str> = order
         .iter()
         .map(|&(ci, i)| chunks[ci].kind[i].as_str())
         .collect();
-    let source = Column::new("source".into(), source);
-
-    let file = Column::new("file".into(), file);
-    let process = Column::new("process".into(), process);
-    let kind = Column::new("kind".into(), kind);
-    let line = Column::new("line".into(), copy_col(chunks, order, |c| &c.line));
-    let byte_offset = Column::new(
-        "byte_offset".into(),
-        copy_col(chunks, order, |c| &c.byte_offset),
-    );
-    let event_id = Column::new("event_id".into(), copy_col(chunks, order, |c| &c.event_id));
-    let pid = Column::new("pid".into(), copy_col(chunks, order, |c| &c.pid));
-    let signal_id = Column::new(
-        "signal_id".into(),
-        copy_col(chunks, order, |c| &c.signal_id),
-    );
-    let position_id = Column::new(
-        "position_id".into(),
-        copy_col(chunks, order, |c| &c.position_id),
-    );
-    let payload_hash = Column::new(
-        "payload_hash".into(),
-        copy_col(chunks, order, |c| &c.payload_hash),
-    );
-    let corr_epoch = Int64Chunked::from_iter_options(
-        "corr_epoch".into(),
-        copy_col(chunks, order, |c| &c.corr_epoch).into_iter(),
-    )
-    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-    .into_column();
+    let line = copy_col(chunks, order, |c| &c.line);
+    let byte_offset = copy_col(chunks, order, |c| &c.byte_offset);
+    let event_id = copy_col(chunks, order, |c| &c.event_id);
+    let pid = copy_col(chunks, order, |c| &c.pid);
+    let signal_id = copy_col(chunks, order, |c| &c.signal_id);
+    let position_id = copy_col(chunks, order, |c| &c.position_id);
+    let payload_hash = copy_col(chunks, order, |c| &c.payload_hash);
+    let corr_epoch = copy_col(chunks, order, |c| &c.corr_epoch);
     let local_time = take_col(chunks, order, |c| &mut c.local_time);
-    let event_type = Column::new(
-        "event_type".into(),
-        take_col(chunks, order, |c| &mut c.event_type),
-    );
-    let level = Column::new("level".into(), take_col(chunks, order, |c| &mut c.level));
-    let logger = Column::new("logger".into(), take_col(chunks, order, |c| &mut c.logger));
-    let symbol = Column::new("symbol".into(), take_col(chunks, order, |c| &mut c.symbol));
-    let correlation_id = Column::new(
-        "correlation_id".into(),
-        take_col(chunks, order, |c| &mut c.correlation_id),
-    );
+    let event_type = take_col(chunks, order, |c| &mut c.event_type);
+    let level = take_col(chunks, order, |c| &mut c.level);
+    let logger = take_col(chunks, order, |c| &mut c.logger);
+    let symbol = take_col(chunks, order, |c| &mut c.symbol);
+    let correlation_id = take_col(chunks, order, |c| &mut c.correlation_id);
     let message = take_col(chunks, order, |c| &mut c.message);
     let payload = take_col(chunks, order, |c| &mut c.payload);
-    // The four big string columns are copied into arrow buffers in parallel.
-    let ((message, payload), (local_time, source_ref)) = rayon::join(
-        || {
-            rayon::join(
-                || Column::new("message".into(), message),
-                || Column::new("payload".into(), payload),
-            )
-        },
-        || {
-            rayon::join(
-                || Column::new("local_time".into(), local_time),
-                || Column::new("source_ref".into(), source_ref),
-            )
-        },
-    );
-    let columns: Vec<Column> = vec![
-        Int64Chunked::from_vec("ts_utc".into(), utc)
-            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-            .into_column(),
-        local_time,
-        Column::new("utc_offset".into(), offsets),
-        source,
-        source_ref,
-        file,
-        line,
-        byte_offset,
-        event_id,
-        process,
-        pid,
-        kind,
-        event_type,
-        level,
-        logger,
-        symbol,
-        signal_id,
-        position_id,
-        correlation_id,
-        corr_epoch,
-        message,
-        payload,
-        payload_hash,
+    let file: Vec<Option<&str>> = order
+        .iter()
+        .map(|&(ci, _)| chunks[ci].file.as_deref())
+        .collect();
+    // Every column is copied into its arrow buffers on its own task, in schema order.
+    type Build<'a> = Box<dyn FnOnce() -> Column + Send + 'a>;
+    let builds: Vec<Build<'_>> = vec![
+        Box::new(move || {
+            Int64Chunked::from_vec("ts_utc".into(), utc)
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_column()
+        }),
+        Box::new(move || Column::new("local_time".into(), local_time)),
+        Box::new(move || Column::new("utc_offset".into(), offsets)),
+        Box::new(move || Column::new("source".into(), source)),
+        Box::new(move || Column::new("source_ref".into(), source_ref)),
+        Box::new(move || Column::new("file".into(), file)),
+        Box::new(move || Column::new("line".into(), line)),
+        Box::new(move || Column::new("byte_offset".into(), byte_offset)),
+        Box::new(move || Column::new("event_id".into(), event_id)),
+        Box::new(move || Column::new("process".into(), process)),
+        Box::new(move || Column::new("pid".into(), pid)),
+        Box::new(move || Column::new("kind".into(), kind)),
+        Box::new(move || Column::new("event_type".into(), event_type)),
+        Box::new(move || Column::new("level".into(), level)),
+        Box::new(move || Column::new("logger".into(), logger)),
+        Box::new(move || Column::new("symbol".into(), symbol)),
+        Box::new(move || Column::new("signal_id".into(), signal_id)),
+        Box::new(move || Column::new("position_id".into(), position_id)),
+        Box::new(move || Column::new("correlation_id".into(), correlation_id)),
+        Box::new(move || {
+            Int64Chunked::from_iter_options("corr_epoch".into(), corr_epoch.into_iter())
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_column()
+        }),
+        Box::new(move || Column::new("message".into(), message)),
+        Box::new(move || Column::new("payload".into(), payload)),
+        Box::new(move || Column::new("payload_hash".into(), payload_hash)),
     ];
+    let columns: Vec<Column> = builds.into_par_iter().map(|b| b()).collect();
     debug_assert_eq!(columns.len(), SCHEMA.len());
     DataFrame::new(n, columns)
 }
