@@ -224,36 +224,55 @@ pub fn log_clock(file_name: &str, rules: &[LogTzRule]) -> SourceClock {
 /// `2025-10-18 14:07:15.103+03` (fraction without trailing zeros, offset hours, minutes if any).
 pub fn psql_text(t: chrono::DateTime<chrono::Utc>, zone: &Zone) -> String {
     use chrono::{Datelike, Timelike};
-    use std::fmt::Write as _;
     let off = zone.offset_at(t);
     let local = t.naive_utc() + off;
-    // Hand-formatted: this runs once per DB row (chrono's strftime parses its pattern each time).
+    // Hand-formatted digit by digit: this runs once per DB row (strftime parses its pattern each
+    // time, and `write!` was 5 % of a day's DB load).
+    fn digits(s: &mut String, v: u32, width: usize) {
+        let mut buf = [b'0'; 10];
+        let mut v = v;
+        let mut k = buf.len();
+        while v > 0 || buf.len() - k < width {
+            k -= 1;
+            buf[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        s.extend(buf[k..].iter().map(|&b| char::from(b)));
+    }
     let mut s = String::with_capacity(32);
-    let _ = write!(
-        s,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        local.year(),
-        local.month(),
-        local.day(),
-        local.hour(),
-        local.minute(),
-        local.second()
-    );
+    let year = local.year();
+    if year < 0 {
+        s.push('-');
+    }
+    digits(&mut s, year.unsigned_abs(), 4);
+    s.push('-');
+    digits(&mut s, local.month(), 2);
+    s.push('-');
+    digits(&mut s, local.day(), 2);
+    s.push(' ');
+    digits(&mut s, local.hour(), 2);
+    s.push(':');
+    digits(&mut s, local.minute(), 2);
+    s.push(':');
+    digits(&mut s, local.second(), 2);
     let micros = local.and_utc().timestamp_subsec_micros();
     if micros != 0 {
         let mut frac = micros;
-        let mut digits = 6;
+        let mut width = 6;
         while frac % 10 == 0 {
             frac /= 10;
-            digits -= 1;
+            width -= 1;
         }
-        let _ = write!(s, ".{frac:0digits$}");
+        s.push('.');
+        digits(&mut s, frac, width);
     }
     let secs = off.local_minus_utc();
-    let (sign, a) = (if secs < 0 { '-' } else { '+' }, secs.abs());
-    let _ = write!(s, "{sign}{:02}", a / 3600);
+    s.push(if secs < 0 { '-' } else { '+' });
+    let a = secs.unsigned_abs();
+    digits(&mut s, a / 3600, 2);
     if a % 3600 != 0 {
-        let _ = write!(s, ":{:02}", (a % 3600) / 60);
+        s.push(':');
+        digits(&mut s, (a % 3600) / 60, 2);
     }
     s
 }

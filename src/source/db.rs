@@ -330,8 +330,7 @@ impl DbSession {
         let display = self.display.clone();
         let conn = &mut self.conn;
         let rt = &self.rt;
-        let converted: std::sync::Mutex<Vec<(usize, Vec<crate::timeline::Row>)>> =
-            std::sync::Mutex::new(Vec::new());
+        let converted: std::sync::Mutex<Vec<(usize, Chunk)>> = std::sync::Mutex::new(Vec::new());
         let n = rayon::scope(|scope| {
             rt.block_on(async {
                 let mut rows = sqlx::query(EVENTS_SQL)
@@ -349,8 +348,11 @@ impl DbSession {
                 let (display, converted) = (&display, &converted);
                 let send = |batch: Vec<RawRow>, k: usize| {
                     scope.spawn(move |_| {
-                        let rows: Vec<crate::timeline::Row> =
-                            batch.into_iter().map(|r| r.convert(display)).collect();
+                        let mut rows = Events::empty_chunk();
+                        rows.reserve(batch.len());
+                        for r in batch {
+                            rows.push(r.convert(display));
+                        }
                         if let Ok(mut c) = converted.lock() {
                             c.push((k, rows));
                         }
@@ -374,10 +376,8 @@ impl DbSession {
         let mut batches = converted.into_inner().unwrap_or_default();
         batches.sort_by_key(|(k, _)| *k);
         chunk.reserve(n);
-        for (_, rows) in batches {
-            for r in rows {
-                chunk.push(r);
-            }
+        for (_, mut rows) in batches {
+            chunk.append(&mut rows);
         }
         Ok(n)
     }

@@ -200,16 +200,18 @@ impl Timeline {
         }
         let display = events.as_ref().map(|e| e.display.clone());
         if let Some(d) = &display {
-            let mut offsets: Vec<String> = Vec::new();
+            // Distinct offsets in the order they first appear, formatted once each.
+            let mut seen: Vec<chrono::FixedOffset> = Vec::new();
             if let Some(ev) = &events {
                 for &t in &ev.chunk.ts_utc {
                     let at = chrono::DateTime::from_timestamp_micros(t).unwrap_or_default();
-                    let o = format_offset(d.zone.offset_at(at));
-                    if !offsets.contains(&o) {
-                        offsets.push(o);
+                    let o = d.zone.offset_at(at);
+                    if !seen.contains(&o) {
+                        seen.push(o);
                     }
                 }
             }
+            let offsets: Vec<String> = seen.into_iter().map(format_offset).collect();
             clocks.insert(
                 0,
                 ClockEntry {
