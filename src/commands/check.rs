@@ -53,9 +53,13 @@ impl<'a> Scope<'a> {
 pub struct Checked {
     /// Sorted findings.
     pub findings: Vec<Finding>,
+    /// The timeline. After a sliced run (`audit check` over big logs, never with `--html`): its
+    /// sources and clocks for the whole range, and no rows.
     pub prepared: common::Prepared,
-    /// Twins of the aligned timeline (row indices into `prepared.timeline`).
+    /// Twins of the aligned timeline (row indices into `prepared.timeline`; empty after a
+    /// sliced run).
     pub matching: Matching,
+    /// The processes (after a sliced run their `db_rows` are not counted).
     pub processes: Vec<Process>,
     /// `missing-logs` counts on the aligned timeline.
     pub aligned: checks::missing::Summary,
@@ -137,12 +141,16 @@ fn slice_length(plan: &source::SourcePlan) -> Result<Option<i64>, AuditError> {
     if matches!(plan.events, source::EventsSpec::File(..)) {
         return Ok(None);
     }
-    let bytes: u64 = source::logs::discover(&plan.logs)?
+    Ok((log_bytes(plan)? > SLICE_BYTES).then_some(SLICE_US))
+}
+
+/// The size of the planned log files (gzip: compressed).
+fn log_bytes(plan: &source::SourcePlan) -> Result<u64, AuditError> {
+    Ok(source::logs::discover(&plan.logs)?
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
-        .sum();
-    Ok((bytes > SLICE_BYTES).then_some(SLICE_US))
+        .sum())
 }
 
 /// Every check over a long range in memory that follows the slice, not the range: the logs are
@@ -183,9 +191,9 @@ fn run_sliced(
     // Its logs are the first pass (moved, not copied: a week's typed lines are ~0.4 GB).
     reuse.keep_logs(std::mem::take(&mut first.logs));
     source::settle_clocks(&mut reuse, plan, &first, no_align)?;
-    // Processes once, from the whole first pass: their lock, end and lock trouble lines are
-    // typed lines (never sampled), whichever slice a process starts or ends in.
-    // Over the range and its margin, as one pass over the range sees them.
+    // Processes once, from the whole first pass (their lock, end, lock trouble and flush lines
+    // are typed lines, never sampled), over the range and its margin as one pass sees them:
+    // whichever slice a process starts or ends in, every slice judges rows against the same.
     let procs = match reuse.first_pass() {
         Some((logs, clocks)) => {
             let coverage = source::coverage_of(&logs, &clocks);
@@ -209,13 +217,10 @@ fn run_sliced(
         (None, Some((s, e))) => (s, e),
         (None, None) => (0, 1),
     };
-    let log_bytes: u64 = source::logs::discover(&plan.logs)?
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
-    if log_bytes > 256 << 20 {
-        crate::progress::start(log_bytes, "checking");
+    // The slices read back about every byte once more: a bar over the files' size.
+    let bytes = log_bytes(plan)?;
+    if bytes > 256 << 20 {
+        crate::progress::start(bytes, "checking");
     }
     let mut last: Option<Checked> = None;
     let mut aligned: Option<checks::missing::Summary> = None;
@@ -243,21 +248,7 @@ fn run_sliced(
             None => c.aligned.clone(),
             Some(a) => checks::missing::add(a, &c.aligned),
         });
-        for e in &c.prepared.timeline.clocks {
-            match clocks
-                .iter_mut()
-                .find(|x| x.source == e.source && x.role == e.role)
-            {
-                Some(x) => {
-                    for o in &e.offsets {
-                        if !x.offsets.contains(o) {
-                            x.offsets.push(o.clone());
-                        }
-                    }
-                }
-                None => clocks.push(e.clone()),
-            }
-        }
+        merge_clocks(&mut clocks, &c.prepared.timeline.clocks);
         last = Some(c);
         start = end;
     }
@@ -294,6 +285,25 @@ fn run_sliced(
         end: at(e),
     });
     Ok(checked)
+}
+
+/// The clock entries of one more slice: the offsets each source applied there are added.
+fn merge_clocks(into: &mut Vec<crate::timeline::ClockEntry>, more: &[crate::timeline::ClockEntry]) {
+    for e in more {
+        match into
+            .iter_mut()
+            .find(|x| x.source == e.source && x.role == e.role)
+        {
+            Some(x) => {
+                for o in &e.offsets {
+                    if !x.offsets.contains(o) {
+                        x.offsets.push(o.clone());
+                    }
+                }
+            }
+            None => into.push(e.clone()),
+        }
+    }
 }
 
 fn estimates_of(

@@ -397,7 +397,7 @@ pub fn load(
 /// whole run ([`settle_clocks`]) so every slice places its rows the same way.
 #[derive(Default)]
 pub struct Reuse {
-    /// The logs' first pass, before alignment.
+    /// The logs' first pass (each load places its rows on UTC again).
     logs: Option<Vec<LogFile>>,
     twins: Option<DbTwins>,
     decisions: Option<Vec<ClockDecision>>,
@@ -475,7 +475,8 @@ pub fn load_with(
         .as_ref()
         .and_then(|r| r.logs_for(&widen_spec(f, margin_us)));
     let fixed = reuse.as_ref().and_then(|r| r.decisions.clone());
-    let sampling = if reuse.is_some() {
+    let sliced = reuse.is_some();
+    let sampling = if sliced {
         logs::Sampling::All
     } else if f.window.is_some() != f.signal.is_some() {
         logs::Sampling::Big
@@ -683,7 +684,9 @@ pub fn load_with(
         if messages || (logs.iter().any(|l| l.sampled) && !signal_sampled) {
             let _t = crate::timing::phase("logs: read back the window");
             let scope = widen(&filter, margin_us);
-            bring_back(&mut logs, &decisions, &scope, messages, Some(display.zone))?;
+            // A sliced check never counts the naive reading: no events where only it puts them.
+            let naive_zone = (!sliced).then_some(display.zone);
+            bring_back(&mut logs, &decisions, &scope, messages, naive_zone)?;
             if !no_align && !fixed_clocks && logs.iter().any(|l| l.sampled) {
                 // Detection again, now with every event of the window: an offset change near it
                 // is placed between the same two lines a full pass places it (the samples only
