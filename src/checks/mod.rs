@@ -312,6 +312,65 @@ pub fn sort(findings: &mut [Finding]) {
 mod tests {
     use super::*;
 
+    fn piece(of: RunOf, key: &str, first: i64, last: i64, ids: &[i64]) -> Finding {
+        let run = Run {
+            of,
+            key: key.into(),
+            first,
+            last,
+            flush_lines: 7,
+        };
+        let kind = match of {
+            RunOf::NoCoverage => FindingKind::NoLogCoverage,
+            _ => FindingKind::UnattributedActivity,
+        };
+        let mut f = Finding::new(kind, Severity::High, first, run.explain(ids.len()));
+        f.event_ids = ids.to_vec();
+        f.run = Some(run);
+        f.sealed()
+    }
+
+    #[test]
+    fn pieces_of_one_run_join_into_the_finding_one_pass_writes() {
+        let h = 3_600_000_000;
+        let pieces = vec![
+            piece(RunOf::NoProcess, "after a ended", h, 2 * h, &[1, 2]),
+            piece(RunOf::NoCoverage, "after a.log ended", h, h, &[9]),
+            piece(RunOf::NoProcess, "after a ended", 2 * h + 1, 3 * h, &[3]),
+            piece(RunOf::NoProcess, "before b started", 4 * h, 4 * h, &[4]),
+        ];
+        let whole = piece(RunOf::NoProcess, "after a ended", h, 3 * h, &[1, 2, 3]);
+        let joined = join_runs(pieces);
+        assert_eq!(joined.len(), 3, "{joined:#?}");
+        let j = &joined[0];
+        assert_eq!(j.event_ids, vec![1, 2, 3]);
+        assert_eq!(j.at_us, h);
+        assert_eq!(j.explanation, whole.explanation);
+        assert!(
+            j.explanation
+                .starts_with("3 DB row(s) from 01:00:00.000 to 03:00:00.000")
+        );
+        assert_eq!(j.fingerprint, whole.fingerprint);
+        // Other runs (another kind, another key) pass through as they were.
+        assert_eq!(joined[1].event_ids, vec![9]);
+        assert_eq!(joined[2].event_ids, vec![4]);
+    }
+
+    #[test]
+    fn a_foreign_writer_run_keeps_its_process_flush_count() {
+        let a = piece(RunOf::Foreign, "a.log (PID 1)", 10, 20, &[5]);
+        let b = piece(RunOf::Foreign, "a.log (PID 1)", 30, 40, &[6, 7]);
+        let j = join_runs(vec![a, b]);
+        assert_eq!(j.len(), 1);
+        assert!(
+            j[0].explanation.contains("(7 flush lines)"),
+            "{}",
+            j[0].explanation
+        );
+        assert!(j[0].explanation.starts_with("3 DB row(s)"));
+        assert_eq!(j[0].details["batches"], 7);
+    }
+
     #[test]
     fn fingerprints_depend_on_evidence_not_order_or_wording() {
         let a = Finding {

@@ -484,6 +484,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_read_back_ranges_are_cut_at_marks() {
+        let mark = |offset: u64, line: u32| Mark {
+            ts_local: 0,
+            offset,
+            line,
+        };
+        let f = LogFile {
+            info: LogInfo {
+                name: "a.log".into(),
+                path: "a.log".into(),
+                gzip: false,
+                pids: Vec::new(),
+                stats: FileStats::default(),
+            },
+            chunk: Chunk::new(crate::timeline::ChunkSource::Log, None),
+            marks: (0..10).map(|k| mark(k * 100, 1 + k as u32 * 10)).collect(),
+            first_ts: None,
+            last_ts: None,
+            complete: false,
+            sampled: true,
+        };
+        // [50, 950) in pieces of at least 300 bytes: cut at the marks 400 and 700.
+        assert_eq!(
+            f.split_at_marks(&[(50, Some(950), 6)], 300),
+            vec![
+                (50, Some(400), 6),
+                (400, Some(700), 41),
+                (700, Some(950), 71)
+            ]
+        );
+        // To the end of the file; short ranges stay whole.
+        assert_eq!(
+            f.split_at_marks(&[(0, Some(100), 1), (600, None, 61)], 250),
+            vec![(0, Some(100), 1), (600, Some(900), 61), (900, None, 91)]
+        );
+    }
+
+    #[test]
     fn log_names_include_rotated_and_gzipped() {
         for yes in [
             "bot_20251018_070604.log",
