@@ -535,4 +535,40 @@ fn a_sliced_check_finds_what_one_pass_finds() {
             );
         }
     }
+
+    // A rotated .gz among them: not sampled (its events come from the first pass, never read
+    // back), the rest as before.
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join("monitoring_logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let plain = names.pop().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(format!("{}.gz", plain.display())).unwrap(),
+        flate2::Compression::fast(),
+    );
+    std::io::copy(&mut std::fs::File::open(&plain).unwrap(), &mut gz).unwrap();
+    gz.finish().unwrap();
+    std::fs::remove_file(&plain).unwrap();
+    let whole = run(false, &[]);
+    let sliced = run(true, &[]);
+    let gz_name = format!("{}.gz", plain.file_name().unwrap().to_string_lossy());
+    let gz_source = sliced["sources"]["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == gz_name.as_str())
+        .expect("the .gz file was read");
+    assert_eq!(gz_source["events_not_parsed"].as_u64().unwrap_or(0), 0);
+    assert!(
+        whole["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.to_string().contains(&gz_name)),
+        "the .gz file's lines are evidence"
+    );
+    assert_eq!(comparable(&whole), comparable(&sliced), "with a .gz");
+    assert_eq!(whole["summary"], sliced["summary"], "with a .gz");
 }

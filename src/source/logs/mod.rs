@@ -175,7 +175,11 @@ pub fn load(paths: &[PathBuf], keep: Keep, sampling: Sampling) -> Result<Vec<Log
         .par_iter()
         .zip(names.par_iter())
         .map(|(path, name)| {
+            let gzip = path.extension().is_some_and(|e| e == "gz");
             let size = match sampling {
+                // A gzip stream cannot be entered midway: every slice would decompress it whole
+                // again to read its events back, so its events are all kept on the first pass.
+                Sampling::All if gzip => 0,
                 Sampling::All => total,
                 _ => size_of(path),
             };
@@ -198,7 +202,8 @@ pub enum Sampling {
     Off,
     /// Files of at least twice [`SAMPLE_BYTES`], each at its own rate.
     Big,
-    /// Every file, at one rate from their total size (a time-sliced run).
+    /// Every plain file, at one rate from their total size (a time-sliced run); `.gz` files
+    /// are read whole once and keep every event.
     All,
 }
 
