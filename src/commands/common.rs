@@ -410,7 +410,40 @@ pub fn emit(
     json_extra: serde_json::Value,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let text = render(command, t, findings, format, table_extra, json_extra, None)?;
+    emit_with(
+        command,
+        t,
+        findings,
+        format,
+        table_extra,
+        json_extra,
+        &[],
+        out,
+    )
+}
+
+/// [`emit`], with big JSON arrays made one element at a time while they are written.
+#[allow(clippy::too_many_arguments)]
+pub fn emit_with(
+    command: &str,
+    t: &Timeline,
+    findings: &[crate::checks::Finding],
+    format: crate::cli::FindingsFormat,
+    table_extra: &str,
+    json_extra: serde_json::Value,
+    more: &[(&str, crate::report::findings::LazyArray<'_>)],
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let text = render_with(
+        command,
+        t,
+        findings,
+        format,
+        table_extra,
+        json_extra,
+        more,
+        None,
+    )?;
     out.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -440,6 +473,30 @@ pub fn render(
     json_extra: serde_json::Value,
     verdict: Option<&Verdict<'_>>,
 ) -> anyhow::Result<String> {
+    render_with(
+        command,
+        t,
+        findings,
+        format,
+        table_extra,
+        json_extra,
+        &[],
+        verdict,
+    )
+}
+
+/// [`render`], with big JSON arrays made one element at a time while they are written.
+#[allow(clippy::too_many_arguments)]
+pub fn render_with(
+    command: &str,
+    t: &Timeline,
+    findings: &[crate::checks::Finding],
+    format: crate::cli::FindingsFormat,
+    table_extra: &str,
+    json_extra: serde_json::Value,
+    more: &[(&str, crate::report::findings::LazyArray<'_>)],
+    verdict: Option<&Verdict<'_>>,
+) -> anyhow::Result<String> {
     use crate::cli::FindingsFormat as F;
     use crate::report::findings as render;
     let default = Verdict {
@@ -458,8 +515,9 @@ pub fn render(
             s
         }
         F::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&render::document(command, t, findings, json_extra))?;
+            let mut s = serde_json::to_string_pretty(&render::document(
+                command, t, findings, json_extra, more,
+            ))?;
             s.push('\n');
             s
         }

@@ -71,15 +71,15 @@ pub fn run(
         })),
         "matching": { "lag_ms": meta.lag_us as f64 / 1000.0, "tolerance_ms": meta.tolerance_us as f64 / 1000.0 },
         "summary": { "aligned": summary, "naive": naive },
-        "twins": twins_json(&v, &m, &params),
     });
-    common::emit(
+    common::emit_with(
         "missing-logs",
         t,
         &findings,
         args.common.format,
         &head,
         extra,
+        &[("twins", twins_json(&v, &m, &params))],
         out,
     )?;
     Ok(super::outcome(&findings, args.common.fail_on(config)))
@@ -148,11 +148,12 @@ fn by_type_table(a: &Summary, n: &Summary) -> String {
 }
 
 /// Every matched pair with a DB row in the window: the evidence behind the counts.
-fn twins_json(
-    v: &View<'_>,
-    m: &crate::checks::matching::Matching,
+/// The twins of the window, by DB id, as a JSON array made while it is written.
+fn twins_json<'a>(
+    v: &'a View<'a>,
+    m: &'a crate::checks::matching::Matching,
     p: &Params,
-) -> serde_json::Value {
+) -> crate::report::findings::LazyArray<'a> {
     let mut pairs: Vec<&crate::checks::matching::Pair> = m
         .pairs
         .iter()
@@ -163,17 +164,16 @@ fn twins_json(
         })
         .collect();
     pairs.sort_by_key(|x| v.event_id.get(x.db));
-    serde_json::Value::Array(
-        pairs
-            .into_iter()
-            .map(|x| {
-                json!({
-                    "event_id": v.event_id.get(x.db),
-                    "log": { "file": v.s("file", x.log), "line": v.line.get(x.log) },
-                    "delta_ms": x.delta_us as f64 / 1000.0,
-                    "loose": x.loose,
-                })
+    crate::report::findings::LazyArray {
+        len: pairs.len(),
+        at: Box::new(move |i| {
+            let x = pairs[i];
+            json!({
+                "event_id": v.event_id.get(x.db),
+                "log": { "file": v.s("file", x.log), "line": v.line.get(x.log) },
+                "delta_ms": x.delta_us as f64 / 1000.0,
+                "loose": x.loose,
             })
-            .collect(),
-    )
+        }),
+    }
 }

@@ -295,15 +295,25 @@ fn freeze(
     multi_pid: &[String],
 ) -> PolarsResult<DataFrame> {
     let n = order.len();
-    fn take_col<T: Default>(
+    /// One column of every chunk, moved out: its arrow column is built from it in `order` and
+    /// the strings are freed with it, so building columns in parallel never holds more string
+    /// data than one at a time did.
+    fn move_col<T: Default>(
         chunks: &mut [Chunk],
-        order: &[(usize, usize)],
         f: impl Fn(&mut Chunk) -> &mut Vec<T>,
-    ) -> Vec<T> {
-        order
+    ) -> Vec<Vec<T>> {
+        chunks.iter_mut().map(|c| std::mem::take(f(c))).collect()
+    }
+    fn texts(name: &str, cols: Vec<Vec<String>>, order: &[(usize, usize)]) -> Column {
+        let v: Vec<&str> = order.iter().map(|&(ci, i)| cols[ci][i].as_str()).collect();
+        Column::new(name.into(), v)
+    }
+    fn opt_texts(name: &str, cols: Vec<Vec<Option<String>>>, order: &[(usize, usize)]) -> Column {
+        let v: Vec<Option<&str>> = order
             .iter()
-            .map(|&(ci, i)| std::mem::take(&mut f(&mut chunks[ci])[i]))
-            .collect()
+            .map(|&(ci, i)| cols[ci][i].as_deref())
+            .collect();
+        Column::new(name.into(), v)
     }
     fn copy_col<T: Copy>(
         chunks: &[Chunk],
@@ -372,14 +382,14 @@ fn freeze(
     let position_id = copy_col(chunks, order, |c| &c.position_id);
     let payload_hash = copy_col(chunks, order, |c| &c.payload_hash);
     let corr_epoch = copy_col(chunks, order, |c| &c.corr_epoch);
-    let local_time = take_col(chunks, order, |c| &mut c.local_time);
-    let event_type = take_col(chunks, order, |c| &mut c.event_type);
-    let level = take_col(chunks, order, |c| &mut c.level);
-    let logger = take_col(chunks, order, |c| &mut c.logger);
-    let symbol = take_col(chunks, order, |c| &mut c.symbol);
-    let correlation_id = take_col(chunks, order, |c| &mut c.correlation_id);
-    let message = take_col(chunks, order, |c| &mut c.message);
-    let payload = take_col(chunks, order, |c| &mut c.payload);
+    let local_time = move_col(chunks, |c| &mut c.local_time);
+    let event_type = move_col(chunks, |c| &mut c.event_type);
+    let level = move_col(chunks, |c| &mut c.level);
+    let logger = move_col(chunks, |c| &mut c.logger);
+    let symbol = move_col(chunks, |c| &mut c.symbol);
+    let correlation_id = move_col(chunks, |c| &mut c.correlation_id);
+    let message = move_col(chunks, |c| &mut c.message);
+    let payload = move_col(chunks, |c| &mut c.payload);
     let file: Vec<Option<&str>> = order
         .iter()
         .map(|&(ci, _)| chunks[ci].file.as_deref())
@@ -392,7 +402,7 @@ fn freeze(
                 .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
                 .into_column()
         }),
-        Box::new(move || Column::new("local_time".into(), local_time)),
+        Box::new(move || texts("local_time", local_time, order)),
         Box::new(move || Column::new("utc_offset".into(), offsets)),
         Box::new(move || Column::new("source".into(), source)),
         Box::new(move || Column::new("source_ref".into(), source_ref)),
@@ -403,20 +413,20 @@ fn freeze(
         Box::new(move || Column::new("process".into(), process)),
         Box::new(move || Column::new("pid".into(), pid)),
         Box::new(move || Column::new("kind".into(), kind)),
-        Box::new(move || Column::new("event_type".into(), event_type)),
-        Box::new(move || Column::new("level".into(), level)),
-        Box::new(move || Column::new("logger".into(), logger)),
-        Box::new(move || Column::new("symbol".into(), symbol)),
+        Box::new(move || opt_texts("event_type", event_type, order)),
+        Box::new(move || opt_texts("level", level, order)),
+        Box::new(move || opt_texts("logger", logger, order)),
+        Box::new(move || opt_texts("symbol", symbol, order)),
         Box::new(move || Column::new("signal_id".into(), signal_id)),
         Box::new(move || Column::new("position_id".into(), position_id)),
-        Box::new(move || Column::new("correlation_id".into(), correlation_id)),
+        Box::new(move || opt_texts("correlation_id", correlation_id, order)),
         Box::new(move || {
             Int64Chunked::from_iter_options("corr_epoch".into(), corr_epoch.into_iter())
                 .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
                 .into_column()
         }),
-        Box::new(move || Column::new("message".into(), message)),
-        Box::new(move || Column::new("payload".into(), payload)),
+        Box::new(move || texts("message", message, order)),
+        Box::new(move || opt_texts("payload", payload, order)),
         Box::new(move || Column::new("payload_hash".into(), payload_hash)),
     ];
     let columns: Vec<Column> = builds.into_par_iter().map(|b| b()).collect();
