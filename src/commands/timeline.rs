@@ -97,11 +97,15 @@ fn write_counts(
         // Count on borrowed keys, then own the few distinct ones.
         let mut fast: std::collections::HashMap<(&str, &str, &str), u64> =
             std::collections::HashMap::new();
-        for i in 0..v.len() {
+        let col = |name: &str| -> anyhow::Result<&polars::prelude::StringChunked> {
+            Ok(t.frame.column(name)?.str()?)
+        };
+        let (source, kind, level) = (col("source")?, col("kind")?, col("level")?);
+        for ((s, k), l) in source.iter().zip(kind.iter()).zip(level.iter()) {
             let key = (
-                v.s("source", i).unwrap_or_default(),
-                v.s("kind", i).unwrap_or_default(),
-                v.s("level", i).unwrap_or_default(),
+                s.unwrap_or_default(),
+                k.unwrap_or_default(),
+                l.unwrap_or_default(),
             );
             *fast.entry(key).or_default() += 1;
         }
