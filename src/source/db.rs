@@ -331,6 +331,7 @@ impl DbSession {
         let conn = &mut self.conn;
         let rt = &self.rt;
         let converted: std::sync::Mutex<Vec<(usize, Chunk)>> = std::sync::Mutex::new(Vec::new());
+        let failed: std::sync::Mutex<Option<sqlx::Error>> = std::sync::Mutex::new(None);
         let n = rayon::scope(|scope| {
             rt.block_on(async {
                 let mut rows = sqlx::query(EVENTS_SQL)
@@ -343,15 +344,23 @@ impl DbSession {
                     .bind(q.positions.as_deref())
                     .fetch(conn);
                 let mut n = 0usize;
-                let mut batch: Vec<RawRow> = Vec::with_capacity(BATCH);
+                let mut batch: Vec<PgRow> = Vec::with_capacity(BATCH);
                 let mut k = 0usize;
-                let (display, converted) = (&display, &converted);
-                let send = |batch: Vec<RawRow>, k: usize| {
+                let (display, converted, failed) = (&display, &converted, &failed);
+                let send = |batch: Vec<PgRow>, k: usize| {
                     scope.spawn(move |_| {
                         let mut rows = Events::empty_chunk();
                         rows.reserve(batch.len());
-                        for r in batch {
-                            rows.push(r.convert(display));
+                        for r in &batch {
+                            match convert_row(r, display) {
+                                Ok(x) => rows.push(x),
+                                Err(e) => {
+                                    if let Ok(mut f) = failed.lock() {
+                                        f.get_or_insert(e);
+                                    }
+                                    return;
+                                }
+                            }
                         }
                         if let Ok(mut c) = converted.lock() {
                             c.push((k, rows));
@@ -359,7 +368,7 @@ impl DbSession {
                     });
                 };
                 while let Some(row) = rows.try_next().await? {
-                    batch.push(RawRow::read(&row)?);
+                    batch.push(row);
                     n += 1;
                     if batch.len() == BATCH {
                         send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)), k);
@@ -373,6 +382,9 @@ impl DbSession {
             })
         })
         .map_err(|e| db_err(&origin, describe(&e)))?;
+        if let Some(e) = failed.into_inner().ok().flatten() {
+            return Err(db_err(&origin, describe(&e)));
+        }
         let mut batches = converted.into_inner().unwrap_or_default();
         batches.sort_by_key(|(k, _)| *k);
         chunk.reserve(n);
@@ -463,52 +475,25 @@ fn posix_zone(off: chrono::FixedOffset) -> String {
     format!("<{name}>{inverted}")
 }
 
-/// One row as it came off the wire.
-struct RawRow {
-    id: i64,
-    event_type: String,
-    event_data: Option<String>,
-    correlation_id: Option<String>,
-    position_id: Option<i64>,
-    symbol: Option<String>,
-    severity: Option<String>,
-    error_message: Option<String>,
-    created_at: i64,
-}
-
-impl RawRow {
-    fn read(row: &PgRow) -> Result<RawRow, sqlx::Error> {
-        let created: DateTime<Utc> = row.try_get(8)?;
-        Ok(RawRow {
+/// One row of the events query as a timeline row, its text borrowed from the row's buffer
+/// (decoded on a worker: the reader only receives rows).
+fn convert_row(row: &PgRow, display: &SourceClock) -> Result<crate::timeline::Row, sqlx::Error> {
+    let created: DateTime<Utc> = row.try_get(8)?;
+    Ok(db_row(
+        DbFields {
             id: row.try_get(0)?,
-            event_type: row.try_get(1)?,
-            event_data: row.try_get(2)?,
-            correlation_id: row.try_get(3)?,
+            event_type: row.try_get::<&str, _>(1)?,
+            event_data: row.try_get::<Option<&str>, _>(2)?,
+            correlation_id: row.try_get::<Option<&str>, _>(3)?,
             position_id: row.try_get(4)?,
-            symbol: row.try_get(5)?,
-            severity: row.try_get(6)?,
-            error_message: row.try_get(7)?,
+            symbol: row.try_get::<Option<&str>, _>(5)?,
+            severity: row.try_get::<Option<&str>, _>(6)?,
+            error_message: row.try_get::<Option<&str>, _>(7)?,
             created_at: created.timestamp_micros(),
-        })
-    }
-
-    fn convert(&self, display: &SourceClock) -> crate::timeline::Row {
-        db_row(
-            DbFields {
-                id: self.id,
-                event_type: &self.event_type,
-                event_data: self.event_data.as_deref(),
-                correlation_id: self.correlation_id.as_deref(),
-                position_id: self.position_id,
-                symbol: self.symbol.as_deref(),
-                severity: self.severity.as_deref(),
-                error_message: self.error_message.as_deref(),
-                created_at: self.created_at,
-            },
-            display,
-            None,
-        )
-    }
+        },
+        display,
+        None,
+    ))
 }
 
 #[cfg(test)]
