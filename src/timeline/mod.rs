@@ -240,15 +240,26 @@ impl Timeline {
             .enumerate()
             .flat_map(|(ci, (c, m))| (0..c.len()).filter(move |&i| m[i]).map(move |i| (ci, i)))
             .collect();
-        order.sort_by_key(|&(ci, i)| {
-            let c = chunks[ci];
-            (
-                c.ts_utc[i],
-                ci,
-                c.event_id[i].unwrap_or(0),
-                c.line[i].unwrap_or(0),
-            )
-        });
+        {
+            // The keys once, then a parallel unstable sort: the row index ends every key, so
+            // no two are equal and the order is the stable sort's.
+            use rayon::prelude::*;
+            let mut keyed: Vec<(i64, usize, i64, u32, usize)> = order
+                .iter()
+                .map(|&(ci, i)| {
+                    let c = chunks[ci];
+                    (
+                        c.ts_utc[i],
+                        ci,
+                        c.event_id[i].unwrap_or(0),
+                        c.line[i].unwrap_or(0),
+                        i,
+                    )
+                })
+                .collect();
+            keyed.par_sort_unstable();
+            order = keyed.into_iter().map(|k| (k.1, k.4)).collect();
+        }
 
         drop(chunks);
         let _f = crate::timing::phase("timeline: freeze");
@@ -326,22 +337,40 @@ fn freeze(
     let utc: Vec<i64> = copy_col(chunks, order, |c| &c.ts_utc);
     // The per-row texts are formatted on every core.
     let ro: &[Chunk] = chunks;
-    let offsets: Vec<String> = order
+    // Offsets: a few distinct ones, formatted once each; every row points at its text.
+    let offset_secs: Vec<Option<i32>> = order
         .par_iter()
         .map(|&(ci, i)| {
             let c = &ro[ci];
-            let t = chrono::DateTime::from_timestamp_micros(c.ts_utc[i]).unwrap_or_default();
             match c.source {
-                ChunkSource::Db => display
-                    .map(|d| format_offset(d.zone.offset_at(t)))
-                    .unwrap_or_default(),
+                ChunkSource::Db => display.map(|d| {
+                    let t =
+                        chrono::DateTime::from_timestamp_micros(c.ts_utc[i]).unwrap_or_default();
+                    d.zone.offset_at(t).local_minus_utc()
+                }),
                 ChunkSource::Log => {
                     let secs = (c.ts_local[i] - c.ts_utc[i]) / 1_000_000;
-                    chrono::FixedOffset::east_opt(secs as i32)
-                        .map(format_offset)
-                        .unwrap_or_default()
+                    i32::try_from(secs).ok()
                 }
             }
+        })
+        .collect();
+    let mut distinct: Vec<i32> = offset_secs.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let spelled: Vec<String> = distinct
+        .iter()
+        .map(|&o| {
+            chrono::FixedOffset::east_opt(o)
+                .map(format_offset)
+                .unwrap_or_default()
+        })
+        .collect();
+    let offsets: Vec<&str> = offset_secs
+        .iter()
+        .map(|o| {
+            o.and_then(|o| distinct.binary_search(&o).ok())
+                .map_or("", |k| spelled[k].as_str())
         })
         .collect();
     let source_ref: Vec<String> = order
@@ -355,16 +384,33 @@ fn freeze(
             }
         })
         .collect();
-    let process: Vec<Option<String>> = order
-        .par_iter()
+    // Processes: the file name, or for a file spanning restarts "file (PID n)": a few distinct
+    // texts, each row pointing at its own.
+    let mut names: Vec<(usize, Option<u32>, String)> = Vec::new();
+    let process_of: Vec<Option<usize>> = order
+        .iter()
         .map(|&(ci, i)| {
             let c = &ro[ci];
             let f = c.file.as_ref()?;
-            Some(match c.pid[i] {
-                Some(p) if multi_pid.iter().any(|m| m == f) => format!("{f} (PID {p})"),
-                _ => f.clone(),
-            })
+            let pid = c.pid[i].filter(|_| multi_pid.iter().any(|m| m == f));
+            Some(
+                match names.iter().position(|(n, p, _)| *n == ci && *p == pid) {
+                    Some(k) => k,
+                    None => {
+                        let text = match pid {
+                            Some(p) => format!("{f} (PID {p})"),
+                            None => f.clone(),
+                        };
+                        names.push((ci, pid, text));
+                        names.len() - 1
+                    }
+                },
+            )
         })
+        .collect();
+    let process: Vec<Option<&str>> = process_of
+        .iter()
+        .map(|k| k.map(|k| names[k].2.as_str()))
         .collect();
     let source: Vec<&'static str> = order
         .iter()
