@@ -241,8 +241,8 @@ fn run_sliced(
             source::Need::Structured,
             Some(&mut reuse),
         )?;
-        let c = check_loaded(scope, config, loaded, false, Some(&procs))?;
-        findings.extend(c.findings.iter().cloned());
+        let mut c = check_loaded(scope, config, loaded, false, Some(&procs))?;
+        findings.append(&mut c.findings);
         db_rows += c.aligned.total.db_rows;
         aligned = Some(match aligned {
             None => c.aligned.clone(),
@@ -591,7 +591,7 @@ pub fn run(
         findings,
         args.common.format,
         &extra_table,
-        json_extra.clone(),
+        json_extra.clone().into(),
         Some(&verdict),
     )?;
     match &args.output {
@@ -603,7 +603,7 @@ pub fn run(
                 findings,
                 FindingsFormat::Table,
                 &extra_table,
-                json_extra,
+                json_extra.into(),
                 Some(&verdict),
             )?;
             out.write_all(table.as_bytes())?;

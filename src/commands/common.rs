@@ -407,43 +407,10 @@ pub fn emit(
     findings: &[crate::checks::Finding],
     format: crate::cli::FindingsFormat,
     table_extra: &str,
-    json_extra: serde_json::Value,
+    json_extra: crate::report::findings::Extra<'_>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    emit_with(
-        command,
-        t,
-        findings,
-        format,
-        table_extra,
-        json_extra,
-        &[],
-        out,
-    )
-}
-
-/// [`emit`], with big JSON arrays made one element at a time while they are written.
-#[allow(clippy::too_many_arguments)]
-pub fn emit_with(
-    command: &str,
-    t: &Timeline,
-    findings: &[crate::checks::Finding],
-    format: crate::cli::FindingsFormat,
-    table_extra: &str,
-    json_extra: serde_json::Value,
-    more: &[(&str, crate::report::findings::LazyArray<'_>)],
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let text = render_with(
-        command,
-        t,
-        findings,
-        format,
-        table_extra,
-        json_extra,
-        more,
-        None,
-    )?;
+    let text = render(command, t, findings, format, table_extra, json_extra, None)?;
     out.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -470,31 +437,7 @@ pub fn render(
     findings: &[crate::checks::Finding],
     format: crate::cli::FindingsFormat,
     table_extra: &str,
-    json_extra: serde_json::Value,
-    verdict: Option<&Verdict<'_>>,
-) -> anyhow::Result<String> {
-    render_with(
-        command,
-        t,
-        findings,
-        format,
-        table_extra,
-        json_extra,
-        &[],
-        verdict,
-    )
-}
-
-/// [`render`], with big JSON arrays made one element at a time while they are written.
-#[allow(clippy::too_many_arguments)]
-pub fn render_with(
-    command: &str,
-    t: &Timeline,
-    findings: &[crate::checks::Finding],
-    format: crate::cli::FindingsFormat,
-    table_extra: &str,
-    json_extra: serde_json::Value,
-    more: &[(&str, crate::report::findings::LazyArray<'_>)],
+    json_extra: crate::report::findings::Extra<'_>,
     verdict: Option<&Verdict<'_>>,
 ) -> anyhow::Result<String> {
     use crate::cli::FindingsFormat as F;
@@ -515,9 +458,8 @@ pub fn render_with(
             s
         }
         F::Json => {
-            let mut s = serde_json::to_string_pretty(&render::document(
-                command, t, findings, json_extra, more,
-            ))?;
+            let mut s =
+                serde_json::to_string_pretty(&render::document(command, t, findings, json_extra))?;
             s.push('\n');
             s
         }

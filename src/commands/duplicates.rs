@@ -36,7 +36,7 @@ pub fn run(
         &findings,
         args.common.format,
         "",
-        serde_json::json!({}),
+        serde_json::json!({}).into(),
         out,
     )?;
     Ok(super::outcome(&findings, args.common.fail_on(config)))

@@ -39,7 +39,7 @@ pub fn run(
         &findings,
         args.common.format,
         &table(&procs),
-        serde_json::json!({ "processes": procs }),
+        serde_json::json!({ "processes": procs }).into(),
         out,
     )?;
     Ok(super::outcome(&findings, args.common.fail_on(config)))

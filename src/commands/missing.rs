@@ -72,14 +72,16 @@ pub fn run(
         "matching": { "lag_ms": meta.lag_us as f64 / 1000.0, "tolerance_ms": meta.tolerance_us as f64 / 1000.0 },
         "summary": { "aligned": summary, "naive": naive },
     });
-    common::emit_with(
+    common::emit(
         "missing-logs",
         t,
         &findings,
         args.common.format,
         &head,
-        extra,
-        &[("twins", twins_json(&v, &m, &params))],
+        crate::report::findings::Extra {
+            fields: extra,
+            arrays: vec![("twins", twins_json(&v, &m, &params))],
+        },
         out,
     )?;
     Ok(super::outcome(&findings, args.common.fail_on(config)))

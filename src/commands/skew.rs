@@ -221,7 +221,7 @@ pub fn run(
         &findings,
         args.common.format,
         &table_text,
-        json!({ "skew": sources }),
+        json!({ "skew": sources }).into(),
         out,
     )?;
     Ok(super::outcome(&findings, args.common.fail_on(config)))

@@ -105,8 +105,7 @@ pub fn document<'a>(
     command: &str,
     t: &Timeline,
     findings: &'a [Finding],
-    extra: Value,
-    more: &'a [(&'a str, LazyArray<'a>)],
+    extra: Extra<'a>,
 ) -> Document<'a> {
     let (sources, clock) = super::json::header(t);
     let mut head = serde_json::Map::new();
@@ -114,13 +113,28 @@ pub fn document<'a>(
     head.insert("command".into(), json!(command));
     head.insert("sources".into(), sources);
     head.insert("clock".into(), clock);
-    if let Value::Object(e) = extra {
+    if let Value::Object(e) = extra.fields {
         head.extend(e);
     }
     Document {
         head,
         findings,
-        more,
+        more: extra.arrays,
+    }
+}
+
+/// What a command adds to its JSON document: fields, and big arrays made while written.
+pub struct Extra<'a> {
+    pub fields: Value,
+    pub arrays: Vec<(&'a str, LazyArray<'a>)>,
+}
+
+impl From<Value> for Extra<'_> {
+    fn from(fields: Value) -> Self {
+        Extra {
+            fields,
+            arrays: Vec::new(),
+        }
     }
 }
 
@@ -131,7 +145,7 @@ pub fn document<'a>(
 pub struct Document<'a> {
     head: serde_json::Map<String, Value>,
     findings: &'a [Finding],
-    more: &'a [(&'a str, LazyArray<'a>)],
+    more: Vec<(&'a str, LazyArray<'a>)>,
 }
 
 impl serde::Serialize for Document<'_> {
@@ -224,8 +238,10 @@ mod tests {
             "missing-logs",
             &t,
             &findings,
-            extra.clone(),
-            &[("twins", lazy)],
+            Extra {
+                fields: extra.clone(),
+                arrays: vec![("twins", lazy)],
+            },
         ))
         .unwrap();
         let (sources, clock) = super::super::json::header(&t);
