@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::support::pg::pg;
-use crate::support::{audit, audit_in_repo, incident, path_str, run};
+use crate::support::{audit, audit_in_repo, finding_kinds, incident, path_str, run};
 
 fn check_json(extra: &[&str]) -> (i32, Value) {
     let mut c = audit_in_repo();
@@ -35,12 +35,7 @@ fn check_runs_every_check_and_exits_1_on_the_incident() {
     assert_eq!(code, 1);
     assert_eq!(v["exit_code"], 1);
     assert_eq!(v["command"], "check");
-    let kinds: BTreeSet<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["kind"].as_str().unwrap())
-        .collect();
+    let kinds: BTreeSet<&str> = finding_kinds(&v).into_iter().collect();
     assert_eq!(
         kinds,
         BTreeSet::from([

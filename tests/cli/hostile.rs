@@ -7,7 +7,9 @@ use std::process::{Command as Std, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{audit, incident, json, path_str, root, rows, run};
+use crate::support::{
+    audit, finding_kinds, incident, json, path_str, root, rows, run, utc_times_in_order,
+};
 
 fn corpus(name: &str) -> String {
     path_str(&root().join("tests/corpus").join(name))
@@ -68,14 +70,7 @@ fn time_going_backwards_is_counted_and_rows_still_ordered() {
         err.contains("1 records timed earlier than the one before them"),
         "{err}"
     );
-    let ts: Vec<&str> = rows(&v)
-        .iter()
-        .map(|r| r["ts_utc"].as_str().unwrap())
-        .collect();
-    let mut sorted = ts.clone();
-    sorted.sort();
-    assert_eq!(ts, sorted);
-    assert_eq!(ts.len(), 6);
+    assert_eq!(utc_times_in_order(&v).len(), 6);
 }
 
 #[test]
@@ -190,12 +185,7 @@ fn a_log_line_from_a_year_the_db_does_not_cover_accuses_nothing() {
     ]);
     let r = run(c);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    let kinds: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["kind"].as_str().unwrap())
-        .collect();
+    let kinds = finding_kinds(&v);
     assert!(!kinds.contains(&"missing_in_db"), "{kinds:?}");
     assert!(
         !kinds.contains(&"missing_in_log"),

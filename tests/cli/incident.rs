@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::support::{audit_in_repo, incident, json, rows, run};
+use crate::support::{audit_in_repo, incident, json, rows, run, utc_times_in_order};
 
 /// The fixture's DB rows, read from events.csv with polars directly (not through audit).
 struct DbRow {
@@ -151,13 +151,7 @@ fn signal_4869992_is_its_rows_and_the_position_it_opened() {
     assert_eq!(exec["ts_utc"], "2025-10-18T11:07:13.155000Z");
 
     // The timeline is ordered by UTC.
-    let ts: Vec<&str> = rows(&v)
-        .iter()
-        .map(|r| r["ts_utc"].as_str().unwrap())
-        .collect();
-    let mut sorted = ts.clone();
-    sorted.sort();
-    assert_eq!(ts, sorted);
+    utc_times_in_order(&v);
 
     // The seed's two rows, on the UTC axis, with their correlation epochs.
     let by_id = |id: i64| {

@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::support::pg::pg;
 use crate::support::scenario::{check, generate};
-use crate::support::{audit, json, path_str, rows};
+use crate::support::{
+    audit, comparable_findings, events_not_parsed, finding_kinds, json, path_str, rows,
+};
 
 const ALL_FAULTS: [&str; 14] = [
     "--fault",
@@ -300,35 +302,11 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
     let check: Vec<&str> = std::iter::once("check").chain(range).collect();
     let full = run(None, &check);
     let sampled = run(Some("65536"), &check);
-    let not_parsed: u64 = sampled["sources"]["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["events_not_parsed"].as_u64().unwrap_or(0))
-        .sum();
+    let not_parsed = events_not_parsed(&sampled);
     assert!(not_parsed > 1000, "the files were sampled: {not_parsed}");
-    // The anchor counts in a clock change's explanation are the run's own; everything else
-    // (where the change is, its fingerprint, every other finding) must be the same.
-    let comparable = |v: &Value| -> Vec<Value> {
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                let mut f = f.clone();
-                if f["kind"] == "clock_offset_change" {
-                    f.as_object_mut().unwrap().remove("explanation");
-                }
-                f
-            })
-            .collect()
-    };
-    let kinds: Vec<&str> = full["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["kind"].as_str().unwrap())
-        .collect();
+    // Only a clock change's explanation may differ (see `comparable_findings`).
+    let comparable = comparable_findings;
+    let kinds = finding_kinds(&full);
     assert!(kinds.contains(&"clock_offset_change"), "{kinds:?}");
     assert!(kinds.contains(&"missing_in_log"), "{kinds:?}");
     assert_eq!(comparable(&full), comparable(&sampled));
@@ -441,22 +419,8 @@ fn a_sliced_check_finds_what_one_pass_finds() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    // A clock change's explanation counts the anchors its run used (a sampled first pass has
-    // fewer); its place, its fingerprint and every other finding must be the same.
-    let comparable = |v: &Value| -> Vec<Value> {
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                let mut f = f.clone();
-                if f["kind"] == "clock_offset_change" {
-                    f.as_object_mut().unwrap().remove("explanation");
-                }
-                f
-            })
-            .collect()
-    };
+    // Only a clock change's explanation may differ (see `comparable_findings`).
+    let comparable = comparable_findings;
     let span_s = |f: &Value| -> i64 {
         let ids = f["event_ids"].as_array().map_or(0, Vec::len);
         let text = f["explanation"].as_str().unwrap_or_default();
@@ -483,22 +447,12 @@ fn a_sliced_check_finds_what_one_pass_finds() {
     ] {
         let whole = run(false, extra);
         let sliced = run(true, extra);
-        let not_parsed: u64 = sliced["sources"]["logs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["events_not_parsed"].as_u64().unwrap_or(0))
-            .sum();
+        let not_parsed = events_not_parsed(&sliced);
         assert!(
             not_parsed > 1000,
             "the first pass was sampled: {not_parsed}"
         );
-        let kinds: Vec<&str> = whole["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["kind"].as_str().unwrap())
-            .collect();
+        let kinds = finding_kinds(&whole);
         let expected: &[&str] = if extra.is_empty() {
             &[
                 "missing_in_log",

@@ -87,3 +87,53 @@ pub fn rows(v: &Value) -> &Vec<Value> {
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
+
+/// The kinds of a findings document's findings, in order.
+pub fn finding_kinds(v: &Value) -> Vec<&str> {
+    v["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| f["kind"].as_str().expect("a kind"))
+        .collect()
+}
+
+/// A findings document's findings as two runs over the same data must give them: a clock
+/// change's explanation counts the anchors its own run used (a sampled first pass has fewer),
+/// so it is left out; its place, its fingerprint and every other finding stay.
+pub fn comparable_findings(v: &Value) -> Vec<Value> {
+    v["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if f["kind"] == "clock_offset_change" {
+                f.as_object_mut().unwrap().remove("explanation");
+            }
+            f
+        })
+        .collect()
+}
+
+/// Event lines a sampled first pass counted without parsing, over every log file.
+pub fn events_not_parsed(v: &Value) -> u64 {
+    v["sources"]["logs"]
+        .as_array()
+        .expect("logs array")
+        .iter()
+        .map(|l| l["events_not_parsed"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// A timeline's `ts_utc` column, asserted to be in order.
+pub fn utc_times_in_order(v: &Value) -> Vec<&str> {
+    let ts: Vec<&str> = rows(v)
+        .iter()
+        .map(|r| r["ts_utc"].as_str().unwrap())
+        .collect();
+    let mut sorted = ts.clone();
+    sorted.sort();
+    assert_eq!(ts, sorted, "rows in UTC order");
+    ts
+}
