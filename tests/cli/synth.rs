@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::support::pg::pg;
 use crate::support::scenario::{check, generate};
 use crate::support::{
-    audit, comparable_findings, events_not_parsed, finding_kinds, json, path_str, rows,
+    audit, comparable_findings, events_not_parsed, finding_kinds, findings_json, json, path_str,
+    rows,
 };
 
 const ALL_FAULTS: [&str; 14] = [
@@ -285,13 +286,7 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
         if let Some(n) = sample {
             c.env("AUDIT_SAMPLE_BYTES", n);
         }
-        let out = c.output().unwrap();
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        findings_json(c)
     };
     let range = [
         "--since",
@@ -375,10 +370,7 @@ fn naive_counts_agree_with_and_without_a_window() {
             .arg("--logs")
             .arg(dir.join("monitoring_logs"))
             .args(extra);
-        let out = c.output().unwrap();
-        assert!(matches!(out.status.code(), Some(0 | 1)));
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["summary"].clone()
+        findings_json(c)["summary"].clone()
     };
     let whole = summary(&[]);
     let wide = summary(&["--window", "2025-10-17T00:00:00Z..2025-10-20T00:00:00Z"]);
@@ -411,13 +403,7 @@ fn a_sliced_check_finds_what_one_pass_finds() {
             c.env("AUDIT_SLICE_MINUTES", "5")
                 .env("AUDIT_SAMPLE_BYTES", "65536");
         }
-        let out = c.output().unwrap();
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        findings_json(c)
     };
     // Only a clock change's explanation may differ (see `comparable_findings`).
     let comparable = comparable_findings;

@@ -55,6 +55,15 @@ pub fn run(mut c: Command) -> Run {
 }
 
 impl Run {
+    fn stdout_json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}",
+                &self.stdout[..self.stdout.len().min(500)]
+            )
+        })
+    }
+
     /// An unusable input: exit 2, one line on stderr holding each of `needles`, no panic.
     pub fn assert_one_error_line(&self, needles: &[&str]) {
         assert_eq!(self.code, 2, "exit {}: {}", self.code, self.stderr);
@@ -75,8 +84,19 @@ impl Run {
 pub fn json(c: Command) -> Value {
     let r = run(c);
     assert_eq!(r.code, 0, "exit {}\nstderr: {}", r.code, r.stderr);
-    serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", &r.stdout[..r.stdout.len().min(500)]))
+    r.stdout_json()
+}
+
+/// The JSON document of a findings command that ran to the end: exit 0 (clean) or 1 (findings).
+pub fn findings_json(c: Command) -> Value {
+    let r = run(c);
+    assert!(
+        matches!(r.code, 0 | 1),
+        "exit {}\nstderr: {}",
+        r.code,
+        r.stderr
+    );
+    r.stdout_json()
 }
 
 /// The `rows` of a timeline JSON output.
