@@ -83,35 +83,24 @@ impl Events {
 /// Converts one DB row. `local_text` is the created_at text as the source wrote it (snapshots);
 /// without it, created_at is printed as psql would print it in the display zone.
 pub fn db_row(f: DbFields<'_>, display: &SourceClock, local_text: Option<String>) -> Row {
-    let payload_value = f
-        .event_data
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
-    let payload_hash = payload_value.as_ref().map(fields::payload_hash);
-    let payload = match (&payload_value, f.event_data) {
-        (Some(v), _) => Some(fields::canonical(v)),
-        (None, Some(raw)) => Some(raw.to_string()),
-        (None, None) => None,
-    };
+    let digest = f.event_data.and_then(fields::Digest::of);
     let corr = f.correlation_id.and_then(fields::parse_correlation);
-    let signal_id = corr.and_then(|(s, _)| s).or_else(|| {
-        payload_value
-            .as_ref()
-            .and_then(|v| fields::int_field(v, "signal_id"))
-    });
-    let position_id = f.position_id.or_else(|| {
-        payload_value
-            .as_ref()
-            .and_then(|v| fields::int_field(v, "position_id"))
-    });
+    let signal_id = corr
+        .and_then(|(s, _)| s)
+        .or_else(|| digest.as_ref().and_then(|d| d.signal_id()));
+    let position_id = f
+        .position_id
+        .or_else(|| digest.as_ref().and_then(|d| d.position_id()));
     let symbol = f
         .symbol
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-        .or_else(|| {
-            payload_value
-                .as_ref()
-                .and_then(|v| fields::str_field(v, "symbol"))
-        });
+        .or_else(|| digest.as_ref().and_then(|d| d.symbol()));
+    let payload_hash = digest.as_ref().map(|d| d.hash);
+    let payload = match digest {
+        Some(d) => Some(d.canonical),
+        None => f.event_data.map(str::to_string),
+    };
     // The payload is in its own column; a DB row's message is its error, when it has one.
     let message = f
         .error_message

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+pub use crate::source::digest::Digest;
+
 /// `open_position_{signal_id}_{epoch}`: the only correlation-id form the bot writes.
 /// Returns the signal id (None when the bot wrote `None`) and the epoch in µs (UTC).
 pub fn parse_correlation(id: &str) -> Option<(Option<i64>, i64)> {
@@ -118,7 +120,12 @@ pub fn payload_hash_text(text: &str) -> Option<u64> {
 
 /// An integer field of a payload, whether written as a number or a numeric string.
 pub fn int_field(v: &Value, key: &str) -> Option<i64> {
-    match v.get(key)? {
+    int_value(v.get(key)?)
+}
+
+/// A payload value as an integer: a number without fraction, or a numeric string.
+pub fn int_value(v: &Value) -> Option<i64> {
+    match v {
         Value::Number(n) => n.as_i64().or_else(|| {
             n.as_f64()
                 .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
@@ -131,7 +138,12 @@ pub fn int_field(v: &Value, key: &str) -> Option<i64> {
 
 /// A string field of a payload.
 pub fn str_field(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
+    str_value(v.get(key)?)
+}
+
+/// A payload value as a non-empty string.
+pub fn str_value(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         _ => None,
     }

@@ -3,6 +3,7 @@
 //! the database — and places every log file on UTC with its clock.
 
 pub mod db;
+pub mod digest;
 pub mod events;
 pub mod fields;
 pub mod logs;
