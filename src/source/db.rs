@@ -385,12 +385,10 @@ impl DbSession {
         if let Some(e) = failed.into_inner().ok().flatten() {
             return Err(db_err(&origin, describe(&e)));
         }
+        let _t = crate::timing::phase("db: gather batches");
         let mut batches = converted.into_inner().unwrap_or_default();
         batches.sort_by_key(|(k, _)| *k);
-        chunk.reserve(n);
-        for (_, mut rows) in batches {
-            chunk.append(&mut rows);
-        }
+        chunk.append_all(batches.into_iter().map(|(_, rows)| rows).collect());
         Ok(n)
     }
 
