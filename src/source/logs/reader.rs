@@ -209,6 +209,7 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
     let Some(mut all) = it.next() else {
         return parse_reader(File::open(path)?, name, keep);
     };
+    let mut chunks = Vec::with_capacity(it.len());
     for mut p in it {
         let base = all.lines;
         for l in p.chunk.line.iter_mut().flatten() {
@@ -222,7 +223,6 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
                 all.stats.backwards_steps += 1;
             }
         }
-        all.chunk.append(&mut p.chunk);
         all.marks.append(&mut p.marks);
         let s = &mut all.stats;
         let q = &p.stats;
@@ -239,7 +239,9 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
         all.first_ts = all.first_ts.or(p.first_ts);
         all.last_ts = p.last_ts.or(all.last_ts);
         all.lines += p.lines;
+        chunks.push(p.chunk);
     }
+    all.chunk.append_all(chunks);
     // Marks were taken every MARK_EVERY records of each part; keep them sorted by offset.
     all.marks.sort_by_key(|m| m.offset);
     all.marks.dedup_by_key(|m| m.offset);
