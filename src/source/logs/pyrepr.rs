@@ -137,6 +137,39 @@ fn float_via_repr(f: f64) -> Value {
     }
 }
 
+/// `repr(float(text))` without formatting a float, for the plain decimals Decimal reprs hold
+/// (`'0.0096648'`, `'-12.50'`): when the text has at most 15 significant digits, the float
+/// nearest to it prints those same digits (shortest round trip), so only the spelling is
+/// Python's: no leading or trailing zeros, `.0` on integral values, fixed notation between
+/// 1e-4 and 1e16. Anything else (exponents, `_`, more digits, smaller or bigger) is None.
+/// [`py_float_repr`] of the parsed float took 6 % of a day's ingest.
+fn plain_repr(text: &str) -> Option<String> {
+    let (neg, body) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let lead = if int.is_empty() {
+        frac.len() - frac.trim_start_matches('0').len()
+    } else {
+        0
+    };
+    let significant = int.len() + frac.len() - lead;
+    if significant > 15 || lead > 3 {
+        return None;
+    }
+    let sign = if neg { "-" } else { "" };
+    let int = if int.is_empty() { "0" } else { int };
+    let frac = if frac.is_empty() { "0" } else { frac };
+    Some(format!("{sign}{int}.{frac}"))
+}
+
 /// `Decimal(str)` syntax: optional sign, digits with `_`, exponent, or the
 /// special values (`NaN`, `sNaN` with payload, `Inf`, `Infinity`).
 fn parse_decimal(s: &str) -> Option<f64> {
@@ -242,7 +275,7 @@ fn exact_float(src: &str) -> Option<f64> {
     let open = src.find('(')?;
     let mut p = Parser::new(src);
     p.pos = open;
-    p.decimal_call()
+    p.decimal_call().map(|(f, _)| f)
 }
 
 /// str() of a UTC offset in microseconds: `+HH:MM`, plus `:SS[.ffffff]` when needed.
@@ -801,7 +834,7 @@ impl<'a> Parser<'a> {
     fn call(&mut self, start: usize, name: &str, depth: usize) -> Result<Value, ReprError> {
         let open = self.pos;
         let known = match name {
-            "Decimal" | "decimal.Decimal" => self.decimal_call().map(float_via_repr),
+            "Decimal" | "decimal.Decimal" => self.decimal_value(),
             "datetime.datetime" => self.datetime_call(true).map(Value::String),
             "datetime.date" => self.datetime_call(false).map(Value::String),
             "set" | "frozenset" => return self.set_call(start, depth),
@@ -837,19 +870,35 @@ impl<'a> Parser<'a> {
     }
 
     /// `Decimal('…')` or `Decimal(number)`, as the float the bot converts it to.
-    fn decimal_call(&mut self) -> Option<f64> {
+    /// `Decimal(…)` as the bot's json.dumps writes it: the float it converts it to.
+    fn decimal_value(&mut self) -> Option<Value> {
+        let (f, literal) = self.decimal_call()?;
+        if let Some(n) = literal.and_then(plain_repr).and_then(|r| json_number(&r)) {
+            return Some(Value::Number(n));
+        }
+        Some(float_via_repr(f))
+    }
+
+    /// The float of `Decimal(…)`, and the argument's text when it is a quoted literal without
+    /// escapes.
+    fn decimal_call(&mut self) -> Option<(f64, Option<&'a str>)> {
         self.pos += 1;
         self.skip_ws();
-        let f = match self.peek()? {
-            b'\'' | b'"' => parse_decimal(&self.string(self.pos, Prefix::default()).ok()?)?,
+        let (f, literal) = match self.peek()? {
+            b'\'' | b'"' => {
+                let open = self.pos;
+                let s = self.string(self.pos, Prefix::default()).ok()?;
+                let raw = self.text(open + 1, self.pos.saturating_sub(1));
+                (parse_decimal(&s)?, (raw == s).then_some(raw))
+            }
             _ => match self.number().ok()? {
-                Value::Number(n) => n.as_f64()?,
-                Value::String(s) => parse_decimal(&s)?,
+                Value::Number(n) => (n.as_f64()?, None),
+                Value::String(s) => (parse_decimal(&s)?, None),
                 _ => return None,
             },
         };
         self.skip_ws();
-        self.eat(b')').then_some(f)
+        self.eat(b')').then_some((f, literal))
     }
 
     /// An integer argument of a datetime/timedelta repr.
@@ -1485,6 +1534,59 @@ mod tests {
         assert_eq!(v, json(r#""<a.b: <c.d: [Foo(1 x)]> y>""#));
         let v = parse("frozenset({frozenset({1}), 2} x)").unwrap();
         assert_eq!(v, json(r#""frozenset({frozenset({1}), 2} x)""#));
+    }
+
+    #[test]
+    fn plain_decimal_reprs_are_spelled_like_python() {
+        for (text, want) in [
+            ("0.0096648", Some("0.0096648")),
+            ("3.883", Some("3.883")),
+            ("-12.50", Some("-12.5")),
+            ("+007", Some("7.0")),
+            ("100", Some("100.0")),
+            ("5.", Some("5.0")),
+            ("-0", Some("-0.0")),
+            ("0.000", Some("0.0")),
+            ("0.0001", Some("0.0001")),
+            ("123456789012345", Some("123456789012345.0")),
+            // Python prints these in exponent form, or they need more than 15 digits.
+            ("0.00001", None),
+            ("1234567890123456", None),
+            ("0.1234567890123456", None),
+            ("1e5", None),
+            ("1_000", None),
+            (".5", None),
+            ("", None),
+            ("NaN", None),
+        ] {
+            assert_eq!(plain_repr(text).as_deref(), want, "{text}");
+            if let Some(w) = want {
+                let f = parse_decimal(text).unwrap();
+                assert_eq!(py_float_repr(f), w, "{text}");
+            }
+        }
+        // Through the parser: a literal with an escape is read by the float path.
+        let v = parse(r"{'a': Decimal('0.0051'), 'b': Decimal('0\x2e5'), 'c': Decimal( '7' )}");
+        assert_eq!(v.unwrap(), json(r#"{"a": 0.0051, "b": 0.5, "c": 7.0}"#));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn plain_reprs_equal_the_float_path(
+            int in "0{0,2}[0-9]{1,9}",
+            frac in proptest::option::of("0{0,5}[0-9]{0,10}0{0,2}"),
+            sign in "[-+]?",
+        ) {
+            let text = match &frac {
+                Some(f) => format!("{sign}{int}.{f}"),
+                None => format!("{sign}{int}"),
+            };
+            let f = parse_decimal(&text).unwrap();
+            if let Some(r) = plain_repr(&text) {
+                proptest::prop_assert_eq!(r, py_float_repr(f));
+            }
+        }
     }
 
     #[test]
