@@ -334,100 +334,9 @@ fn freeze(
         order.iter().map(|&(ci, i)| f(&chunks[ci])[i]).collect()
     }
     use rayon::prelude::*;
-    let utc: Vec<i64> = copy_col(chunks, order, |c| &c.ts_utc);
-    // The per-row texts are formatted on every core.
-    let ro: &[Chunk] = chunks;
-    // Offsets: a few distinct ones, formatted once each; every row points at its text.
-    let offset_secs: Vec<Option<i32>> = order
-        .par_iter()
-        .map(|&(ci, i)| {
-            let c = &ro[ci];
-            match c.source {
-                ChunkSource::Db => display.map(|d| {
-                    let t =
-                        chrono::DateTime::from_timestamp_micros(c.ts_utc[i]).unwrap_or_default();
-                    d.zone.offset_at(t).local_minus_utc()
-                }),
-                ChunkSource::Log => {
-                    let secs = (c.ts_local[i] - c.ts_utc[i]) / 1_000_000;
-                    i32::try_from(secs).ok()
-                }
-            }
-        })
-        .collect();
-    let mut distinct: Vec<i32> = offset_secs.iter().flatten().copied().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let spelled: Vec<String> = distinct
-        .iter()
-        .map(|&o| {
-            chrono::FixedOffset::east_opt(o)
-                .map(format_offset)
-                .unwrap_or_default()
-        })
-        .collect();
-    let offsets: Vec<&str> = offset_secs
-        .iter()
-        .map(|o| {
-            o.and_then(|o| distinct.binary_search(&o).ok())
-                .map_or("", |k| spelled[k].as_str())
-        })
-        .collect();
-    let source_ref: Vec<String> = order
-        .par_iter()
-        .map(|&(ci, i)| {
-            let c = &ro[ci];
-            match (c.source, &c.file) {
-                (ChunkSource::Db, _) => format!("db:{}", c.event_id[i].unwrap_or_default()),
-                (ChunkSource::Log, Some(f)) => format!("{f}:{}", c.line[i].unwrap_or_default()),
-                (ChunkSource::Log, None) => format!("log:{}", c.line[i].unwrap_or_default()),
-            }
-        })
-        .collect();
-    // Processes: the file name, or for a file spanning restarts "file (PID n)": a few distinct
-    // texts, each row pointing at its own.
-    let mut names: Vec<(usize, Option<u32>, String)> = Vec::new();
-    let process_of: Vec<Option<usize>> = order
-        .iter()
-        .map(|&(ci, i)| {
-            let c = &ro[ci];
-            let f = c.file.as_ref()?;
-            let pid = c.pid[i].filter(|_| multi_pid.iter().any(|m| m == f));
-            Some(
-                match names.iter().position(|(n, p, _)| *n == ci && *p == pid) {
-                    Some(k) => k,
-                    None => {
-                        let text = match pid {
-                            Some(p) => format!("{f} (PID {p})"),
-                            None => f.clone(),
-                        };
-                        names.push((ci, pid, text));
-                        names.len() - 1
-                    }
-                },
-            )
-        })
-        .collect();
-    let process: Vec<Option<&str>> = process_of
-        .iter()
-        .map(|k| k.map(|k| names[k].2.as_str()))
-        .collect();
-    let source: Vec<&'static str> = order
-        .iter()
-        .map(|&(ci, _)| chunks[ci].source.as_str())
-        .collect();
-    let kind: Vec<&'static str> = order
-        .iter()
-        .map(|&(ci, i)| chunks[ci].kind[i].as_str())
-        .collect();
-    let line = copy_col(chunks, order, |c| &c.line);
-    let byte_offset = copy_col(chunks, order, |c| &c.byte_offset);
-    let event_id = copy_col(chunks, order, |c| &c.event_id);
-    let pid = copy_col(chunks, order, |c| &c.pid);
-    let signal_id = copy_col(chunks, order, |c| &c.signal_id);
-    let position_id = copy_col(chunks, order, |c| &c.position_id);
-    let payload_hash = copy_col(chunks, order, |c| &c.payload_hash);
-    let corr_epoch = copy_col(chunks, order, |c| &c.corr_epoch);
+    // The text columns are moved out of the chunks first; then every column, text or derived,
+    // is built on its own task (deriving the small ones in turn beforehand was a quarter of a
+    // day's frame build).
     let local_time = move_col(chunks, |c| &mut c.local_time);
     let event_type = move_col(chunks, |c| &mut c.event_type);
     let level = move_col(chunks, |c| &mut c.level);
@@ -436,44 +345,161 @@ fn freeze(
     let correlation_id = move_col(chunks, |c| &mut c.correlation_id);
     let message = move_col(chunks, |c| &mut c.message);
     let payload = move_col(chunks, |c| &mut c.payload);
-    let file: Vec<Option<&str>> = order
-        .iter()
-        .map(|&(ci, _)| chunks[ci].file.as_deref())
-        .collect();
+    let ro: &[Chunk] = chunks;
+    // Offsets: a few distinct ones, formatted once each; every row points at its text.
+    let utc_offset = move || {
+        let offset_secs: Vec<Option<i32>> = order
+            .par_iter()
+            .map(|&(ci, i)| {
+                let c = &ro[ci];
+                match c.source {
+                    ChunkSource::Db => display.map(|d| {
+                        let t = chrono::DateTime::from_timestamp_micros(c.ts_utc[i])
+                            .unwrap_or_default();
+                        d.zone.offset_at(t).local_minus_utc()
+                    }),
+                    ChunkSource::Log => {
+                        let secs = (c.ts_local[i] - c.ts_utc[i]) / 1_000_000;
+                        i32::try_from(secs).ok()
+                    }
+                }
+            })
+            .collect();
+        let mut distinct: Vec<i32> = offset_secs.iter().flatten().copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let spelled: Vec<String> = distinct
+            .iter()
+            .map(|&o| {
+                chrono::FixedOffset::east_opt(o)
+                    .map(format_offset)
+                    .unwrap_or_default()
+            })
+            .collect();
+        let offsets: Vec<&str> = offset_secs
+            .iter()
+            .map(|o| {
+                o.and_then(|o| distinct.binary_search(&o).ok())
+                    .map_or("", |k| spelled[k].as_str())
+            })
+            .collect();
+        Column::new("utc_offset".into(), offsets)
+    };
+    let source_ref = move || {
+        let refs: Vec<String> = order
+            .par_iter()
+            .map(|&(ci, i)| {
+                let c = &ro[ci];
+                match (c.source, &c.file) {
+                    (ChunkSource::Db, _) => format!("db:{}", c.event_id[i].unwrap_or_default()),
+                    (ChunkSource::Log, Some(f)) => {
+                        format!("{f}:{}", c.line[i].unwrap_or_default())
+                    }
+                    (ChunkSource::Log, None) => format!("log:{}", c.line[i].unwrap_or_default()),
+                }
+            })
+            .collect();
+        Column::new("source_ref".into(), refs)
+    };
+    // Processes: the file name, or for a file spanning restarts "file (PID n)": a few distinct
+    // texts, each row pointing at its own.
+    let process = move || {
+        let mut names: Vec<(usize, Option<u32>, String)> = Vec::new();
+        let process_of: Vec<Option<usize>> = order
+            .iter()
+            .map(|&(ci, i)| {
+                let c = &ro[ci];
+                let f = c.file.as_ref()?;
+                let pid = c.pid[i].filter(|_| multi_pid.iter().any(|m| m == f));
+                Some(
+                    match names.iter().position(|(n, p, _)| *n == ci && *p == pid) {
+                        Some(k) => k,
+                        None => {
+                            let text = match pid {
+                                Some(p) => format!("{f} (PID {p})"),
+                                None => f.clone(),
+                            };
+                            names.push((ci, pid, text));
+                            names.len() - 1
+                        }
+                    },
+                )
+            })
+            .collect();
+        let process: Vec<Option<&str>> = process_of
+            .iter()
+            .map(|k| k.map(|k| names[k].2.as_str()))
+            .collect();
+        Column::new("process".into(), process)
+    };
     // Every column is copied into its arrow buffers on its own task, in schema order.
     type Build<'a> = Box<dyn FnOnce() -> Column + Send + 'a>;
     let builds: Vec<Build<'_>> = vec![
         Box::new(move || {
-            Int64Chunked::from_vec("ts_utc".into(), utc)
+            Int64Chunked::from_vec("ts_utc".into(), copy_col(ro, order, |c| &c.ts_utc))
                 .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
                 .into_column()
         }),
         Box::new(move || texts("local_time", local_time, order)),
-        Box::new(move || Column::new("utc_offset".into(), offsets)),
-        Box::new(move || Column::new("source".into(), source)),
-        Box::new(move || Column::new("source_ref".into(), source_ref)),
-        Box::new(move || Column::new("file".into(), file)),
-        Box::new(move || Column::new("line".into(), line)),
-        Box::new(move || Column::new("byte_offset".into(), byte_offset)),
-        Box::new(move || Column::new("event_id".into(), event_id)),
-        Box::new(move || Column::new("process".into(), process)),
-        Box::new(move || Column::new("pid".into(), pid)),
-        Box::new(move || Column::new("kind".into(), kind)),
+        Box::new(utc_offset),
+        Box::new(move || {
+            let v: Vec<&str> = order
+                .iter()
+                .map(|&(ci, _)| ro[ci].source.as_str())
+                .collect();
+            Column::new("source".into(), v)
+        }),
+        Box::new(source_ref),
+        Box::new(move || {
+            let v: Vec<Option<&str>> = order
+                .iter()
+                .map(|&(ci, _)| ro[ci].file.as_deref())
+                .collect();
+            Column::new("file".into(), v)
+        }),
+        Box::new(move || Column::new("line".into(), copy_col(ro, order, |c| &c.line))),
+        Box::new(move || {
+            Column::new(
+                "byte_offset".into(),
+                copy_col(ro, order, |c| &c.byte_offset),
+            )
+        }),
+        Box::new(move || Column::new("event_id".into(), copy_col(ro, order, |c| &c.event_id))),
+        Box::new(process),
+        Box::new(move || Column::new("pid".into(), copy_col(ro, order, |c| &c.pid))),
+        Box::new(move || {
+            let v: Vec<&str> = order
+                .iter()
+                .map(|&(ci, i)| ro[ci].kind[i].as_str())
+                .collect();
+            Column::new("kind".into(), v)
+        }),
         Box::new(move || opt_texts("event_type", event_type, order)),
         Box::new(move || opt_texts("level", level, order)),
         Box::new(move || opt_texts("logger", logger, order)),
         Box::new(move || opt_texts("symbol", symbol, order)),
-        Box::new(move || Column::new("signal_id".into(), signal_id)),
-        Box::new(move || Column::new("position_id".into(), position_id)),
+        Box::new(move || Column::new("signal_id".into(), copy_col(ro, order, |c| &c.signal_id))),
+        Box::new(move || {
+            Column::new(
+                "position_id".into(),
+                copy_col(ro, order, |c| &c.position_id),
+            )
+        }),
         Box::new(move || opt_texts("correlation_id", correlation_id, order)),
         Box::new(move || {
-            Int64Chunked::from_iter_options("corr_epoch".into(), corr_epoch.into_iter())
+            let v = copy_col(ro, order, |c| &c.corr_epoch);
+            Int64Chunked::from_iter_options("corr_epoch".into(), v.into_iter())
                 .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
                 .into_column()
         }),
         Box::new(move || texts("message", message, order)),
         Box::new(move || opt_texts("payload", payload, order)),
-        Box::new(move || Column::new("payload_hash".into(), payload_hash)),
+        Box::new(move || {
+            Column::new(
+                "payload_hash".into(),
+                copy_col(ro, order, |c| &c.payload_hash),
+            )
+        }),
     ];
     let columns: Vec<Column> = builds.into_par_iter().map(|b| b()).collect();
     debug_assert_eq!(columns.len(), SCHEMA.len());
