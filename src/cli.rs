@@ -26,7 +26,7 @@ pub struct Cli {
     /// Ignore ./audit.toml
     #[arg(long, global = true)]
     pub no_config: bool,
-    /// No banners or warnings on stderr
+    /// No banners, warnings or progress on stderr
     #[arg(short, long, global = true)]
     pub quiet: bool,
     #[command(subcommand)]

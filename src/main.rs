@@ -54,6 +54,7 @@ fn main() -> ExitCode {
             Ok(o)
         })
     }));
+    audit::progress::finish_all();
     let Ok(result) = result else {
         return ExitCode::from(2);
     };
@@ -86,7 +87,7 @@ fn install_panic_hook(secrets: Secrets) {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        audit::progress::finish();
+        audit::progress::finish_all();
         eprintln!(
             "error: internal error, a bug in audit (please report it): {}{at}",
             secrets.scrub(&one_line(&msg))

@@ -14,7 +14,7 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Installs the Ctrl-C handler (once, from main).
 pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
-        crate::progress::finish();
+        crate::progress::finish_all();
         if let Ok(p) = PENDING.lock() {
             for f in p.iter() {
                 let _ = std::fs::remove_file(f);

@@ -332,6 +332,7 @@ impl DbSession {
         let rt = &self.rt;
         let converted: std::sync::Mutex<Vec<(usize, Chunk)>> = std::sync::Mutex::new(Vec::new());
         let failed: std::sync::Mutex<Option<sqlx::Error>> = std::sync::Mutex::new(None);
+        crate::progress::start_rows("db rows");
         let n = rayon::scope(|scope| {
             rt.block_on(async {
                 let mut rows = sqlx::query(EVENTS_SQL)
@@ -371,6 +372,7 @@ impl DbSession {
                     batch.push(row);
                     n += 1;
                     if batch.len() == BATCH {
+                        crate::progress::inc_rows(BATCH as u64);
                         send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)), k);
                         k += 1;
                     }
@@ -380,8 +382,9 @@ impl DbSession {
                 }
                 Ok::<_, sqlx::Error>(n)
             })
-        })
-        .map_err(|e| db_err(&origin, describe(&e)))?;
+        });
+        crate::progress::finish_rows();
+        let n = n.map_err(|e| db_err(&origin, describe(&e)))?;
         if let Some(e) = failed.into_inner().ok().flatten() {
             return Err(db_err(&origin, describe(&e)));
         }

@@ -223,3 +223,40 @@ fn filters_are_bound_parameters_not_sql() {
         .expect("table still there");
     assert!(n.trim().parse::<u64>().unwrap() > 466);
 }
+
+/// On a terminal a DB read shows its rows counter (drawn, then cleared); `--quiet` shows
+/// nothing. `script` (util-linux) gives the run a pseudo-terminal.
+#[test]
+fn a_terminal_shows_the_db_rows_counter_unless_quiet() {
+    let url = pg().url(&fixture_db());
+    let bin = assert_cmd::cargo::cargo_bin("audit");
+    let on_tty = |extra: &str| {
+        let cmd = format!(
+            "'{}' --no-config {extra} timeline --db '{url}' --count",
+            bin.display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env_remove("DATABASE_URL")
+            .env_remove("AUDIT_CONFIG")
+            .output()
+            .expect("script (util-linux) runs the binary on a pseudo-terminal");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_tty("");
+    assert!(
+        shown.contains("db rows"),
+        "no counter on a terminal: {shown:?}"
+    );
+    assert!(shown.contains("total,,,"), "{shown:?}");
+    let quiet = on_tty("--quiet");
+    assert!(!quiet.contains("db rows"), "--quiet still drew: {quiet:?}");
+    assert!(quiet.contains("total,,,"), "{quiet:?}");
+    // Not a terminal: nothing but the counts.
+    let mut c = audit();
+    c.args(["timeline", "--db", &url, "--count"]);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("db rows"), "{}", r.stderr);
+}

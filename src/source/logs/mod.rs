@@ -114,12 +114,25 @@ pub fn discover(specs: &[PathBuf]) -> Result<Vec<PathBuf>, AuditError> {
     Ok(out)
 }
 
+/// A reader that reports the bytes it reads to the progress bar.
+struct Counted<R>(R);
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        crate::progress::inc(n as u64);
+        Ok(n)
+    }
+}
+
 fn open(path: &Path) -> Result<(Box<dyn Read + Send>, bool), AuditError> {
     let shown = path.display().to_string();
     let f = File::open(path).map_err(|e| AuditError::input(&shown, e.to_string()))?;
     let gz = path.extension().is_some_and(|e| e == "gz");
     if gz {
-        Ok((Box::new(flate2::read::MultiGzDecoder::new(f)), true))
+        // Progress counts the compressed bytes (the bar's total is the files' size).
+        let counted = Counted(f);
+        Ok((Box::new(flate2::read::MultiGzDecoder::new(counted)), true))
     } else {
         Ok((Box::new(f), false))
     }

@@ -67,7 +67,6 @@ fn feed_into<R: Read>(
             if n == 0 {
                 eof = true;
             }
-            crate::progress::inc(n as u64);
             filled += n;
         }
         let mut start = 0usize;
@@ -188,7 +187,9 @@ fn parse_part(
         keep,
         1,
     );
-    feed(f, from, &mut a, end, start > 0, start > 0)?;
+    let stop = feed(f, from, &mut a, end, start > 0, start > 0)?;
+    // The bytes this part owns, give or take the partial record it shares with the next.
+    crate::progress::inc(stop.saturating_sub(start));
     Ok(Parsed::from(a))
 }
 
@@ -197,7 +198,9 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
     let size = std::fs::metadata(path)?.len();
     let parts = size.div_ceil(PART).max(1);
     if parts == 1 {
-        return parse_reader(File::open(path)?, name, keep);
+        let p = parse_reader(File::open(path)?, name, keep)?;
+        crate::progress::inc(size);
+        return Ok(p);
     }
     let bounds: Vec<u64> = (0..parts).map(|k| k * PART).collect();
     let results: Vec<Parsed> = bounds
@@ -267,7 +270,7 @@ pub fn parse_range(
         keep,
         first_line,
     );
-    feed(
+    let stop = feed(
         f.take(to.map_or(u64::MAX, |t| t.saturating_sub(from).saturating_add(1 << 20))),
         from,
         &mut a,
@@ -275,6 +278,7 @@ pub fn parse_range(
         false,
         false,
     )?;
+    crate::progress::inc(stop.saturating_sub(from));
     Ok(a.finish().chunk)
 }
 
