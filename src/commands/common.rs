@@ -134,7 +134,7 @@ fn missing_counts(
 ) -> anyhow::Result<crate::checks::missing::Summary> {
     let v = View::new(t).context("timeline frame has an unexpected shape")?;
     let m = matching::match_twins(&v, tolerance_us, lag_us);
-    Ok(crate::checks::missing::check(&v, &m, params).1)
+    Ok(crate::checks::missing::summary(&v, &m, params))
 }
 
 /// The same counts as [`naive_summary`], derived from the aligned timeline when nothing was
