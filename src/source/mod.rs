@@ -640,9 +640,11 @@ pub fn load_with(
             // Two reads: the signal's few records whole (messages too, for a timeline), the
             // positions' many events without parsing their plain neighbours.
             let messages = (need == Need::Selected).then_some(n);
-            read_back_containing(&mut logs, &decisions, &[n.to_string()], messages)?;
-            let needles = position_needles(&scanned_positions);
-            read_back_containing(&mut logs, &decisions, &needles, None)?;
+            let groups = [
+                (vec![n.to_string()], messages),
+                (position_needles(&scanned_positions), None),
+            ];
+            read_back_containing(&mut logs, &decisions, &groups)?;
         }
         let log_chunks: Vec<&Chunk> = logs.iter().map(|l| &l.chunk).collect();
 
@@ -678,7 +680,8 @@ pub fn load_with(
             all.extend(logs.iter().map(|l| &l.chunk));
             let mut positions = crate::timeline::signal_positions(&all, &filter);
             positions.retain(|p| !scanned_positions.contains(p));
-            read_back_containing(&mut logs, &decisions, &position_needles(&positions), None)?;
+            let groups = [(position_needles(&positions), None)];
+            read_back_containing(&mut logs, &decisions, &groups)?;
         }
         let messages = need == Need::Selected && filters_messages && !signal_sampled;
         let mut decisions = decisions;
@@ -898,36 +901,50 @@ fn position_needles(positions: &[i64]) -> Vec<String> {
 fn read_back_containing(
     logs: &mut [LogFile],
     decisions: &[ClockDecision],
-    needles: &[String],
-    messages_of: Option<i64>,
+    groups: &[(Vec<String>, Option<i64>)],
 ) -> Result<(), AuditError> {
     use rayon::prelude::*;
-    let messages = messages_of.is_some();
-    if needles.is_empty() {
+    if groups.iter().all(|(n, _)| n.is_empty()) {
         return Ok(());
     }
-    // Files in parallel: each is one sequential read and a parse of its hits' stretches.
+    // Files in parallel: each is one read for every group's needles, then a parse of each
+    // group's stretches in turn (events a group brought back are not brought back again).
     logs.par_iter_mut()
         .zip(decisions.par_iter())
         .try_for_each(|(l, d)| -> Result<(), AuditError> {
-            if !(l.sampled || messages) {
+            let wanted: Vec<bool> = groups
+                .iter()
+                .map(|(_, m)| l.sampled || m.is_some())
+                .collect();
+            if !wanted.contains(&true) {
                 return Ok(());
             }
-            let bytes: Vec<&[u8]> = needles.iter().map(|n| n.as_bytes()).collect();
-            let ranges = merge_ranges(l.ranges_containing(&bytes)?);
-            if ranges.is_empty() {
-                return Ok(());
+            let bytes: Vec<Vec<&[u8]>> = groups
+                .iter()
+                .zip(&wanted)
+                .map(|((n, _), w)| match w {
+                    true => n.iter().map(|n| n.as_bytes()).collect(),
+                    false => Vec::new(),
+                })
+                .collect();
+            let refs: Vec<&[&[u8]]> = bytes.iter().map(Vec::as_slice).collect();
+            let found = l.ranges_containing_each(&refs)?;
+            for ((_, messages_of), ranges) in groups.iter().zip(found) {
+                let ranges = merge_ranges(ranges);
+                if ranges.is_empty() {
+                    continue;
+                }
+                let everywhere = [(i64::MIN, i64::MAX)];
+                let want = logs::Want {
+                    messages: messages_of.is_some(),
+                    messages_within: None,
+                    messages_mentioning: *messages_of,
+                    events_within: Some(&everywhere),
+                };
+                let mut more = l.read_back(&ranges, &want)?;
+                align(&mut more, &d.clock);
+                l.chunk.append(&mut more);
             }
-            let everywhere = [(i64::MIN, i64::MAX)];
-            let want = logs::Want {
-                messages,
-                messages_within: None,
-                messages_mentioning: messages_of,
-                events_within: Some(&everywhere),
-            };
-            let mut more = l.read_back(&ranges, &want)?;
-            align(&mut more, &d.clock);
-            l.chunk.append(&mut more);
             Ok(())
         })
 }

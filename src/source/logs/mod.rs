@@ -9,7 +9,7 @@ pub mod record;
 pub mod typed;
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -447,59 +447,141 @@ impl LogFile {
         &self,
         needles: &[&[u8]],
     ) -> Result<Vec<(u64, Option<u64>, u32)>, AuditError> {
-        let needles: Vec<&[u8]> = needles.iter().copied().filter(|n| !n.is_empty()).collect();
+        Ok(self
+            .ranges_containing_each(&[needles])?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// [`Self::ranges_containing`] for several groups of needles in one read of the file: the
+    /// ranges of each group.
+    #[allow(clippy::type_complexity)]
+    pub fn ranges_containing_each(
+        &self,
+        groups: &[&[&[u8]]],
+    ) -> Result<Vec<Vec<(u64, Option<u64>, u32)>>, AuditError> {
+        let needles: Vec<(&[u8], usize)> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, ns)| ns.iter().filter(|n| !n.is_empty()).map(move |n| (*n, g)))
+            .collect();
+        let mut out = vec![Vec::new(); groups.len()];
         if self.marks.is_empty() || needles.is_empty() {
-            return Ok(Vec::new());
+            return Ok(out);
         }
         if self.info.gzip {
-            return Ok(vec![(0, None, 1)]);
+            for (_, g) in &needles {
+                out[*g] = vec![(0, None, 1)];
+            }
+            return Ok(out);
         }
         let shown = self.info.path.clone();
-        let mut f =
-            File::open(&self.info.path).map_err(|e| AuditError::input(&shown, e.to_string()))?;
-        let finders: Vec<memchr::memmem::Finder<'_>> =
-            needles.iter().map(memchr::memmem::Finder::new).collect();
-        let longest = needles.iter().map(|n| n.len()).max().unwrap_or(1);
-        let mut hits: Vec<u64> = Vec::new();
-        let mut buf = vec![0u8; 8 << 20];
-        let mut carry = 0usize;
-        let mut base = 0u64;
-        loop {
-            let n = f
-                .read(&mut buf[carry..])
-                .map_err(|e| AuditError::input(&shown, e.to_string()))?;
-            if n == 0 {
-                break;
-            }
-            let len = carry + n;
-            for finder in &finders {
-                hits.extend(finder.find_iter(&buf[..len]).map(|h| base + h as u64));
-            }
-            // Keep the last longest-1 bytes so a hit across two reads is found (maybe twice:
-            // the hits are sorted and deduplicated below).
-            let keep = longest.saturating_sub(1).min(len);
-            buf.copy_within(len - keep..len, 0);
-            base += (len - keep) as u64;
-            carry = keep;
-        }
-        hits.sort_unstable();
-        hits.dedup();
-        let mut ranges: Vec<(u64, Option<u64>, u32)> = Vec::new();
-        for h in hits {
+        let size = std::fs::metadata(&self.info.path)
+            .map_err(|e| AuditError::input(&shown, e.to_string()))?
+            .len();
+        let hits = search(Path::new(&self.info.path), size, SEGMENT, &needles)
+            .map_err(|e| AuditError::input(&shown, e.to_string()))?;
+        for (g, h) in hits {
             let k = self.marks.partition_point(|m| m.offset <= h);
             let start = self.marks[k.saturating_sub(1)];
             let end = self.marks.get(k).map(|m| m.offset);
-            if ranges.last().is_none_or(|r| r.0 != start.offset) {
+            let ranges = &mut out[g];
+            if ranges
+                .last()
+                .is_none_or(|r: &(u64, Option<u64>, u32)| r.0 != start.offset)
+            {
                 ranges.push((start.offset, end, start.line));
             }
         }
-        Ok(ranges)
+        Ok(out)
     }
+}
+
+/// Bytes of a file searched on one task (the search of a day's biggest file on one thread was
+/// the longest step of a signal's timeline).
+const SEGMENT: u64 = 64 << 20;
+
+/// Where the needles start in the first `size` bytes of `path`, with their group, sorted:
+/// `segment`-sized pieces searched in parallel, each reading `longest - 1` bytes past its end
+/// so a hit across an edge is found (twice at most; deduplicated here).
+fn search(
+    path: &Path,
+    size: u64,
+    segment: u64,
+    needles: &[(&[u8], usize)],
+) -> std::io::Result<Vec<(usize, u64)>> {
+    let starts: Vec<u64> = (0..size.div_ceil(segment).max(1))
+        .map(|k| k * segment)
+        .collect();
+    let found: Vec<Vec<(usize, u64)>> = starts
+        .par_iter()
+        .map(|&from| search_segment(path, from, segment, needles))
+        .collect::<std::io::Result<_>>()?;
+    let mut hits: Vec<(usize, u64)> = found.into_iter().flatten().collect();
+    hits.sort_unstable();
+    hits.dedup();
+    Ok(hits)
+}
+
+/// Where the needles start (with their group) in `len` bytes of `path` from `from`, reading
+/// `longest - 1` bytes more for a hit that starts inside and ends past the end.
+fn search_segment(
+    path: &Path,
+    from: u64,
+    len: u64,
+    needles: &[(&[u8], usize)],
+) -> std::io::Result<Vec<(usize, u64)>> {
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(from))?;
+    let finders: Vec<(memchr::memmem::Finder<'_>, usize)> = needles
+        .iter()
+        .map(|(n, g)| (memchr::memmem::Finder::new(n), *g))
+        .collect();
+    let longest = needles.iter().map(|n| n.0.len()).max().unwrap_or(1);
+    let mut f = f.take(len + longest as u64 - 1);
+    let mut hits: Vec<(usize, u64)> = Vec::new();
+    let mut buf = vec![0u8; 8 << 20];
+    let mut carry = 0usize;
+    let mut base = from;
+    loop {
+        let n = f.read(&mut buf[carry..])?;
+        if n == 0 {
+            break;
+        }
+        let len = carry + n;
+        for (finder, g) in &finders {
+            hits.extend(finder.find_iter(&buf[..len]).map(|h| (*g, base + h as u64)));
+        }
+        // Keep the last longest-1 bytes so a hit across two reads is found.
+        let keep = longest.saturating_sub(1).min(len);
+        buf.copy_within(len - keep..len, 0);
+        base += (len - keep) as u64;
+        carry = keep;
+    }
+    Ok(hits)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_in_segments_finds_every_hit_once_across_edges() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.log");
+        // Hits of "abc" at 0, 5, 9 (across the edge at 10 with 4-byte segments too) and "zz"
+        // in another group at 13.
+        std::fs::write(&p, b"abc..abc.abc.zz..").unwrap();
+        let needles: [(&[u8], usize); 2] = [(b"abc", 0), (b"zz", 1)];
+        let want = vec![(0, 0), (0, 5), (0, 9), (1, 13)];
+        for segment in [1, 2, 3, 4, 5, 10, 64] {
+            assert_eq!(
+                search(&p, 17, segment, &needles).unwrap(),
+                want,
+                "{segment}"
+            );
+        }
+    }
 
     #[test]
     fn long_read_back_ranges_are_cut_at_marks() {
