@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use audit::source::fields::payload_hash;
+use audit::source::fields::{self, Digest, payload_hash};
 use audit::source::logs::pyrepr;
 use audit::source::logs::record::{Assembler, Keep, parse_header, parse_timestamp};
 use audit::source::logs::typed;
@@ -55,6 +55,25 @@ fn fingerprint() -> u64 {
     let dict = &EVENT[EVENT.find('{').expect("dict")..];
     let v = pyrepr::parse(dict).expect("dict");
     payload_hash(black_box(&v))
+}
+
+/// A DB row's `event_data` as jsonb prints it.
+const JSONB: &str = r#"{"side": "sell", "type": "limit", "price": 58033.4, "amount": 0.0, "symbol": "BTCUSDT", "exchange": "binance", "order_id": "8393891104", "position_id": 1273, "reduce_only": true}"#;
+
+/// A DB payload the way ingest reads it: canonical text, fingerprint, top-level fields.
+#[divan::bench]
+fn db_payload_digest() -> usize {
+    let d = Digest::of(black_box(JSONB)).expect("json");
+    d.canonical.len() + d.position_id().map_or(0, |p| p as usize) + (d.hash as usize & 1)
+}
+
+/// The same through `serde_json::Value` (the path `Digest` leaves for unusual payloads).
+#[divan::bench]
+fn db_payload_value() -> usize {
+    let v: serde_json::Value = serde_json::from_str(black_box(JSONB)).expect("json");
+    fields::canonical(&v).len()
+        + fields::int_field(&v, "position_id").map_or(0, |p| p as usize)
+        + (payload_hash(&v) as usize & 1)
 }
 
 /// Record splitting: 10 000 lines (1 in 20 an event, some continuation lines), structured keep.
