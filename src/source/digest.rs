@@ -78,7 +78,12 @@ struct Fast<'a> {
     s: &'a [u8],
     out: String,
     h: FxHasher,
+    /// Objects and arrays open around the current value: deeper than [`MAX_DEPTH`] goes to
+    /// serde_json (which refuses past 128), so a hostile payload cannot exhaust the stack.
+    depth: usize,
 }
+
+const MAX_DEPTH: usize = 64;
 
 impl<'a> Fast<'a> {
     fn digest(text: &'a str) -> Option<Digest<'a>> {
@@ -87,6 +92,7 @@ impl<'a> Fast<'a> {
             s: text.as_bytes(),
             out: String::with_capacity(text.len()),
             h: FxHasher::default(),
+            depth: 0,
         };
         let start = f.ws(0);
         let mut top = [None; 3];
@@ -117,8 +123,19 @@ impl<'a> Fast<'a> {
     /// top level, `top` receives the texts of `KEYS`' values.
     fn value(&mut self, i: usize, top: Option<&mut [Option<&'a str>; 3]>) -> Option<usize> {
         match *self.s.get(i)? {
-            b'{' => self.object(i, top),
-            b'[' => self.array(i),
+            b'{' | b'[' if self.depth >= MAX_DEPTH => None,
+            b'{' => {
+                self.depth += 1;
+                let end = self.object(i, top);
+                self.depth -= 1;
+                end
+            }
+            b'[' => {
+                self.depth += 1;
+                let end = self.array(i);
+                self.depth -= 1;
+                end
+            }
             b'"' => {
                 let end = self.string(i)?;
                 let body = self.text(i + 1, end - 1);
@@ -398,6 +415,19 @@ mod tests {
             assert!(took_fast_path(t), "{t}");
             assert_eq!(by_digest(t), by_value(t), "{t}");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_exhausting_the_stack() {
+        // Within the limit both paths agree; far past it (jsonb accepts thousands of levels)
+        // the payload is not JSON to serde_json either, and nothing overflows.
+        let nested = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        for n in [1, 63, 64, 65, 127, 128, 129, 100_000] {
+            let t = nested(n);
+            assert_eq!(by_digest(&t), by_value(&t), "{n}");
+        }
+        assert!(by_digest(&nested(100)).is_some());
+        assert!(by_digest(&nested(100_000)).is_none());
     }
 
     #[test]
