@@ -847,8 +847,9 @@ fn bring_back(
         let ranges = if let Some(n) = f.signal {
             l.ranges_containing(&[n.to_string().as_bytes()])?
         } else if let Some(w) = &f.window {
-            // The window in this file's naive time: every offset its clock uses (±1 h for DST);
-            // for a sampled file's events also in the zone the naive reading uses.
+            // The window in this file's naive time: every offset its clock uses (an hour more
+            // where DST is near); for a sampled file's events also in the zone the naive reading
+            // uses.
             let zones: Vec<Zone> = std::iter::once(d.clock.zone)
                 .chain(d.clock.changes.iter().map(|(_, z)| *z))
                 .collect();
@@ -950,21 +951,39 @@ fn read_back_containing(
 }
 
 /// `[lo, hi]` in naive µs: where records of the UTC window `w` can be in a file read in any of
-/// `zones` (a second of slack for fixed offsets, an hour where DST can move them).
+/// `zones`. Each zone's offsets are looked at from two hours before the window to two hours
+/// after it (hourly, or daily over a long window: a DST period lasts months); a second of
+/// slack where every zone keeps one offset there (fixed offsets, `Etc/UTC`, Moscow), an hour
+/// where a transition is near, for the local hour a change repeats or skips. (An hour for
+/// every IANA zone made a one-minute window read two hours of a file back.)
 fn naive_interval(w: &UtcRange, zones: &[Zone]) -> (i64, i64) {
-    let mut offs: Vec<i64> = zones
-        .iter()
-        .flat_map(|z| [z.offset_at(w.start), z.offset_at(w.end)])
-        .map(|o| i64::from(o.local_minus_utc()) * 1_000_000)
+    const HOUR: i64 = 3_600_000_000;
+    let (start, end) = (w.start.timestamp_micros(), w.end.timestamp_micros());
+    let (from, to) = (start - 2 * HOUR, end + 2 * HOUR);
+    let step = ((to - from) / 10_000).clamp(HOUR, 24 * HOUR);
+    let instants: Vec<i64> = (0..)
+        .map(|k| from + k * step)
+        .take_while(|&t| t < to)
+        .chain([start, end, to])
         .collect();
+    let mut offs: Vec<i64> = Vec::new();
+    let mut steady = true;
+    for z in zones {
+        let of = |t: i64| {
+            let at = chrono::DateTime::from_timestamp_micros(t).unwrap_or_default();
+            i64::from(z.offset_at(at).local_minus_utc()) * 1_000_000
+        };
+        let seen: Vec<i64> = match z {
+            Zone::Fixed(_) => vec![of(start)],
+            Zone::Iana(_) => instants.iter().map(|&t| of(t)).collect(),
+        };
+        steady &= seen.iter().all(|&o| o == seen[0]);
+        offs.extend(seen);
+    }
     offs.sort_unstable();
-    let margin = if zones.iter().all(|z| z.is_fixed()) {
-        1_000_000
-    } else {
-        3_600_000_000
-    };
-    let lo = w.start.timestamp_micros() + offs.first().copied().unwrap_or(0) - margin;
-    let hi = w.end.timestamp_micros() + offs.last().copied().unwrap_or(0) + margin;
+    let margin = if steady { 1_000_000 } else { HOUR };
+    let lo = start + offs.first().copied().unwrap_or(0) - margin;
+    let hi = end + offs.last().copied().unwrap_or(0) + margin;
     (lo, hi)
 }
 
@@ -1094,5 +1113,34 @@ mod tests {
         // 14:07 in +03:00 minus a second, 15:08 in +04:00 plus a second.
         assert_eq!(lo, at("2025-10-18 14:06:59"));
         assert_eq!(hi, at("2025-10-18 15:08:01"));
+        // IANA zones without a transition near the window: the same second of slack.
+        let iana = |n: &str| Zone::Iana(n.parse().unwrap());
+        let (lo, hi) = naive_interval(&w, &[iana("Etc/UTC"), iana("Europe/Moscow")]);
+        assert_eq!(
+            (lo, hi),
+            (at("2025-10-18 11:06:59"), at("2025-10-18 14:08:01"))
+        );
+        // Berlin leaves summer time at 2025-10-26 01:00 UTC: a window an hour before it takes
+        // both offsets and an hour of slack.
+        let near = UtcRange {
+            start: "2025-10-25T23:59:00Z".parse().unwrap(),
+            end: "2025-10-26T00:00:00Z".parse().unwrap(),
+        };
+        let (lo, hi) = naive_interval(&near, &[iana("Europe/Berlin")]);
+        assert_eq!(
+            (lo, hi),
+            (at("2025-10-25 23:59:00"), at("2025-10-26 03:00:00"))
+        );
+        // A window from spring to autumn whose ends are both in winter time still sees the
+        // summer offset inside it.
+        let long = UtcRange {
+            start: "2025-03-01T00:00:00Z".parse().unwrap(),
+            end: "2025-11-01T00:00:00Z".parse().unwrap(),
+        };
+        let (lo, hi) = naive_interval(&long, &[iana("Europe/Berlin")]);
+        assert_eq!(
+            (lo, hi),
+            (at("2025-03-01 00:00:00"), at("2025-11-01 03:00:00"))
+        );
     }
 }
