@@ -96,18 +96,11 @@ fn naive_summary(
     direction: crate::checks::missing::Direction,
 ) -> anyhow::Result<crate::checks::missing::Summary> {
     let _t = crate::timing::phase("checks: naive counts");
-    let (mut logs, clocks) = loaded.unaligned_logs();
-    let coverage = source::coverage_of(&logs, &clocks);
-    // Only event lines take part in these counts: the typed lines need not be in this frame.
-    for l in &mut logs {
-        let keep: Vec<bool> = l
-            .chunk
-            .kind
-            .iter()
-            .map(|k| matches!(k, Kind::Event | Kind::MalformedEvent))
-            .collect();
-        l.chunk.retain(&keep);
-    }
+    let clocks = loaded.unaligned_clocks();
+    // Coverage from every row (lock lines cut a file spanning restarts), placed with the naive
+    // clocks; only event lines take part in these counts, so only they are copied.
+    let coverage = source::coverage_of(&loaded.logs, &clocks);
+    let logs = loaded.unaligned_logs(|k| matches!(k, Kind::Event | Kind::MalformedEvent));
     let naive_t = Timeline::build(loaded.events.clone(), logs, &clocks, &loaded.scope)
         .context("cannot build the naive timeline frame")?;
     let (lag_us, tolerance_us) = tolerance(&loaded.decisions, tolerance_ms);

@@ -65,19 +65,34 @@ impl Loaded {
         self.decisions.iter().map(|d| d.clock.clone()).collect()
     }
 
-    /// The same logs read the naive way (`--no-align`): in the display zone.
-    pub fn unaligned_logs(&self) -> (Vec<LogFile>, Vec<SourceClock>) {
+    /// The clocks of the naive reading (`--no-align`): every file in the display zone.
+    pub fn unaligned_clocks(&self) -> Vec<SourceClock> {
         let clock = SourceClock::new(self.display.zone, Provenance::Unaligned);
-        let logs = self
-            .logs
+        vec![clock; self.logs.len()]
+    }
+
+    /// The rows of kinds `keep` of each log file read the naive way: copies placed with
+    /// [`Self::unaligned_clocks`] (only those rows are copied: a week's first pass holds ~0.4 GB
+    /// of typed lines).
+    pub fn unaligned_logs(&self, keep: impl Fn(Kind) -> bool) -> Vec<LogFile> {
+        self.logs
             .iter()
-            .map(|l| {
-                let mut l = l.clone();
-                align(&mut l.chunk, &clock);
-                l
+            .zip(self.unaligned_clocks())
+            .map(|(l, clock)| {
+                let rows: Vec<bool> = l.chunk.kind.iter().map(|&k| keep(k)).collect();
+                let mut chunk = l.chunk.select(&rows);
+                align(&mut chunk, &clock);
+                LogFile {
+                    info: l.info.clone(),
+                    chunk,
+                    marks: l.marks.clone(),
+                    first_ts: l.first_ts,
+                    last_ts: l.last_ts,
+                    complete: l.complete,
+                    sampled: l.sampled,
+                }
             })
-            .collect();
-        (logs, vec![clock; self.logs.len()])
+            .collect()
     }
 
     /// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
