@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 mod props;
+pub mod pyfast;
 pub mod pyrepr;
 pub mod reader;
 pub mod record;

@@ -85,7 +85,7 @@ proptest! {
 }
 
 /// A Python value with the JSON value `json.loads(json.dumps(value))` gives for it.
-fn py_value() -> impl Strategy<Value = (Py, Value)> {
+pub(crate) fn py_value() -> impl Strategy<Value = (Py, Value)> {
     let float = prop_oneof![
         any::<f64>().prop_filter("finite", |f| f.is_finite()),
         -1e6f64..1e6,

@@ -143,7 +143,7 @@ fn float_via_repr(f: f64) -> Value {
 /// Python's: no leading or trailing zeros, `.0` on integral values, fixed notation between
 /// 1e-4 and 1e16. Anything else (exponents, `_`, more digits, smaller or bigger) is None.
 /// [`py_float_repr`] of the parsed float took 6 % of a day's ingest.
-fn plain_repr(text: &str) -> Option<String> {
+pub(crate) fn plain_repr(text: &str) -> Option<String> {
     let (neg, body) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),

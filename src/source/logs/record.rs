@@ -12,7 +12,6 @@ use std::io::{self, BufRead};
 use serde::Serialize;
 
 use super::typed::{self, Typed};
-use crate::source::fields;
 use crate::timeline::{Chunk, Kind, Row};
 
 /// Longest message kept per record (first line + continuation lines); the rest is counted in
@@ -550,11 +549,11 @@ fn emit(p: Pending, chunk: &mut Chunk, stats: &mut FileStats) {
     match typed {
         Typed::Event { event_type, data } => {
             row.kind = Kind::Event;
-            row.symbol = fields::str_field(&data, "symbol");
-            row.position_id = fields::int_field(&data, "position_id");
-            row.signal_id = fields::int_field(&data, "signal_id");
-            row.payload = Some(fields::canonical(&data));
-            row.payload_hash = Some(fields::payload_hash(&data));
+            row.symbol = data.symbol();
+            row.position_id = data.position_id();
+            row.signal_id = data.signal_id();
+            row.payload_hash = Some(data.hash());
+            row.payload = Some(data.into_canonical());
             row.event_type = Some(event_type);
         }
         Typed::MalformedEvent { event_type, error } => {

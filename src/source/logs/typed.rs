@@ -10,7 +10,71 @@
 use memchr::{memchr, memmem};
 use serde_json::Value;
 
+use super::pyfast;
 use super::pyrepr::{self, ReprError};
+use crate::source::fields;
+
+/// An event line's dict: read in one pass ([`pyfast`]) or, outside its plain subset, parsed
+/// into a `Value` ([`pyrepr::parse`]). Both answer the same questions the same way; two are
+/// equal when their canonical JSON and fingerprint are.
+#[derive(Debug, Clone)]
+pub enum EventData {
+    Read(pyfast::Payload),
+    Parsed(Value),
+}
+
+impl EventData {
+    /// Canonical JSON: keys sorted, no spaces.
+    pub fn canonical(&self) -> String {
+        match self {
+            EventData::Read(p) => p.canonical.clone(),
+            EventData::Parsed(v) => fields::canonical(v),
+        }
+    }
+
+    /// The canonical JSON, moved out.
+    pub fn into_canonical(self) -> String {
+        match self {
+            EventData::Read(p) => p.canonical,
+            EventData::Parsed(v) => fields::canonical(&v),
+        }
+    }
+
+    /// [`fields::payload_hash`].
+    pub fn hash(&self) -> u64 {
+        match self {
+            EventData::Read(p) => p.hash,
+            EventData::Parsed(v) => fields::payload_hash(v),
+        }
+    }
+
+    pub fn symbol(&self) -> Option<String> {
+        match self {
+            EventData::Read(p) => p.symbol(),
+            EventData::Parsed(v) => fields::str_field(v, "symbol"),
+        }
+    }
+
+    pub fn position_id(&self) -> Option<i64> {
+        match self {
+            EventData::Read(p) => p.position_id(),
+            EventData::Parsed(v) => fields::int_field(v, "position_id"),
+        }
+    }
+
+    pub fn signal_id(&self) -> Option<i64> {
+        match self {
+            EventData::Read(p) => p.signal_id(),
+            EventData::Parsed(v) => fields::int_field(v, "signal_id"),
+        }
+    }
+}
+
+impl PartialEq for EventData {
+    fn eq(&self, other: &EventData) -> bool {
+        self.hash() == other.hash() && self.canonical() == other.canonical()
+    }
+}
 
 /// What one message says, as far as the audit cares.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +82,7 @@ pub enum Typed {
     /// `<event_type>: {python dict repr}`.
     Event {
         event_type: String,
-        data: Value,
+        data: EventData,
     },
     /// An event line whose dict did not parse; kept so it is counted, not
     /// dropped. `error.offset` is relative to the message as passed in.
@@ -150,8 +214,17 @@ fn event(body: &str, lead: usize) -> Typed {
     };
     let event_type = event_type.to_owned();
     let dict_at = lead + name_len + 2;
+    if let Some(p) = pyfast::digest(dict) {
+        return Typed::Event {
+            event_type,
+            data: EventData::Read(p),
+        };
+    }
     match pyrepr::parse(dict) {
-        Ok(data @ Value::Object(_)) => Typed::Event { event_type, data },
+        Ok(data @ Value::Object(_)) => Typed::Event {
+            event_type,
+            data: EventData::Parsed(data),
+        },
         Ok(_) => Typed::MalformedEvent {
             event_type,
             error: ReprError {
@@ -388,7 +461,7 @@ mod tests {
     fn ev(event_type: &str, data: &str) -> Typed {
         Typed::Event {
             event_type: event_type.to_owned(),
-            data: serde_json::from_str(data).expect("test JSON"),
+            data: EventData::Parsed(serde_json::from_str(data).expect("test JSON")),
         }
     }
 
