@@ -9,11 +9,9 @@
 //! through `serde_json::Value`, so both paths give the same bytes and the same hash, which the
 //! tests check on random documents.
 
-use std::hash::Hasher;
-
-use rustc_hash::FxHasher;
 use serde_json::Value;
 
+use crate::source::canon::{Canon, plain_number};
 use crate::source::fields;
 
 /// The top-level keys ingest reads from a payload when the row's own column is empty.
@@ -76,8 +74,7 @@ impl Digest<'_> {
 struct Fast<'a> {
     t: &'a str,
     s: &'a [u8],
-    out: String,
-    h: FxHasher,
+    c: Canon,
     /// Objects and arrays open around the current value: deeper than [`MAX_DEPTH`] goes to
     /// serde_json (which refuses past 128), so a hostile payload cannot exhaust the stack.
     depth: usize,
@@ -90,8 +87,7 @@ impl<'a> Fast<'a> {
         let mut f = Fast {
             t: text,
             s: text.as_bytes(),
-            out: String::with_capacity(text.len()),
-            h: FxHasher::default(),
+            c: Canon::with_capacity(text.len()),
             depth: 0,
         };
         let start = f.ws(0);
@@ -100,9 +96,10 @@ impl<'a> Fast<'a> {
         if f.ws(end) != f.s.len() {
             return None;
         }
+        let (canonical, hash) = f.c.finish();
         Some(Digest {
-            canonical: f.out,
-            hash: f.h.finish(),
+            canonical,
+            hash,
             top: Top::Spans(top),
         })
     }
@@ -138,11 +135,7 @@ impl<'a> Fast<'a> {
             }
             b'"' => {
                 let end = self.string(i)?;
-                let body = self.text(i + 1, end - 1);
-                self.out.push_str(self.text(i, end));
-                self.h.write_u8(b's');
-                self.h.write_usize(body.len());
-                self.h.write(body.as_bytes());
+                self.c.string(self.text(i + 1, end - 1));
                 Some(end)
             }
             b't' => self.literal(i, "true", b't'),
@@ -155,8 +148,7 @@ impl<'a> Fast<'a> {
     fn literal(&mut self, i: usize, word: &str, tag: u8) -> Option<usize> {
         let end = i + word.len();
         (self.s.get(i..end)? == word.as_bytes()).then_some(())?;
-        self.out.push_str(word);
-        self.h.write_u8(tag);
+        self.c.literal(word, tag);
         Some(end)
     }
 
@@ -249,19 +241,11 @@ impl<'a> Fast<'a> {
         if members.windows(2).any(|w| w[0].0 == w[1].0) {
             return None;
         }
-        self.out.push('{');
-        self.h.write_u8(b'{');
-        self.h.write_usize(members.len());
+        self.c.open(b'{', members.len());
         let mut top = top;
         for (k, &(key, at, end)) in members.iter().enumerate() {
-            if k > 0 {
-                self.out.push(',');
-            }
-            self.out.push('"');
-            self.out.push_str(key);
-            self.out.push_str("\":");
-            self.h.write_usize(key.len());
-            self.h.write(key.as_bytes());
+            self.c.comma(k);
+            self.c.key(key);
             (self.value(at, None)? == end).then_some(())?;
             if let Some(t) = top.as_deref_mut() {
                 if let Some(slot) = KEYS.iter().position(|&w| w == key) {
@@ -269,106 +253,43 @@ impl<'a> Fast<'a> {
                 }
             }
         }
-        self.out.push('}');
+        self.c.close(b'}');
         Some(end)
     }
 
     fn array(&mut self, i: usize) -> Option<usize> {
         let (items, end) = self.members(i, b']', false)?;
-        self.out.push('[');
-        self.h.write_u8(b'[');
-        self.h.write_usize(items.len());
+        self.c.open(b'[', items.len());
         for (k, &(_, at, end)) in items.iter().enumerate() {
-            if k > 0 {
-                self.out.push(',');
-            }
+            self.c.comma(k);
             (self.value(at, None)? == end).then_some(())?;
         }
-        self.out.push(']');
+        self.c.close(b']');
         Some(end)
     }
 
-    /// A number written as serde_json prints it: an integer of at most 18 digits, or a decimal
-    /// of at most 15 significant digits without trailing zeros (so the shortest float that
-    /// prints it is it) and at most three zeros after `0.` (serde_json prints 1e-6 and smaller
-    /// in exponent form). Anything else goes through serde_json's own parse and print.
+    /// A number: as written when serde_json prints it the same ([`plain_number`]), else
+    /// through serde_json's own parse and print.
     fn number(&mut self, i: usize) -> Option<usize> {
-        let s = self.s;
-        let mut j = i;
-        let neg = s.get(j) == Some(&b'-');
-        j += usize::from(neg);
-        let int_start = j;
-        while s.get(j).is_some_and(u8::is_ascii_digit) {
-            j += 1;
-        }
-        let int = &s[int_start..j];
-        if int.is_empty() || (int.len() > 1 && int[0] == b'0') {
-            return None;
-        }
-        let mut frac: &[u8] = &[];
-        if s.get(j) == Some(&b'.') {
-            let f0 = j + 1;
-            j = f0;
-            while s.get(j).is_some_and(u8::is_ascii_digit) {
-                j += 1;
-            }
-            frac = &s[f0..j];
-            if frac.is_empty() {
-                return None;
-            }
-        }
-        if matches!(s.get(j), Some(b'e' | b'E')) {
-            return self.number_by_serde(i);
-        }
-        let text = self.text(i, j);
-        if !matches!(
-            s.get(j),
-            None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
-        ) {
-            return None;
-        }
-        let value = if frac.is_empty() {
-            // An integer: serde_json keeps it as u64/i64; "-0" is a float there.
-            if int.len() > 18 || (neg && int == b"0") {
-                return self.number_by_serde(i);
-            }
-            text.parse::<i64>().ok()? as f64
-        } else {
-            let lead = if int == b"0" {
-                frac.iter().take_while(|&&b| b == b'0').count()
-            } else {
-                0
-            };
-            let significant = if int == b"0" {
-                frac.len() - lead
-            } else {
-                int.len() + frac.len()
-            };
-            let trailing_zero = frac.len() > 1 && frac.last() == Some(&b'0');
-            if significant > 15 || lead > 3 || trailing_zero {
-                return self.number_by_serde(i);
-            }
-            text.parse::<f64>().ok()?
+        let delimited = |end: usize| {
+            matches!(
+                self.s.get(end),
+                None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            )
         };
-        self.out.push_str(text);
-        self.write_number(value);
-        Some(j)
-    }
-
-    fn number_by_serde(&mut self, i: usize) -> Option<usize> {
-        let end = self.skip(i)?;
-        let n: serde_json::Number = serde_json::from_str(self.text(i, end)).ok()?;
-        use std::fmt::Write;
-        write!(self.out, "{n}").ok()?;
-        self.write_number(n.as_f64().unwrap_or(f64::NAN));
-        Some(end)
-    }
-
-    /// What `payload_hash` writes for a number: its float, negative zero as zero.
-    fn write_number(&mut self, f: f64) {
-        self.h.write_u8(b'#');
-        self.h
-            .write_u64(if f == 0.0 { 0.0f64 } else { f }.to_bits());
+        match plain_number(self.s, i) {
+            Some((end, f)) if delimited(end) => {
+                self.c.number(self.text(i, end), f);
+                Some(end)
+            }
+            _ => {
+                let end = self.skip(i)?;
+                let n: serde_json::Number = serde_json::from_str(self.text(i, end)).ok()?;
+                self.c
+                    .number(&n.to_string(), n.as_f64().unwrap_or(f64::NAN));
+                Some(end)
+            }
+        }
     }
 }
 

@@ -9,11 +9,9 @@
 //! nested dicts are read here; anything else returns None and goes through `pyrepr::parse`,
 //! which decides what the text is. A property test holds the two equal on generated reprs.
 
-use std::hash::Hasher;
-
-use rustc_hash::FxHasher;
 use serde_json::Value;
 
+use crate::source::canon::{Canon, plain_number};
 use crate::source::fields;
 
 /// The top-level keys ingest reads from an event's dict.
@@ -58,8 +56,7 @@ pub fn digest(text: &str) -> Option<Payload> {
     let mut r = Reader {
         t: text,
         s: text.as_bytes(),
-        out: String::with_capacity(text.len()),
-        h: FxHasher::default(),
+        c: Canon::with_capacity(text.len()),
         depth: 0,
         top: [None; 3],
     };
@@ -71,9 +68,10 @@ pub fn digest(text: &str) -> Option<Payload> {
     if r.ws(end) != r.s.len() {
         return None;
     }
+    let (canonical, hash) = r.c.finish();
     Some(Payload {
-        canonical: r.out,
-        hash: r.h.finish(),
+        canonical,
+        hash,
         top: r.top,
     })
 }
@@ -81,8 +79,7 @@ pub fn digest(text: &str) -> Option<Payload> {
 struct Reader<'a> {
     t: &'a str,
     s: &'a [u8],
-    out: String,
-    h: FxHasher,
+    c: Canon,
     depth: usize,
     top: [Option<(usize, usize)>; 3],
 }
@@ -138,13 +135,7 @@ impl<'a> Reader<'a> {
             }
             b'\'' | b'"' => {
                 let end = self.string(i)?;
-                let body = self.text(i + 1, end - 1);
-                self.out.push('"');
-                self.out.push_str(body);
-                self.out.push('"');
-                self.h.write_u8(b's');
-                self.h.write_usize(body.len());
-                self.h.write(body.as_bytes());
+                self.c.string(self.text(i + 1, end - 1));
                 Some(end)
             }
             b'N' => self.word(i, "None", "null", b'n'),
@@ -158,8 +149,7 @@ impl<'a> Reader<'a> {
     fn word(&mut self, i: usize, word: &str, json: &str, tag: u8) -> Option<usize> {
         let end = i + word.len();
         (self.s.get(i..end)? == word.as_bytes() && delimiter(self.s.get(end))).then_some(())?;
-        self.out.push_str(json);
-        self.h.write_u8(tag);
+        self.c.literal(json, tag);
         Some(end)
     }
 
@@ -172,72 +162,16 @@ impl<'a> Reader<'a> {
         (self.s.get(end) == Some(&b')') && delimiter(self.s.get(end + 1))).then_some(())?;
         let repr = super::pyrepr::plain_repr(self.text(open + 1, end - 1))?;
         let f: f64 = repr.parse().ok()?;
-        self.out.push_str(&repr);
-        self.number_hash(f);
+        self.c.number(&repr, f);
         Some(end + 1)
     }
 
-    /// An int of at most 18 digits, or a float repr that serde_json prints the same.
+    /// An int or a float repr that serde_json prints the same ([`plain_number`]).
     fn number(&mut self, i: usize) -> Option<usize> {
-        let s = self.s;
-        let neg = s.get(i) == Some(&b'-');
-        let int_start = i + usize::from(neg);
-        let mut j = int_start;
-        while s.get(j).is_some_and(u8::is_ascii_digit) {
-            j += 1;
-        }
-        let int = &s[int_start..j];
-        if int.is_empty() || (int.len() > 1 && int[0] == b'0') {
-            return None;
-        }
-        let mut frac: &[u8] = &[];
-        if s.get(j) == Some(&b'.') {
-            let f0 = j + 1;
-            j = f0;
-            while s.get(j).is_some_and(u8::is_ascii_digit) {
-                j += 1;
-            }
-            frac = &s[f0..j];
-            if frac.is_empty() {
-                return None;
-            }
-        }
-        if !delimiter(s.get(j)) {
-            return None;
-        }
-        let text = self.text(i, j);
-        let value = if frac.is_empty() {
-            if int.len() > 18 || (neg && int == b"0") {
-                return None;
-            }
-            text.parse::<i64>().ok()? as f64
-        } else {
-            let lead = if int == b"0" {
-                frac.iter().take_while(|&&b| b == b'0').count()
-            } else {
-                0
-            };
-            let significant = if int == b"0" {
-                frac.len() - lead
-            } else {
-                int.len() + frac.len()
-            };
-            let trailing_zero = frac.len() > 1 && frac.last() == Some(&b'0');
-            if significant > 15 || lead > 3 || trailing_zero {
-                return None;
-            }
-            text.parse::<f64>().ok()?
-        };
-        self.out.push_str(text);
-        self.number_hash(value);
-        Some(j)
-    }
-
-    /// What `payload_hash` writes for a number: its float, negative zero as zero.
-    fn number_hash(&mut self, f: f64) {
-        self.h.write_u8(b'#');
-        self.h
-            .write_u64(if f == 0.0 { 0.0f64 } else { f }.to_bits());
+        let (end, f) = plain_number(self.s, i)?;
+        delimiter(self.s.get(end)).then_some(())?;
+        self.c.number(self.text(i, end), f);
+        Some(end)
     }
 
     /// Where each member's value starts and ends (and its key), checking only the shape; the
@@ -314,44 +248,32 @@ impl<'a> Reader<'a> {
         if members.windows(2).any(|w| w[0].0 == w[1].0) {
             return None;
         }
-        self.out.push('{');
-        self.h.write_u8(b'{');
-        self.h.write_usize(members.len());
+        self.c.open(b'{', members.len());
         for (k, &(key, at)) in members.iter().enumerate() {
-            if k > 0 {
-                self.out.push(',');
-            }
-            self.out.push('"');
-            self.out.push_str(key);
-            self.out.push_str("\":");
-            self.h.write_usize(key.len());
-            self.h.write(key.as_bytes());
-            let from = self.out.len();
+            self.c.comma(k);
+            self.c.key(key);
+            let from = self.c.len();
             let stop = self.value(at, false)?;
             (self.ws(stop) == self.skip(at).map(|e| self.ws(e))?).then_some(())?;
             if top_level {
                 if let Some(slot) = KEYS.iter().position(|&w| w == key) {
-                    self.top[slot] = Some((from, self.out.len()));
+                    self.top[slot] = Some((from, self.c.len()));
                 }
             }
         }
-        self.out.push('}');
+        self.c.close(b'}');
         Some(end)
     }
 
     fn list(&mut self, i: usize) -> Option<usize> {
         let (items, end) = self.members(i, b']', false)?;
-        self.out.push('[');
-        self.h.write_u8(b'[');
-        self.h.write_usize(items.len());
+        self.c.open(b'[', items.len());
         for (k, &(_, at)) in items.iter().enumerate() {
-            if k > 0 {
-                self.out.push(',');
-            }
+            self.c.comma(k);
             let stop = self.value(at, false)?;
             (self.ws(stop) == self.skip(at).map(|e| self.ws(e))?).then_some(())?;
         }
-        self.out.push(']');
+        self.c.close(b']');
         Some(end)
     }
 }
