@@ -175,9 +175,14 @@ impl<'a> Reader<'a> {
     }
 
     /// Where each member's value starts and ends (and its key), checking only the shape; the
-    /// values are read when written.
+    /// values are read when written, and must end where the shape said.
     #[allow(clippy::type_complexity)]
-    fn members(&self, i: usize, close: u8, keyed: bool) -> Option<(Vec<(&'a str, usize)>, usize)> {
+    fn members(
+        &self,
+        i: usize,
+        close: u8,
+        keyed: bool,
+    ) -> Option<(Vec<(&'a str, usize, usize)>, usize)> {
         let mut items = Vec::new();
         let mut j = self.ws(i + 1);
         if self.s.get(j) == Some(&close) {
@@ -192,8 +197,9 @@ impl<'a> Reader<'a> {
                 (self.s.get(j) == Some(&b':')).then_some(())?;
                 j = self.ws(j + 1);
             }
-            items.push((key, j));
-            j = self.ws(self.skip(j)?);
+            let end = self.skip(j)?;
+            items.push((key, j, end));
+            j = self.ws(end);
             match *self.s.get(j)? {
                 b',' => j = self.ws(j + 1),
                 c if c == close => return Some((items, j + 1)),
@@ -249,12 +255,11 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.c.open(b'{', members.len());
-        for (k, &(key, at)) in members.iter().enumerate() {
+        for (k, &(key, at, stop)) in members.iter().enumerate() {
             self.c.comma(k);
             self.c.key(key);
             let from = self.c.len();
-            let stop = self.value(at, false)?;
-            (self.ws(stop) == self.skip(at).map(|e| self.ws(e))?).then_some(())?;
+            (self.value(at, false)? == stop).then_some(())?;
             if top_level {
                 if let Some(slot) = KEYS.iter().position(|&w| w == key) {
                     self.top[slot] = Some((from, self.c.len()));
@@ -268,10 +273,9 @@ impl<'a> Reader<'a> {
     fn list(&mut self, i: usize) -> Option<usize> {
         let (items, end) = self.members(i, b']', false)?;
         self.c.open(b'[', items.len());
-        for (k, &(_, at)) in items.iter().enumerate() {
+        for (k, &(_, at, stop)) in items.iter().enumerate() {
             self.c.comma(k);
-            let stop = self.value(at, false)?;
-            (self.ws(stop) == self.skip(at).map(|e| self.ws(e))?).then_some(())?;
+            (self.value(at, false)? == stop).then_some(())?;
         }
         self.c.close(b']');
         Some(end)
