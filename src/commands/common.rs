@@ -381,10 +381,17 @@ pub fn warn_sources(
             s.truncated_records,
             "records longer than 1 MiB (cut, the rest counted)",
         );
-        count(
-            s.backwards_steps,
-            "records timed earlier than the one before them (kept, ordered by time)",
-        );
+        if s.parsed_bytes.is_some() {
+            count(
+                s.backwards_steps,
+                "times the file's time index goes backwards (its window read back from the whole file)",
+            );
+        } else {
+            count(
+                s.backwards_steps,
+                "records timed earlier than the one before them (kept, ordered by time)",
+            );
+        }
         if !parts.is_empty() {
             writeln!(err, "warning: {}: {}", l.name, parts.join("; "))?;
         }

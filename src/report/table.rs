@@ -61,11 +61,28 @@ pub fn header(t: &Timeline) -> String {
     }
     for l in &t.sources.logs {
         let st = &l.stats;
-        let _ = write!(
-            s,
-            "log:    {} ({} records, {} lines",
-            l.name, st.records, st.lines
-        );
+        match st.parsed_bytes {
+            // Searched, not parsed (a window or a signal over a big file): records were only
+            // counted in what was parsed.
+            Some(p) => {
+                let mib = |b: u64| b as f64 / f64::from(1 << 20);
+                let _ = write!(
+                    s,
+                    "log:    {} ({} lines searched, {:.1} of {:.1} MiB parsed",
+                    l.name,
+                    st.lines,
+                    mib(p),
+                    mib(st.bytes)
+                );
+            }
+            None => {
+                let _ = write!(
+                    s,
+                    "log:    {} ({} records, {} lines",
+                    l.name, st.records, st.lines
+                );
+            }
+        }
         if let Some(p) = l.pids.first() {
             let _ = write!(s, ", PID {p}");
         }

@@ -267,8 +267,10 @@ fn bad_faults_and_foreign_directories_are_refused() {
     assert!(tmp.path().join("notes.txt").exists());
 }
 
-/// A windowed question over big files samples their events on the first pass and reads the
-/// window's back whole: the findings must be exactly those of an unsampled run.
+/// A windowed question over big files searches them on the first pass (typed lines by their
+/// fixed texts, newlines counted, an index, a few stretches parsed for clock detection) and
+/// reads the window back whole: the findings must be exactly those of a full parse. The same
+/// holds for the parsed, sampled first pass (`AUDIT_SEEK=0`, and what `.gz` files get).
 #[test]
 fn a_sampled_first_pass_finds_what_a_full_one_finds() {
     let tmp = tempfile::tempdir().unwrap();
@@ -278,15 +280,40 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
     generate(dir, &args);
     let csv = path_str(&dir.join("events.csv"));
     let logs = path_str(&dir.join("monitoring_logs"));
-    let run = |sample: Option<&str>, cmd: &[&str]| -> Value {
+    // None: a full parse; Some(seek): files over 128 KiB searched ("1") or sampled ("0").
+    let run = |first_pass: Option<&str>, cmd: &[&str]| -> Value {
         let mut c = audit();
         c.args(["--quiet"])
             .args(cmd)
             .args(["--events", &csv, "--logs", &logs, "--format", "json"]);
-        if let Some(n) = sample {
-            c.env("AUDIT_SAMPLE_BYTES", n);
+        if let Some(seek) = first_pass {
+            c.env("AUDIT_SAMPLE_BYTES", "65536").env("AUDIT_SEEK", seek);
         }
         findings_json(c)
+    };
+    // What each kind of first pass leaves in `sources`: a search parses a small part of each
+    // file, a sampled parse counts the event lines it did not parse.
+    let shows_its_pass = |v: &Value, seek: &str| {
+        let logs = v["sources"]["logs"].as_array().unwrap();
+        assert!(logs.len() >= 2);
+        let (mut all, mut read) = (0, 0);
+        for l in logs {
+            let (bytes, parsed) = (l["bytes"].as_u64().unwrap(), l["parsed_bytes"].as_u64());
+            if seek == "1" {
+                assert!(parsed.is_some_and(|p| p > 0 && p < bytes), "{l}");
+            } else {
+                assert!(parsed.is_none(), "{l}");
+            }
+            all += bytes;
+            read += parsed.unwrap_or(bytes);
+        }
+        if seek == "1" {
+            assert!(read * 4 < all, "{read} of {all} bytes parsed");
+        }
+        if seek == "0" {
+            let not_parsed = events_not_parsed(v);
+            assert!(not_parsed > 1000, "the files were sampled: {not_parsed}");
+        }
     };
     let range = [
         "--since",
@@ -296,16 +323,11 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
     ];
     let check: Vec<&str> = std::iter::once("check").chain(range).collect();
     let full = run(None, &check);
-    let sampled = run(Some("65536"), &check);
-    let not_parsed = events_not_parsed(&sampled);
-    assert!(not_parsed > 1000, "the files were sampled: {not_parsed}");
     // Only a clock change's explanation may differ (see `comparable_findings`).
     let comparable = comparable_findings;
     let kinds = finding_kinds(&full);
     assert!(kinds.contains(&"clock_offset_change"), "{kinds:?}");
     assert!(kinds.contains(&"missing_in_log"), "{kinds:?}");
-    assert_eq!(comparable(&full), comparable(&sampled));
-
     let window = [
         "missing-logs",
         "--window",
@@ -313,16 +335,17 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
         "--date",
         "2025-10-18",
     ];
-    let full = run(None, &window);
-    let sampled = run(Some("65536"), &window);
-    assert_eq!(comparable(&full), comparable(&sampled));
-    assert_eq!(full["summary"], sampled["summary"]);
+    let full_window = run(None, &window);
     let mut tl = vec!["timeline"];
     tl.extend(&window[1..]);
-    let full = run(None, &tl);
-    let sampled = run(Some("65536"), &tl);
-    assert!(rows(&full).len() > 100);
-    assert_eq!(rows(&full), rows(&sampled));
+    let full_timeline = run(None, &tl);
+    assert!(rows(&full_timeline).len() > 100);
+    let full_lines: Vec<u64> = full_window["sources"]["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lines"].as_u64().unwrap())
+        .collect();
 
     // A signal: its records are found by a byte search, its positions' events by their key.
     let text = std::fs::read_to_string(dir.join("events.csv")).unwrap();
@@ -332,10 +355,12 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
         .take_while(|c| c.is_ascii_digit())
         .collect();
     let sig = ["timeline", "--signal", &signal];
-    let full = run(None, &sig);
-    let sampled = run(Some("65536"), &sig);
-    let log_rows = rows(&full).iter().filter(|r| r["source"] == "log").count();
-    let with_position = rows(&full)
+    let full_signal = run(None, &sig);
+    let log_rows = rows(&full_signal)
+        .iter()
+        .filter(|r| r["source"] == "log")
+        .count();
+    let with_position = rows(&full_signal)
         .iter()
         .filter(|r| r["source"] == "log" && !r["position_id"].is_null())
         .count();
@@ -343,15 +368,43 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
         log_rows > 2 && with_position > 0,
         "{log_rows} {with_position}"
     );
-    assert!(
-        sampled["sources"]["logs"]
+
+    for seek in ["1", "0"] {
+        let sampled = run(Some(seek), &check);
+        shows_its_pass(&sampled, seek);
+        assert_eq!(comparable(&full), comparable(&sampled), "AUDIT_SEEK={seek}");
+
+        let sampled = run(Some(seek), &window);
+        shows_its_pass(&sampled, seek);
+        assert_eq!(comparable(&full_window), comparable(&sampled), "{seek}");
+        assert_eq!(full_window["summary"], sampled["summary"], "{seek}");
+        // Lines are counted over the whole file either way.
+        let lines: Vec<u64> = sampled["sources"]["logs"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|l| l["events_not_parsed"].as_u64().unwrap_or(0) > 1000),
-        "the signal run sampled"
-    );
-    assert_eq!(rows(&full), rows(&sampled));
+            .map(|l| l["lines"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, full_lines, "{seek}");
+
+        let sampled = run(Some(seek), &tl);
+        assert_eq!(rows(&full_timeline), rows(&sampled), "{seek}");
+
+        let sampled = run(Some(seek), &sig);
+        shows_its_pass(&sampled, seek);
+        assert_eq!(rows(&full_signal), rows(&sampled), "{seek}");
+    }
+    // The table's header says which files were searched rather than parsed.
+    let out = audit()
+        .args(window)
+        .args(["--events", &csv, "--logs", &logs])
+        .env("AUDIT_SAMPLE_BYTES", "65536")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let searched = text.lines().filter(|l| l.contains("lines searched, ")).count();
+    assert!(searched >= 2, "{text}");
+    assert!(text.contains(&format!("({} lines searched, ", full_lines[0])), "{text}");
 }
 
 /// The naive counts come from the aligned frame (no window) or from a frame of their own (a

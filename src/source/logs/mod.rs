@@ -7,6 +7,7 @@ pub mod pyfast;
 pub mod pyrepr;
 pub mod reader;
 pub mod record;
+pub mod seek;
 pub mod typed;
 
 use std::fs::File;
@@ -202,9 +203,48 @@ pub fn load(paths: &[PathBuf], keep: Keep, sampling: Sampling) -> Result<Vec<Log
                 Keep::Structured if sampling != Sampling::Off && every >= 2 => Keep::Sampled(every),
                 k => k,
             };
+            // A window or a signal over a big plain file: searched, not parsed.
+            if matches!(keep, Keep::Sampled(_)) && sampling == Sampling::Big && !gzip && seeking() {
+                let g = seek::Geometry::for_unit(unit);
+                let found = seek::first_pass(path, name, &g).map_err(|e| {
+                    AuditError::input(path.display().to_string(), format!("cannot read: {e}"))
+                })?;
+                if let Some(s) = found {
+                    return Ok(seeked(path, name, s));
+                }
+            }
             load_one(path, name, keep)
         })
         .collect()
+}
+
+/// `AUDIT_SEEK=0` parses a windowed question's big files whole (sampled) instead of
+/// searching them: for comparing the two.
+fn seeking() -> bool {
+    std::env::var_os("AUDIT_SEEK").is_none_or(|v| v != "0")
+}
+
+/// A file's first pass by search ([`seek::first_pass`]).
+fn seeked(path: &Path, name: &str, s: seek::Seeked) -> LogFile {
+    let mut chunk = s.chunk;
+    let locks = lock_offsets(&chunk);
+    let pids = locks.iter().map(|(_, p)| *p).collect();
+    assign_pids(&mut chunk, &locks);
+    LogFile {
+        info: LogInfo {
+            name: name.to_string(),
+            path: path.display().to_string(),
+            gzip: false,
+            pids,
+            stats: s.stats,
+        },
+        chunk,
+        marks: s.marks,
+        first_ts: s.first_ts,
+        last_ts: s.last_ts,
+        complete: false,
+        sampled: true,
+    }
 }
 
 /// A read-back range longer than this is parsed in pieces, in parallel.

@@ -263,6 +263,31 @@ pub fn parse_range(
     first_line: u32,
     keep: Keep,
 ) -> io::Result<Chunk> {
+    Ok(parse_range_counted(path, name, from, to, first_line, keep, true)?.0)
+}
+
+/// [`parse_range`], with what the range held counted, and not on the progress bar (a read the
+/// bar's total does not include).
+pub fn parse_range_quiet(
+    path: &Path,
+    name: &str,
+    from: u64,
+    to: Option<u64>,
+    first_line: u32,
+    keep: Keep,
+) -> io::Result<(Chunk, FileStats)> {
+    parse_range_counted(path, name, from, to, first_line, keep, false)
+}
+
+fn parse_range_counted(
+    path: &Path,
+    name: &str,
+    from: u64,
+    to: Option<u64>,
+    first_line: u32,
+    keep: Keep,
+    progress: bool,
+) -> io::Result<(Chunk, FileStats)> {
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(from))?;
     let mut a = Assembler::new(
@@ -278,8 +303,12 @@ pub fn parse_range(
         false,
         false,
     )?;
-    crate::progress::inc(stop.saturating_sub(from));
-    Ok(a.finish().chunk)
+    if progress {
+        crate::progress::inc(stop.saturating_sub(from));
+    }
+    let mut a = a.finish();
+    a.stats.bytes = stop.saturating_sub(from);
+    Ok((a.chunk, a.stats))
 }
 
 /// The naive times of a plain file's first and last record, from 64 KiB at each end —

@@ -230,6 +230,13 @@ pub struct FileStats {
     /// about; the window's own are read back whole).
     #[serde(skip_serializing_if = "is_zero")]
     pub events_not_parsed: u64,
+    /// Set when the file was searched rather than parsed (a windowed question over a big
+    /// file, [`super::seek`]): the bytes whose records were parsed. `bytes`, `lines`,
+    /// `orphan_lines` and `invalid_utf8_lines` still cover the whole file; `records`,
+    /// `continuation_lines`, `messages`, `malformed_events` and `truncated_records` only these
+    /// bytes; `backwards_steps` what the sparse index saw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parsed_bytes: Option<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -364,6 +371,14 @@ impl Assembler {
         self.line_no
     }
 
+    /// Closes the open record and numbers the next line `first_line`: for feeding records
+    /// picked out of a file rather than all of it ([`super::seek`]). The stats and marks then
+    /// describe only what was fed.
+    pub fn resume_at(&mut self, first_line: u32) {
+        self.close();
+        self.line_no = first_line.saturating_sub(1);
+    }
+
     /// One line, without its newline (a trailing `\r` is removed here).
     pub fn line(&mut self, raw: &[u8], offset: u64) {
         let bytes = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -418,11 +433,7 @@ impl Assembler {
         if let Keep::Sampled(every) = self.keep {
             // A process's start and end are never sampled away: its lifetime reads them. (Only
             // event lines are looked at for that: plain messages are 95 % of the records.)
-            let lifecycle = |m: &str| {
-                let m = m.trim_start();
-                m.starts_with("bot_started:") || m.starts_with("bot_stopped:")
-            };
-            if typed::is_event_line(h.message) && !lifecycle(h.message) {
+            if typed::is_event_line(h.message) && !is_lifecycle(h.message) {
                 self.events_seen += 1;
                 if (self.events_seen - 1) % u64::from(every.max(1)) != 0 {
                     self.stats.events_not_parsed += 1;
@@ -488,6 +499,13 @@ impl Assembler {
         }
         self
     }
+}
+
+/// A process's start or end (`bot_started: {…}`, `bot_stopped: {…}`): never sampled away, its
+/// lifetime reads them.
+pub fn is_lifecycle(message: &str) -> bool {
+    let m = message.trim_start();
+    m.starts_with("bot_started:") || m.starts_with("bot_stopped:")
 }
 
 /// A first line cut to [`MAX_MESSAGE`] bytes (at a char boundary), and how many bytes it lost.

@@ -1,0 +1,814 @@
+//! Seek, don't scan: the first pass of a windowed question over a big plain file, without
+//! parsing the file.
+//!
+//! A window's checks need a few file-wide facts besides the window's own records: the typed
+//! lines (lock lines — a process's stretch, a second PID in one file —, signals, flushes) and
+//! the processes' `bot_started`/`bot_stopped` events wherever they are, the file's first and
+//! last record, the line numbers, a time index to seek the window with, and some events for
+//! clock detection. A full parse finds them at ~1 GB/s per core; here the file is only
+//! searched ([`NEEDLES`], Aho-Corasick) and its newlines counted, at memory speed, in
+//! parallel segments, and only what that finds is parsed:
+//!
+//! - every line holding a needle whose message starts with it (after decoration), whole,
+//!   with its continuation lines, through the same [`Assembler`] a full pass uses;
+//! - one record start per [`Geometry::mark_every`] bytes (its naive time and line): the index
+//!   the window is read back through, like the full pass's every-1024th-record marks;
+//! - the record before each lock line and the last record (a process's stretch ends there);
+//! - [`Geometry::probes`] evenly spread stretches of [`Geometry::probe_bytes`], parsed whole:
+//!   the events clock detection starts from (then the window's, read back, refine it).
+//!
+//! Counts that need every record parsed (records, messages by level, malformed events) cover
+//! only the parsed bytes, which `FileStats::parsed_bytes` says; lines, orphan lines and
+//! invalid UTF-8 lines are counted over the whole file. The index sees time going backwards
+//! only where it is visible between marks: an index that goes backwards makes the window's
+//! read-back read the whole file, as a full pass's does.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use rayon::prelude::*;
+
+use super::reader;
+use super::record::{
+    Assembler, FileStats, Keep, Mark, is_lifecycle, parse_header_at, parse_timestamp,
+};
+use super::typed::{self, Typed};
+use crate::timeline::{Chunk, ChunkSource, Kind};
+
+/// What every record a first pass must keep whole starts its message with (after the emoji a
+/// line may carry): the typed lines' fixed texts ([`typed::classify`]) and the lifecycle
+/// events' names. A hit is only a candidate: its line is parsed and classified as a full pass
+/// would.
+pub const NEEDLES: [&str; 12] = [
+    "Lock acquired for ",
+    "Lock released for ",
+    "Found stale lock",
+    "Another instance",
+    "Received signal",
+    "Shutdown initiated",
+    "EventLogger ",
+    "Event queue full",
+    "Executing signal",
+    "Position #",
+    "bot_started:",
+    "bot_stopped:",
+];
+
+fn needles() -> Option<&'static AhoCorasick> {
+    static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(NEEDLES)
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Sizes of the search: segments searched in parallel, index spacing, probes.
+#[derive(Debug, Clone, Copy)]
+pub struct Geometry {
+    /// Bytes of a file one task searches (a multiple of `mark_every`).
+    pub segment: u64,
+    /// One index mark per this many bytes.
+    pub mark_every: u64,
+    /// Stretches parsed whole for clock detection, spread evenly over the file.
+    pub probes: u64,
+    pub probe_bytes: u64,
+    /// Bytes read at a time (a longer line grows the buffer).
+    pub block: usize,
+}
+
+impl Geometry {
+    /// From the sampling unit (`SAMPLE_BYTES`, 64 MiB; the tests lower it): 32 MiB segments,
+    /// a mark every 128 KiB, 64 probes of 256 KiB (16 MiB parsed per file, whatever its size).
+    pub fn for_unit(unit: u64) -> Geometry {
+        let mark_every = (unit / 512).max(256);
+        let segment = (unit / 2 / mark_every).max(1) * mark_every;
+        Geometry {
+            segment,
+            mark_every,
+            probes: 64,
+            probe_bytes: (unit / 256).max(4096),
+            block: 4 << 20,
+        }
+    }
+}
+
+/// What the search of a file gave: the rows a first pass keeps (typed lines, lifecycle
+/// events, the probes' events), the index, and the counts (see the module's notes).
+pub struct Seeked {
+    pub chunk: Chunk,
+    pub stats: FileStats,
+    pub marks: Vec<Mark>,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+}
+
+/// What one segment's search found. Line numbers count from 1 at the segment's first line.
+#[derive(Default)]
+struct Segment {
+    /// Newlines that end the lines this segment owns (those starting in its byte range).
+    newlines: u64,
+    /// The last owned line is the file's last and ends without a newline.
+    unterminated: bool,
+    /// Owned lines whose bytes are not UTF-8 (their offsets).
+    invalid: Vec<u64>,
+    /// The first record at or after each mark boundary: offset, naive time, newlines before
+    /// it in the segment.
+    marks: Vec<(u64, i64, u64)>,
+    /// Typed lines and lifecycle events, whole.
+    chunk: Option<Chunk>,
+}
+
+/// A line of `buf` from `start`: its end (without the newline) and the index after it.
+fn line_at(buf: &[u8], start: usize) -> (usize, usize) {
+    match memchr::memchr(b'\n', &buf[start..]) {
+        Some(k) => (start + k, start + k + 1),
+        None => (buf.len(), buf.len()),
+    }
+}
+
+fn timestamp(line: &[u8]) -> Option<(i64, usize)> {
+    parse_timestamp(line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// True when the record whose first line is `line` is one a first pass keeps without
+/// sampling: a typed line or a lifecycle event (not any other event line).
+fn kept_whole(line: &[u8], ts: (i64, usize)) -> bool {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = String::from_utf8_lossy(line);
+    let h = parse_header_at(&text, ts);
+    if is_lifecycle(h.message) {
+        return true;
+    }
+    !typed::is_event_line(h.message)
+        && !matches!(
+            typed::classify(h.logger.unwrap_or(""), h.message),
+            Typed::Other
+        )
+}
+
+/// Searches the lines that start in `[start, end)` of `path`.
+fn scan_segment(
+    path: &Path,
+    name: &str,
+    start: u64,
+    end: u64,
+    g: &Geometry,
+    ac: &AhoCorasick,
+) -> io::Result<Segment> {
+    let mut f = File::open(path)?;
+    // From one byte before: if it is a newline, the segment starts at a line start.
+    let from = start.saturating_sub(1);
+    f.seek(SeekFrom::Start(from))?;
+    let mut buf = vec![0u8; g.block.max(1)];
+    let mut filled = 0usize;
+    let mut base = from;
+    let mut eof = false;
+    let mut skip_partial = start > 0;
+    let mut seg = Segment::default();
+    let mut a = Assembler::new(
+        Chunk::new(ChunkSource::Log, Some(name.to_string())),
+        Keep::Structured,
+        1,
+    );
+    let mut kept = 0usize;
+    // The next mark boundary to look for, and whether its search goes on from the previous
+    // block (it passed lines without a timestamp up to the block's end).
+    let mut boundary = start.div_ceil(g.mark_every) * g.mark_every;
+    let mut searching = false;
+    // A kept record whose continuation lines may go on in the next block.
+    let mut open = false;
+    loop {
+        if !eof && filled < buf.len() {
+            let n = f.read(&mut buf[filled..])?;
+            eof = n == 0;
+            filled += n;
+        }
+        if skip_partial {
+            match memchr::memchr(b'\n', &buf[..filled]) {
+                Some(k) => {
+                    buf.copy_within(k + 1..filled, 0);
+                    filled -= k + 1;
+                    base += (k + 1) as u64;
+                    skip_partial = false;
+                }
+                None if eof => break,
+                None => {
+                    base += filled as u64;
+                    filled = 0;
+                    continue;
+                }
+            }
+        }
+        // Whole lines only (the last, unterminated line of the file at its end).
+        let e = if eof {
+            filled
+        } else {
+            match memchr::memrchr(b'\n', &buf[..filled]) {
+                Some(k) => k + 1,
+                None if filled == buf.len() => {
+                    buf.resize(buf.len() * 2, 0);
+                    continue;
+                }
+                None => continue,
+            }
+        };
+        let r = &buf[..e];
+        // The lines this segment owns: those starting before `end`.
+        let owned = match end.saturating_sub(base).min(e as u64) as usize {
+            0 => 0,
+            cut => line_at(r, cut - 1).1,
+        };
+        let mut at = 0usize;
+        // A kept record's continuation lines at the head of this block.
+        if open {
+            while at < e {
+                let (le, next) = line_at(r, at);
+                if timestamp(&r[at..le]).is_some() {
+                    break;
+                }
+                a.line_parsed(&r[at..le], base + at as u64, None);
+                at = next;
+            }
+            open = at >= e && !eof;
+        }
+        // Newlines counted so far in this block (up to `counted`).
+        let mut counted = 0usize;
+        let count_to = |seg: &mut Segment, counted: &mut usize, to: usize| -> u64 {
+            let to = to.min(owned).max(*counted);
+            seg.newlines += bytecount::count(&r[*counted..to], b'\n') as u64;
+            *counted = to;
+            seg.newlines
+        };
+        // Candidates: hits (at their line's start) and mark boundaries, in file order.
+        let mut items: Vec<(usize, bool)> = Vec::new();
+        if searching {
+            items.push((0, true));
+        }
+        while boundary < end && boundary < base + owned as u64 {
+            // (A boundary inside the partial line skipped at the start: the first line.)
+            items.push((boundary.saturating_sub(base) as usize, true));
+            boundary += g.mark_every;
+        }
+        let mut last_line = usize::MAX;
+        for m in ac.find_iter(&r[..owned]) {
+            let ls = memchr::memrchr(b'\n', &r[..m.start()]).map_or(0, |k| k + 1);
+            if ls != last_line {
+                items.push((ls, false));
+                last_line = ls;
+            }
+        }
+        items.sort_unstable();
+        searching = false;
+        for (pos, is_mark) in items {
+            if is_mark {
+                // The first line starting at or after `pos`, then the first record from there.
+                let mut ls = if pos == 0 { 0 } else { line_at(r, pos - 1).1 };
+                loop {
+                    if ls >= owned {
+                        // Past what this segment owns: the next segment marks it.
+                        if ls >= e && !eof && owned == e {
+                            searching = base + (e as u64) < end;
+                        }
+                        break;
+                    }
+                    let (le, next) = line_at(r, ls);
+                    if let Some((ts, _)) = timestamp(&r[ls..le]) {
+                        let nl = count_to(&mut seg, &mut counted, ls);
+                        if seg.marks.last().is_none_or(|m| m.0 != base + ls as u64) {
+                            seg.marks.push((base + ls as u64, ts, nl));
+                        }
+                        break;
+                    }
+                    ls = next;
+                }
+                continue;
+            }
+            if pos < at {
+                // Inside the kept record carried over from the previous block.
+                continue;
+            }
+            let (le, next) = line_at(r, pos);
+            let Some(ts) = timestamp(&r[pos..le]) else {
+                continue;
+            };
+            if !kept_whole(&r[pos..le], ts) {
+                continue;
+            }
+            let nl = count_to(&mut seg, &mut counted, pos);
+            a.resume_at(u32::try_from(nl + 1).unwrap_or(u32::MAX));
+            a.line_parsed(&r[pos..le], base + pos as u64, Some(ts));
+            kept += 1;
+            // Its continuation lines, up to the next record (perhaps in the next block).
+            let mut ls = next;
+            open = !eof;
+            while ls < e {
+                let (le, next) = line_at(r, ls);
+                if timestamp(&r[ls..le]).is_some() {
+                    open = false;
+                    break;
+                }
+                a.line_parsed(&r[ls..le], base + ls as u64, None);
+                ls = next;
+            }
+            at = ls;
+        }
+        count_to(&mut seg, &mut counted, owned);
+        if eof && owned == e && e > 0 && r[e - 1] != b'\n' {
+            seg.unterminated = true;
+        }
+        // UTF-8: the block at once; where it fails, the line there is counted and the search
+        // goes on after it.
+        let mut from = 0;
+        while let Err(bad) = simdutf8::compat::from_utf8(&r[from..owned]) {
+            let at = from + bad.valid_up_to();
+            let ls = memchr::memrchr(b'\n', &r[..at]).map_or(0, |k| k + 1);
+            seg.invalid.push(base + ls as u64);
+            from = line_at(r, at).1;
+        }
+        crate::progress::inc(owned as u64);
+        let done = eof || (base + e as u64 >= end && !open && !searching);
+        if done {
+            break;
+        }
+        buf.copy_within(e..filled, 0);
+        filled -= e;
+        base += e as u64;
+    }
+    if kept > 0 {
+        seg.chunk = Some(a.finish().chunk);
+    }
+    Ok(seg)
+}
+
+/// The last record that starts before `before` (a line start, or the file's size): its
+/// offset, naive time, and the newlines from it to `before`. Reads backwards in growing steps.
+fn record_before(path: &Path, before: u64) -> io::Result<Option<(u64, i64, u64)>> {
+    let mut f = File::open(path)?;
+    let mut want = 64u64 << 10;
+    loop {
+        let from = before.saturating_sub(want);
+        f.seek(SeekFrom::Start(from))?;
+        let mut buf = vec![0u8; (before - from) as usize];
+        f.read_exact(&mut buf)?;
+        let mut starts: Vec<usize> = memchr::memchr_iter(b'\n', &buf)
+            .map(|k| k + 1)
+            .filter(|&s| s < buf.len())
+            .collect();
+        if from == 0 {
+            starts.insert(0, 0);
+        }
+        for &ls in starts.iter().rev() {
+            let (le, _) = line_at(&buf, ls);
+            if let Some((ts, _)) = timestamp(&buf[ls..le]) {
+                let nl = bytecount::count(&buf[ls..], b'\n') as u64;
+                return Ok(Some((from + ls as u64, ts, nl)));
+            }
+        }
+        if from == 0 {
+            return Ok(None);
+        }
+        want = want.saturating_mul(4);
+    }
+}
+
+/// The first pass of a big plain file by search (see the module's notes). `None` when the
+/// file has no record at all (the full pass says what it is instead).
+pub fn first_pass(path: &Path, name: &str, g: &Geometry) -> io::Result<Option<Seeked>> {
+    let Some(ac) = needles() else {
+        return Ok(None);
+    };
+    let size = std::fs::metadata(path)?.len();
+    let bounds: Vec<u64> = (0..size.div_ceil(g.segment).max(1))
+        .map(|k| k * g.segment)
+        .collect();
+    let segments: Vec<Segment> = bounds
+        .par_iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            let end = bounds.get(k + 1).copied().unwrap_or(u64::MAX);
+            scan_segment(path, name, s, end, g, ac)
+        })
+        .collect::<io::Result<_>>()?;
+
+    let mut stats = FileStats {
+        bytes: size,
+        ..FileStats::default()
+    };
+    let mut marks: Vec<Mark> = Vec::new();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut invalid: Vec<u64> = Vec::new();
+    let mut before = 0u64;
+    let mut unterminated = false;
+    let line = |n: u64| u32::try_from(n + 1).unwrap_or(u32::MAX);
+    for s in segments {
+        for &(offset, ts, nl) in &s.marks {
+            if marks.last().is_none_or(|m| m.offset != offset) {
+                marks.push(Mark {
+                    ts_local: ts,
+                    offset,
+                    line: line(before + nl),
+                });
+            }
+        }
+        if let Some(mut c) = s.chunk {
+            let base = u32::try_from(before).unwrap_or(u32::MAX);
+            for l in c.line.iter_mut().flatten() {
+                *l = l.saturating_add(base);
+            }
+            chunks.push(c);
+        }
+        invalid.extend(s.invalid);
+        before += s.newlines;
+        unterminated |= s.unterminated;
+    }
+    stats.lines = before + u64::from(unterminated);
+    let Some(first) = marks.first().copied() else {
+        return Ok(None);
+    };
+    stats.orphan_lines = u64::from(first.line) - 1;
+    stats.invalid_utf8_lines = invalid.iter().filter(|&&o| o >= first.offset).count() as u64;
+    let mut chunk = Chunk::new(ChunkSource::Log, Some(name.to_string()));
+    chunk.append_all(chunks);
+
+    // The record before each lock line, and the last record: where a process's stretch ends.
+    let mut extra: Vec<Mark> = Vec::new();
+    for i in 0..chunk.len() {
+        if chunk.kind[i] != Kind::LockAcquired {
+            continue;
+        }
+        let (Some(at), Some(l)) = (chunk.byte_offset[i], chunk.line[i]) else {
+            continue;
+        };
+        if let Some((offset, ts, nl)) = record_before(path, at)? {
+            let line = u32::try_from(u64::from(l).saturating_sub(nl)).unwrap_or(0);
+            extra.push(Mark {
+                ts_local: ts,
+                offset,
+                line,
+            });
+        }
+    }
+    let last = record_before(path, size)?;
+    if let Some((offset, ts, nl)) = last {
+        // Newlines at and after it; a last line without one is a line too.
+        let after = nl + u64::from(stats.lines > before);
+        extra.push(Mark {
+            ts_local: ts,
+            offset,
+            line: u32::try_from(stats.lines + 1 - after).unwrap_or(u32::MAX),
+        });
+    }
+    marks.extend(extra);
+    marks.sort_by_key(|m| m.offset);
+    marks.dedup_by_key(|m| m.offset);
+    stats.backwards_steps = marks
+        .windows(2)
+        .filter(|w| w[1].ts_local < w[0].ts_local)
+        .count() as u64;
+
+    // Probes: whole stretches for clock detection. Inside a probe its own rows replace the
+    // search's (the same records, parsed the same way).
+    let mut probes: Vec<(u64, Option<u64>, u32)> = Vec::new();
+    for k in 0..g.probes {
+        let target = size / g.probes * k;
+        let i = marks
+            .partition_point(|m| m.offset <= target)
+            .saturating_sub(1);
+        let from = marks[i];
+        if probes
+            .last()
+            .is_some_and(|p| p.1.is_none_or(|t| t > from.offset))
+        {
+            continue;
+        }
+        let to = marks[i..]
+            .iter()
+            .find(|m| m.offset >= from.offset + g.probe_bytes)
+            .map(|m| m.offset);
+        probes.push((from.offset, to, from.line));
+    }
+    let parsed: Vec<(Chunk, FileStats)> = probes
+        .par_iter()
+        .map(|&(from, to, line)| {
+            reader::parse_range_quiet(path, name, from, to, line, Keep::Structured)
+        })
+        .collect::<io::Result<_>>()?;
+    let mut parts: Vec<Chunk> = Vec::with_capacity(2 * probes.len() + 1);
+    let mut next = 0usize;
+    let mut parsed_bytes = 0u64;
+    for (&(from, to, _), (c, st)) in probes.iter().zip(parsed) {
+        let offset = |i: usize| chunk.byte_offset[i].unwrap_or(0);
+        let lo = (next..chunk.len())
+            .find(|&i| offset(i) >= from)
+            .unwrap_or(chunk.len());
+        let hi = (lo..chunk.len())
+            .find(|&i| to.is_some_and(|t| offset(i) >= t))
+            .unwrap_or(chunk.len());
+        parts.push(slice(&chunk, next, lo));
+        parts.push(c);
+        next = hi;
+        parsed_bytes += st.bytes;
+        stats.records += st.records;
+        stats.continuation_lines += st.continuation_lines;
+        stats.malformed_events += st.malformed_events;
+        stats.truncated_records += st.truncated_records;
+        stats.messages.merge(&st.messages);
+    }
+    parts.push(slice(&chunk, next, chunk.len()));
+    let mut out = Chunk::new(ChunkSource::Log, Some(name.to_string()));
+    out.append_all(parts);
+    stats.parsed_bytes = Some(parsed_bytes);
+    Ok(Some(Seeked {
+        chunk: out,
+        stats,
+        first_ts: Some(first.ts_local),
+        last_ts: last.map(|l| l.1),
+        marks,
+    }))
+}
+
+/// Rows `[lo, hi)` of `c`.
+fn slice(c: &Chunk, lo: usize, hi: usize) -> Chunk {
+    let keep: Vec<bool> = (0..c.len()).map(|i| lo <= i && i < hi).collect();
+    c.select(&keep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A file with what the search must get right: orphan lines (one holding a needle), typed
+    /// lines with emoji, two lock lines (a restart), lifecycle events, events (not kept),
+    /// needles in the middle of messages and in tracebacks, CRLF lines, invalid UTF-8, a line
+    /// longer than a segment, and a last typed line without a newline.
+    fn sample() -> Vec<u8> {
+        let mut out: Vec<u8> = Vec::new();
+        out.extend_from_slice(b"orphan banner\norphan Lock acquired for 'x' (PID: 9)\n");
+        let mut ms = 0u64;
+        let mut line = |out: &mut Vec<u8>, logger: &str, msg: &[u8], end: &[u8]| {
+            ms += 37;
+            let t = format!(
+                "2025-10-18 15:{:02}:{:02},{:03} - {logger} - INFO - ",
+                ms / 60_000,
+                ms / 1000 % 60,
+                ms % 1000
+            );
+            out.extend_from_slice(t.as_bytes());
+            out.extend_from_slice(msg);
+            out.extend_from_slice(end);
+        };
+        line(
+            &mut out,
+            "utils.single_instance",
+            "✅ Lock acquired for 'trading_bot' (PID: 7)".as_bytes(),
+            b"\n",
+        );
+        line(
+            &mut out,
+            "core.event_logger",
+            b"bot_started: {'pid': 7}",
+            b"\n",
+        );
+        for i in 0..400 {
+            let plain = format!("tick {i}");
+            line(&mut out, "m", plain.as_bytes(), b"\n");
+            if i % 7 == 0 {
+                let e = format!("order_placed: {{'id': {i}, 'position_id': {}}}", i / 3);
+                line(&mut out, "core.event_logger", e.as_bytes(), b"\n");
+            }
+            if i % 11 == 0 {
+                line(&mut out, "m", b"Traceback follows", b"\n");
+                out.extend_from_slice(
+                    b"  Lock acquired for 'y' (PID: 3)\n  Position #5 for X opened\n",
+                );
+            }
+            if i % 13 == 0 {
+                let w = format!("EventLogger wrote 3 events (last_ids=[id={i}:order_placed])");
+                line(&mut out, "core.event_logger", w.as_bytes(), b"\n");
+                out.extend_from_slice(b"    continued Executing signal #1: A\n");
+            }
+            if i % 17 == 0 {
+                line(
+                    &mut out,
+                    "m",
+                    b"later: Executing signal #9: Z is mid-message",
+                    b"\n",
+                );
+            }
+            if i % 19 == 0 {
+                line(
+                    &mut out,
+                    "m",
+                    "🚀 Executing signal #4869992: RSRUSDT on binance".as_bytes(),
+                    b"\r\n",
+                );
+            }
+            if i % 23 == 0 {
+                line(&mut out, "m", b"bad \xff\xfe bytes", b"\n");
+                out.extend_from_slice(b"  more \xc3 bad\n");
+            }
+            if i % 29 == 0 {
+                line(
+                    &mut out,
+                    "m",
+                    b"Position #12 for BTCUSDT opened at $1",
+                    b"\n",
+                );
+            }
+            if i == 100 {
+                let long = format!("Found stale lock {}", "z".repeat(3000));
+                line(&mut out, "m", long.as_bytes(), b"\n");
+            }
+            if i == 250 {
+                line(
+                    &mut out,
+                    "core.event_logger",
+                    b"bot_stopped: {'pid': 7}",
+                    b"\n",
+                );
+                line(
+                    &mut out,
+                    "m",
+                    b"Lock acquired for 'trading_bot' (PID: 8)",
+                    b"\n",
+                );
+                line(
+                    &mut out,
+                    "core.event_logger",
+                    b"bot_started: {'pid': 8}",
+                    b"\n",
+                );
+            }
+        }
+        line(&mut out, "m", b"Lock released for 'trading_bot'", b"");
+        out
+    }
+
+    type Row = (Option<u32>, Option<u64>, Kind, i64, String, Option<String>);
+
+    fn rows(c: &Chunk) -> Vec<Row> {
+        (0..c.len())
+            .map(|i| {
+                (
+                    c.line[i],
+                    c.byte_offset[i],
+                    c.kind[i],
+                    c.ts_local[i],
+                    c.message[i].clone(),
+                    c.payload[i].clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_search_finds_what_a_full_parse_keeps_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let bytes = sample();
+        std::fs::write(&path, &bytes).unwrap();
+        let read = || File::open(&path).unwrap();
+        let full = reader::parse_reader(read(), "x.log", Keep::Structured).unwrap();
+        let every = reader::parse_reader(read(), "x.log", Keep::Everything).unwrap();
+        let lifecycle = |c: &Chunk, i: usize| {
+            matches!(
+                c.event_type[i].as_deref(),
+                Some("bot_started" | "bot_stopped")
+            )
+        };
+        let whole = |c: &Chunk| -> Vec<Row> {
+            let keep: Vec<bool> = (0..c.len())
+                .map(|i| {
+                    !matches!(c.kind[i], Kind::Event | Kind::MalformedEvent) || lifecycle(c, i)
+                })
+                .collect();
+            rows(&c.select(&keep))
+        };
+        let want = whole(&full.chunk);
+        // Typed lines, both lock lines, lifecycle events and the last line are all there;
+        // nothing from the orphans, the tracebacks or the mid-message needles.
+        let kinds = |k: Kind| want.iter().filter(|r| r.2 == k).count();
+        assert_eq!(kinds(Kind::LockAcquired), 2);
+        assert_eq!(kinds(Kind::LockReleased), 1);
+        assert_eq!(kinds(Kind::SignalExecuting), 400 / 19 + 1);
+        assert!(kinds(Kind::FlushWrote) > 20 && kinds(Kind::StaleLock) == 1);
+        let starts: HashMap<u64, (u32, i64)> = (0..every.chunk.len())
+            .map(|i| {
+                let c = &every.chunk;
+                (
+                    c.byte_offset[i].unwrap(),
+                    (c.line[i].unwrap(), c.ts_local[i]),
+                )
+            })
+            .collect();
+        let mut geometries = Vec::new();
+        for block in [64, 97, 1000, 1 << 20] {
+            for (mark_every, k) in [(256, 1), (256, 3), (1024, 2), (1 << 20, 1)] {
+                geometries.push(Geometry {
+                    segment: mark_every * k,
+                    mark_every,
+                    probes: 0,
+                    probe_bytes: 0,
+                    block,
+                });
+            }
+        }
+        for g in &geometries {
+            let s = first_pass(&path, "x.log", g).unwrap().unwrap();
+            assert_eq!(whole(&s.chunk), want, "{g:?}");
+            assert_eq!(s.stats.lines, full.stats.lines, "{g:?}");
+            assert_eq!(s.stats.orphan_lines, 2, "{g:?}");
+            assert_eq!(
+                s.stats.invalid_utf8_lines, full.stats.invalid_utf8_lines,
+                "{g:?}"
+            );
+            assert_eq!(
+                (s.first_ts, s.last_ts),
+                (full.first_ts, full.last_ts),
+                "{g:?}"
+            );
+            assert_eq!(s.stats.backwards_steps, 0);
+            // Every mark is a record start, with its line and time; one per boundary at least.
+            for m in &s.marks {
+                assert_eq!(
+                    starts.get(&m.offset),
+                    Some(&(m.line, m.ts_local)),
+                    "{g:?} {m:?}"
+                );
+            }
+            // The first record at or after each boundary is marked.
+            let offsets: Vec<u64> = s.marks.iter().map(|m| m.offset).collect();
+            let mut boundary = 0;
+            while boundary < bytes.len() as u64 {
+                if let Some(first) = starts.keys().filter(|&&o| o >= boundary).min() {
+                    assert!(offsets.contains(first), "{g:?} {boundary}");
+                }
+                boundary += g.mark_every;
+            }
+            // The record before each lock line and the last one are marked.
+            for (i, _) in want
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.2 == Kind::LockAcquired)
+            {
+                let at = want[i].1.unwrap();
+                // (The first lock line is the first record: nothing before it.)
+                if let Some(before) = starts.keys().filter(|&&o| o < at).max() {
+                    assert!(offsets.contains(before), "{g:?}");
+                }
+            }
+            assert!(offsets.contains(starts.keys().max().unwrap()), "{g:?}");
+        }
+        assert!(full.stats.invalid_utf8_lines >= 2 * (400 / 23));
+    }
+
+    #[test]
+    fn probes_bring_whole_stretches_in_file_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, sample()).unwrap();
+        let full =
+            reader::parse_reader(File::open(&path).unwrap(), "x.log", Keep::Structured).unwrap();
+        let by_offset: HashMap<u64, Row> = rows(&full.chunk)
+            .into_iter()
+            .map(|r| (r.1.unwrap(), r))
+            .collect();
+        let g = Geometry {
+            segment: 2048,
+            mark_every: 512,
+            probes: 5,
+            probe_bytes: 1500,
+            block: 300,
+        };
+        let s = first_pass(&path, "x.log", &g).unwrap().unwrap();
+        let got = rows(&s.chunk);
+        assert!(
+            got.windows(2).all(|w| w[0].1 < w[1].1),
+            "in file order, once each"
+        );
+        for r in &got {
+            assert_eq!(by_offset.get(&r.1.unwrap()), Some(r));
+        }
+        let events = got.iter().filter(|r| r.2 == Kind::Event).count();
+        let lifecycle = 3;
+        assert!(events > lifecycle, "the probes' events: {events}");
+        assert!(
+            events
+                < full
+                    .chunk
+                    .kind
+                    .iter()
+                    .filter(|k| **k == Kind::Event)
+                    .count()
+        );
+        assert!(s.stats.parsed_bytes.is_some_and(|b| b >= 5 * 1500));
+        assert!(s.stats.records > 0);
+    }
+}
