@@ -29,6 +29,10 @@ pub struct Cli {
     /// No banners, warnings or progress on stderr
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Neither read nor write the index of big log files kept between runs
+    /// (in $AUDIT_CACHE_DIR, else $XDG_CACHE_HOME/audit, else ~/.cache/audit)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     #[command(subcommand)]
     pub command: Command,
 }

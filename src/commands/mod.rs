@@ -37,6 +37,7 @@ pub fn outcome(findings: &[crate::checks::Finding], fail_on: crate::checks::Seve
 /// Runs the parsed command, writing results to `out` and banners/warnings to `err`.
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
     crate::progress::set_quiet(cli.quiet);
+    crate::source::logs::index::disable(cli.no_cache);
     let config = Config::load(cli.config.as_deref(), cli.no_config)?;
     match &cli.command {
         Command::Timeline(args) => timeline::run(args, &config, cli.quiet, out, err),

@@ -66,9 +66,14 @@ pub fn header(t: &Timeline) -> String {
             // counted in what was parsed.
             Some(p) => {
                 let mib = |b: u64| b as f64 / f64::from(1 << 20);
+                let how = if st.from_index {
+                    "indexed by an earlier run"
+                } else {
+                    "searched"
+                };
                 let _ = write!(
                     s,
-                    "log:    {} ({} lines searched, {:.1} of {:.1} MiB parsed",
+                    "log:    {} ({} lines {how}, {:.1} of {:.1} MiB parsed",
                     l.name,
                     st.lines,
                     mib(p),

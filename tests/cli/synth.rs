@@ -389,6 +389,26 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
 
         let sampled = run(Some(seek), &tl);
         assert_eq!(rows(&full_timeline), rows(&sampled), "{seek}");
+        // Asked again, the searched files' indexes (kept between runs) are used; without
+        // them (`--no-cache`) the files are searched again: the same rows either way.
+        let uncached: Vec<&str> = std::iter::once("--no-cache").chain(tl.clone()).collect();
+        let from_index = |v: &Value| -> Vec<bool> {
+            v["sources"]["logs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["from_index"] == true)
+                .collect()
+        };
+        let searched = run(Some(seek), &uncached);
+        assert_eq!(rows(&full_timeline), rows(&searched));
+        assert!(!from_index(&searched).contains(&true));
+        if seek == "1" {
+            assert!(
+                !from_index(&sampled).contains(&false),
+                "asked before: indexed"
+            );
+        }
 
         let sampled = run(Some(seek), &sig);
         shows_its_pass(&sampled, seek);
@@ -402,9 +422,18 @@ fn a_sampled_first_pass_finds_what_a_full_one_finds() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let searched = text.lines().filter(|l| l.contains("lines searched, ")).count();
+    let searched = text
+        .lines()
+        .filter(|l| l.contains(" lines indexed by an earlier run, "))
+        .count();
     assert!(searched >= 2, "{text}");
-    assert!(text.contains(&format!("({} lines searched, ", full_lines[0])), "{text}");
+    assert!(
+        text.contains(&format!(
+            "({} lines indexed by an earlier run, ",
+            full_lines[0]
+        )),
+        "{text}"
+    );
 }
 
 /// The naive counts come from the aligned frame (no window) or from a frame of their own (a

@@ -1,6 +1,7 @@
 //! Log files: discovery (`--logs` file, directory or glob), gzip, parallel parsing (one rayon
 //! task per file), and each file's process identity (its lock line's PID).
 
+pub mod index;
 #[cfg(test)]
 mod props;
 pub mod pyfast;
@@ -226,6 +227,8 @@ fn seeking() -> bool {
 
 /// A file's first pass by search ([`seek::first_pass`]).
 fn seeked(path: &Path, name: &str, s: seek::Seeked) -> LogFile {
+    let mut stats = s.stats;
+    stats.from_index = s.from_index;
     let mut chunk = s.chunk;
     let locks = lock_offsets(&chunk);
     let pids = locks.iter().map(|(_, p)| *p).collect();
@@ -236,7 +239,7 @@ fn seeked(path: &Path, name: &str, s: seek::Seeked) -> LogFile {
             path: path.display().to_string(),
             gzip: false,
             pids,
-            stats: s.stats,
+            stats,
         },
         chunk,
         marks: s.marks,

@@ -237,6 +237,13 @@ pub struct FileStats {
     /// bytes; `backwards_steps` what the sparse index saw.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parsed_bytes: Option<u64>,
+    /// The search's results came from the index an earlier run kept (the file unchanged).
+    #[serde(skip_serializing_if = "is_false")]
+    pub from_index: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -106,6 +106,8 @@ pub struct Seeked {
     pub marks: Vec<Mark>,
     pub first_ts: Option<i64>,
     pub last_ts: Option<i64>,
+    /// The file was not searched: an earlier search's index said where everything is.
+    pub from_index: bool,
 }
 
 /// What one segment's search found. Line numbers count from 1 at the segment's first line.
@@ -122,6 +124,8 @@ struct Segment {
     marks: Vec<(u64, i64, u64)>,
     /// Typed lines and lifecycle events, whole.
     chunk: Option<Chunk>,
+    /// Each of those records' bytes `[start, end)` and the newlines before it in the segment.
+    spans: Vec<(u64, u64, u64)>,
 }
 
 /// A line of `buf` from `start`: its end (without the newline) and the index after it.
@@ -150,6 +154,13 @@ fn kept_whole(line: &[u8], ts: (i64, usize)) -> bool {
             typed::classify(h.logger.unwrap_or(""), h.message),
             Typed::Other
         )
+}
+
+/// Ends the kept record still open at `end`.
+fn close_span(seg: &mut Segment, end: u64) {
+    if let Some(s) = seg.spans.last_mut().filter(|s| s.1 == 0) {
+        s.1 = end;
+    }
 }
 
 /// Searches the lines that start in `[start, end)` of `path`.
@@ -236,6 +247,9 @@ fn scan_segment(
                 at = next;
             }
             open = at >= e && !eof;
+            if !open {
+                close_span(&mut seg, base + at as u64);
+            }
         }
         // Newlines counted so far in this block (up to `counted`).
         let mut counted = 0usize;
@@ -303,6 +317,7 @@ fn scan_segment(
             let nl = count_to(&mut seg, &mut counted, pos);
             a.resume_at(u32::try_from(nl + 1).unwrap_or(u32::MAX));
             a.line_parsed(&r[pos..le], base + pos as u64, Some(ts));
+            seg.spans.push((base + pos as u64, 0, nl));
             kept += 1;
             // Its continuation lines, up to the next record (perhaps in the next block).
             let mut ls = next;
@@ -317,6 +332,9 @@ fn scan_segment(
                 ls = next;
             }
             at = ls;
+            if !open {
+                close_span(&mut seg, base + at as u64);
+            }
         }
         count_to(&mut seg, &mut counted, owned);
         if eof && owned == e && e > 0 && r[e - 1] != b'\n' {
@@ -377,13 +395,130 @@ fn record_before(path: &Path, before: u64) -> io::Result<Option<(u64, i64, u64)>
     }
 }
 
-/// The first pass of a big plain file by search (see the module's notes). `None` when the
-/// file has no record at all (the full pass says what it is instead).
+/// What the search of a whole file found (or the index kept from an earlier search): the
+/// kept records and where they are, the index, the whole-file counts.
+pub struct Found {
+    pub chunk: Chunk,
+    /// `bytes`, `lines`, `orphan_lines`, `invalid_utf8_lines`, `backwards_steps`.
+    pub stats: FileStats,
+    pub marks: Vec<Mark>,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    /// Each kept record's offset, length in bytes and line.
+    pub spans: Vec<(u64, u64, u32)>,
+}
+
+/// The first pass of a big plain file by search (see the module's notes), or, when the file
+/// was searched before and has not changed since, from what that search kept
+/// ([`super::index`]). `None` when the file has no record at all (the full pass says what
+/// it is instead).
 pub fn first_pass(path: &Path, name: &str, g: &Geometry) -> io::Result<Option<Seeked>> {
+    first_pass_in(path, name, g, super::index::dir().as_deref())
+}
+
+/// [`first_pass`] with the index kept in `cache` (none: searched every time).
+pub fn first_pass_in(
+    path: &Path,
+    name: &str,
+    g: &Geometry,
+    cache: Option<&Path>,
+) -> io::Result<Option<Seeked>> {
+    let meta = std::fs::metadata(path)?;
+    let index = cache.and_then(|dir| super::index::load(dir, path, &meta, g));
+    // A read that fails is the index's fault as much as the file's: searching tells which.
+    let kept = index.and_then(|k| reread(path, name, k).ok().flatten());
+    let from_index = kept.is_some();
+    let found = match kept {
+        Some(found) => found,
+        None => {
+            let Some(found) = search(path, name, g, meta.len())? else {
+                return Ok(None);
+            };
+            if let Some(dir) = cache {
+                super::index::store(dir, path, &meta, g, &found);
+            }
+            found
+        }
+    };
+    let mut s = with_probes(path, name, g, found)?;
+    s.from_index = from_index;
+    Ok(Some(s))
+}
+
+/// Parses the records an earlier search kept (`index`), from their spans. `None` when one of
+/// them is not (or no longer) a record the search keeps: the file changed, search it again.
+fn reread(path: &Path, name: &str, index: Found) -> io::Result<Option<Found>> {
+    use std::os::unix::fs::FileExt;
+    // Records close together are read at once (a syscall costs about what copying 16 KiB does).
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let spans = &index.spans;
+    let mut start = 0;
+    for i in 1..=spans.len() {
+        let cut = i == spans.len() || {
+            let (prev, next) = (spans[i - 1], spans[i]);
+            next.0 > prev.0 + prev.1 + (16 << 10) || next.0 + next.1 - spans[start].0 > 4 << 20
+        };
+        if cut {
+            if start < i {
+                groups.push(start..i);
+            }
+            start = i;
+        }
+    }
+    // Groups parsed in batches (one chunk, one buffer each) spread over the cores.
+    let per = groups.len().div_ceil(64).max(16);
+    let batches: Vec<&[std::ops::Range<usize>]> = groups.chunks(per).collect();
+    let f = File::open(path)?;
+    let parsed: Vec<Option<Chunk>> = batches
+        .par_iter()
+        .map(|batch| -> io::Result<Option<Chunk>> {
+            let mut a = Assembler::new(
+                Chunk::new(ChunkSource::Log, Some(name.to_string())),
+                Keep::Structured,
+                1,
+            );
+            let mut buf = Vec::new();
+            for g in batch.iter() {
+                let from = spans[g.start].0;
+                let last = spans[g.end - 1];
+                buf.resize((last.0 + last.1 - from) as usize, 0);
+                f.read_exact_at(&mut buf, from)?;
+                for &(offset, len, line) in &spans[g.clone()] {
+                    let at = (offset - from) as usize;
+                    let rec = &buf[at..at + len as usize];
+                    let (le, mut ls) = line_at(rec, 0);
+                    let Some(ts) = timestamp(&rec[..le]).filter(|&ts| kept_whole(&rec[..le], ts))
+                    else {
+                        return Ok(None);
+                    };
+                    a.resume_at(line);
+                    a.line_parsed(&rec[..le], offset, Some(ts));
+                    while ls < rec.len() {
+                        let (le, next) = line_at(rec, ls);
+                        a.line_parsed(&rec[ls..le], offset + ls as u64, None);
+                        ls = next;
+                    }
+                }
+            }
+            Ok(Some(a.finish().chunk))
+        })
+        .collect::<io::Result<_>>()?;
+    let Some(parts) = parsed.into_iter().collect::<Option<Vec<Chunk>>>() else {
+        return Ok(None);
+    };
+    let mut chunk = Chunk::new(ChunkSource::Log, Some(name.to_string()));
+    chunk.append_all(parts);
+    if chunk.len() != spans.len() {
+        return Ok(None);
+    }
+    Ok(Some(Found { chunk, ..index }))
+}
+
+/// Searches the whole file (see the module's notes).
+fn search(path: &Path, name: &str, g: &Geometry, size: u64) -> io::Result<Option<Found>> {
     let Some(ac) = needles() else {
         return Ok(None);
     };
-    let size = std::fs::metadata(path)?.len();
     let bounds: Vec<u64> = (0..size.div_ceil(g.segment).max(1))
         .map(|k| k * g.segment)
         .collect();
@@ -402,6 +537,7 @@ pub fn first_pass(path: &Path, name: &str, g: &Geometry) -> io::Result<Option<Se
     };
     let mut marks: Vec<Mark> = Vec::new();
     let mut chunks: Vec<Chunk> = Vec::new();
+    let mut spans: Vec<(u64, u64, u32)> = Vec::new();
     let mut invalid: Vec<u64> = Vec::new();
     let mut before = 0u64;
     let mut unterminated = false;
@@ -423,6 +559,11 @@ pub fn first_pass(path: &Path, name: &str, g: &Geometry) -> io::Result<Option<Se
             }
             chunks.push(c);
         }
+        spans.extend(
+            s.spans
+                .iter()
+                .map(|&(from, to, nl)| (from, to - from, line(before + nl))),
+        );
         invalid.extend(s.invalid);
         before += s.newlines;
         unterminated |= s.unterminated;
@@ -471,6 +612,27 @@ pub fn first_pass(path: &Path, name: &str, g: &Geometry) -> io::Result<Option<Se
         .windows(2)
         .filter(|w| w[1].ts_local < w[0].ts_local)
         .count() as u64;
+    Ok(Some(Found {
+        chunk,
+        stats,
+        marks,
+        first_ts: Some(first.ts_local),
+        last_ts: last.map(|l| l.1),
+        spans,
+    }))
+}
+
+/// Adds the probes to what the search found: whole stretches parsed for clock detection.
+fn with_probes(path: &Path, name: &str, g: &Geometry, found: Found) -> io::Result<Seeked> {
+    let Found {
+        chunk,
+        mut stats,
+        marks,
+        first_ts,
+        last_ts,
+        ..
+    } = found;
+    let size = stats.bytes;
 
     // Probes: whole stretches for clock detection. Inside a probe its own rows replace the
     // search's (the same records, parsed the same way).
@@ -524,13 +686,14 @@ pub fn first_pass(path: &Path, name: &str, g: &Geometry) -> io::Result<Option<Se
     let mut out = Chunk::new(ChunkSource::Log, Some(name.to_string()));
     out.append_all(parts);
     stats.parsed_bytes = Some(parsed_bytes);
-    Ok(Some(Seeked {
+    Ok(Seeked {
         chunk: out,
         stats,
-        first_ts: Some(first.ts_local),
-        last_ts: last.map(|l| l.1),
+        first_ts,
+        last_ts,
         marks,
-    }))
+        from_index: false,
+    })
 }
 
 /// Rows `[lo, hi)` of `c`.
@@ -543,6 +706,7 @@ fn slice(c: &Chunk, lo: usize, hi: usize) -> Chunk {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use std::io::Write;
 
     /// A file with what the search must get right: orphan lines (one holding a needle), typed
     /// lines with emoji, two lock lines (a restart), lifecycle events, events (not kept),
@@ -767,6 +931,144 @@ mod tests {
             assert!(offsets.contains(starts.keys().max().unwrap()), "{g:?}");
         }
         assert!(full.stats.invalid_utf8_lines >= 2 * (400 / 23));
+    }
+
+    /// The index kept between runs: used while the file is unchanged, with the same results
+    /// as a search; a file that changed — even with its size, mtime and inode kept — is
+    /// searched again.
+    #[test]
+    fn an_index_seeks_while_the_file_is_unchanged_and_is_dropped_when_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, sample()).unwrap();
+        let g = Geometry {
+            segment: 2048,
+            mark_every: 512,
+            probes: 3,
+            probe_bytes: 1000,
+            block: 700,
+        };
+        let summary = |s: &Seeked| {
+            (
+                rows(&s.chunk),
+                s.marks.clone(),
+                (s.first_ts, s.last_ts),
+                serde_json::to_string(&s.stats).unwrap(),
+            )
+        };
+        let searched = first_pass_in(&path, "x.log", &g, None).unwrap().unwrap();
+        let first = first_pass_in(&path, "x.log", &g, Some(&cache))
+            .unwrap()
+            .unwrap();
+        assert!(!first.from_index && !searched.from_index);
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+        let again = first_pass_in(&path, "x.log", &g, Some(&cache))
+            .unwrap()
+            .unwrap();
+        assert!(again.from_index);
+        assert_eq!(summary(&again), summary(&searched));
+        // Another index spacing is another index.
+        let other = Geometry {
+            mark_every: 256,
+            ..g
+        };
+        assert!(
+            !first_pass_in(&path, "x.log", &other, Some(&cache))
+                .unwrap()
+                .unwrap()
+                .from_index
+        );
+        assert!(
+            !first_pass_in(&path, "x.log", &g, Some(&cache))
+                .unwrap()
+                .unwrap()
+                .from_index
+        );
+        assert!(
+            first_pass_in(&path, "x.log", &g, Some(&cache))
+                .unwrap()
+                .unwrap()
+                .from_index
+        );
+
+        // One kept record's text changed in place, size and mtime put back: the index is
+        // stale (its record is no longer a lock line) and the file is searched again.
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = memchr::memmem::find(&bytes, b"Lock acquired for 'trading_bot' (PID: 8)").unwrap();
+        bytes[at..at + 4].copy_from_slice(b"Lack");
+        {
+            use std::os::unix::fs::FileExt;
+            let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            f.write_all_at(&bytes[at..at + 4], at as u64).unwrap();
+            f.set_modified(mtime).unwrap();
+        }
+        let fresh = first_pass_in(&path, "x.log", &g, None).unwrap().unwrap();
+        let kinds = |s: &Seeked| {
+            s.chunk
+                .kind
+                .iter()
+                .filter(|k| **k == Kind::LockAcquired)
+                .count()
+        };
+        assert_eq!(kinds(&fresh), 1);
+        let after = first_pass_in(&path, "x.log", &g, Some(&cache))
+            .unwrap()
+            .unwrap();
+        assert!(!after.from_index);
+        assert_eq!(summary(&after), summary(&fresh));
+        // Appended to (the bot still writing): the size says so.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"\n2025-10-18 16:00:00,000 - m - INFO - Lock released for 'trading_bot'\n")
+            .unwrap();
+        drop(f);
+        let grown = first_pass_in(&path, "x.log", &g, Some(&cache))
+            .unwrap()
+            .unwrap();
+        assert!(!grown.from_index);
+        assert_eq!(
+            grown.last_ts,
+            Some(16 * 3_600_000_000 + 1_760_745_600_000_000)
+        );
+        let indexed = || {
+            first_pass_in(&path, "x.log", &g, Some(&cache))
+                .unwrap()
+                .unwrap()
+        };
+        assert!(indexed().from_index);
+
+        // A damaged index is not used: cut short, a span past the file's end, a mark whose
+        // time is not its record's.
+        let file = std::fs::read_dir(&cache)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let good = std::fs::read(&file).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&good).unwrap();
+        let mut past_end = v.clone();
+        past_end["spans"][0][1] = serde_json::json!(1u64 << 40);
+        let mut wrong_mark = v.clone();
+        let ts = wrong_mark["marks"][0][0].as_i64().unwrap();
+        wrong_mark["marks"][0][0] = serde_json::json!(ts + 1000);
+        let damaged = [
+            good[..good.len() / 2].to_vec(),
+            serde_json::to_vec(&past_end).unwrap(),
+            serde_json::to_vec(&wrong_mark).unwrap(),
+        ];
+        let want = summary(&first_pass_in(&path, "x.log", &g, None).unwrap().unwrap());
+        for bad in damaged {
+            std::fs::write(&file, &bad).unwrap();
+            let s = indexed();
+            assert!(!s.from_index);
+            assert_eq!(summary(&s), want);
+        }
+        assert!(indexed().from_index);
     }
 
     #[test]

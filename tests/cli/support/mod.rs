@@ -23,9 +23,14 @@ pub fn logs_fixture(name: &str) -> PathBuf {
 /// The binary with no config file and no DATABASE_URL leaking in from the environment.
 pub fn audit() -> Command {
     let mut c = Command::cargo_bin("audit").expect("binary");
+    // Big files' indexes kept between runs go under the target directory, not ~/.cache.
     c.env_remove("DATABASE_URL")
         .env_remove("AUDIT_CONFIG")
-        .env_remove("PGTZ");
+        .env_remove("PGTZ")
+        .env(
+            "AUDIT_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-cache"),
+        );
     c.arg("--no-config");
     c
 }
