@@ -292,6 +292,44 @@ impl Chunk {
         );
     }
 
+    /// The rows of `a` and `b` moved into one chunk, each keeping its order: the `k`-th row
+    /// is `b`'s next when `from_b[k]`, else `a`'s next (`from_b` has one entry per row of
+    /// both). Column by column, so at most one column is held twice.
+    pub fn interleave(a: Chunk, b: Chunk, from_b: &[bool]) -> Chunk {
+        fn mix<T>(a: Vec<T>, b: Vec<T>, from_b: &[bool]) -> Vec<T> {
+            let mut out = Vec::with_capacity(a.len() + b.len());
+            let (mut a, mut b) = (a.into_iter(), b.into_iter());
+            for &take_b in from_b {
+                let next = if take_b { b.next() } else { a.next() };
+                out.extend(next);
+            }
+            out
+        }
+        Chunk {
+            source: a.source,
+            file: a.file,
+            ts_utc: mix(a.ts_utc, b.ts_utc, from_b),
+            ts_local: mix(a.ts_local, b.ts_local, from_b),
+            local_time: mix(a.local_time, b.local_time, from_b),
+            line: mix(a.line, b.line, from_b),
+            byte_offset: mix(a.byte_offset, b.byte_offset, from_b),
+            event_id: mix(a.event_id, b.event_id, from_b),
+            pid: mix(a.pid, b.pid, from_b),
+            kind: mix(a.kind, b.kind, from_b),
+            event_type: mix(a.event_type, b.event_type, from_b),
+            level: mix(a.level, b.level, from_b),
+            logger: mix(a.logger, b.logger, from_b),
+            symbol: mix(a.symbol, b.symbol, from_b),
+            signal_id: mix(a.signal_id, b.signal_id, from_b),
+            position_id: mix(a.position_id, b.position_id, from_b),
+            correlation_id: mix(a.correlation_id, b.correlation_id, from_b),
+            corr_epoch: mix(a.corr_epoch, b.corr_epoch, from_b),
+            message: mix(a.message, b.message, from_b),
+            payload: mix(a.payload, b.payload, from_b),
+            payload_hash: mix(a.payload_hash, b.payload_hash, from_b),
+        }
+    }
+
     /// A copy of the rows whose mask entry is true.
     pub fn select(&self, keep: &[bool]) -> Chunk {
         fn f<T: Clone>(v: &[T], keep: &[bool]) -> Vec<T> {

@@ -634,8 +634,7 @@ fn with_probes(path: &Path, name: &str, g: &Geometry, found: Found) -> io::Resul
     } = found;
     let size = stats.bytes;
 
-    // Probes: whole stretches for clock detection. Inside a probe its own rows replace the
-    // search's (the same records, parsed the same way).
+    // Probes: whole stretches for clock detection.
     let mut probes: Vec<(u64, Option<u64>, u32)> = Vec::new();
     for k in 0..g.probes {
         let target = size / g.probes * k;
@@ -661,20 +660,15 @@ fn with_probes(path: &Path, name: &str, g: &Geometry, found: Found) -> io::Resul
             reader::parse_range_quiet(path, name, from, to, line, Keep::Structured)
         })
         .collect::<io::Result<_>>()?;
-    let mut parts: Vec<Chunk> = Vec::with_capacity(2 * probes.len() + 1);
-    let mut next = 0usize;
+    // The probes' rows the search did not keep (their events; typed lines and lifecycle
+    // events are already there, the same records parsed the same way), merged in file order.
+    let mut extra = Chunk::new(ChunkSource::Log, Some(name.to_string()));
     let mut parsed_bytes = 0u64;
-    for (&(from, to, _), (c, st)) in probes.iter().zip(parsed) {
-        let offset = |i: usize| chunk.byte_offset[i].unwrap_or(0);
-        let lo = (next..chunk.len())
-            .find(|&i| offset(i) >= from)
-            .unwrap_or(chunk.len());
-        let hi = (lo..chunk.len())
-            .find(|&i| to.is_some_and(|t| offset(i) >= t))
-            .unwrap_or(chunk.len());
-        parts.push(slice(&chunk, next, lo));
-        parts.push(c);
-        next = hi;
+    let kept = |o: Option<u64>| chunk.byte_offset.binary_search(&o).is_ok();
+    for (mut c, st) in parsed {
+        let new: Vec<bool> = c.byte_offset.iter().map(|&o| !kept(o)).collect();
+        c.retain(&new);
+        extra.append(&mut c);
         parsed_bytes += st.bytes;
         stats.records += st.records;
         stats.continuation_lines += st.continuation_lines;
@@ -682,9 +676,19 @@ fn with_probes(path: &Path, name: &str, g: &Geometry, found: Found) -> io::Resul
         stats.truncated_records += st.truncated_records;
         stats.messages.merge(&st.messages);
     }
-    parts.push(slice(&chunk, next, chunk.len()));
-    let mut out = Chunk::new(ChunkSource::Log, Some(name.to_string()));
-    out.append_all(parts);
+    let mut from_extra = Vec::with_capacity(chunk.len() + extra.len());
+    let (mut i, mut j) = (0, 0);
+    while i < chunk.len() || j < extra.len() {
+        let take =
+            j < extra.len() && (i == chunk.len() || extra.byte_offset[j] < chunk.byte_offset[i]);
+        from_extra.push(take);
+        if take {
+            j += 1;
+        } else {
+            i += 1;
+        }
+    }
+    let out = Chunk::interleave(chunk, extra, &from_extra);
     stats.parsed_bytes = Some(parsed_bytes);
     Ok(Seeked {
         chunk: out,
@@ -694,12 +698,6 @@ fn with_probes(path: &Path, name: &str, g: &Geometry, found: Found) -> io::Resul
         marks,
         from_index: false,
     })
-}
-
-/// Rows `[lo, hi)` of `c`.
-fn slice(c: &Chunk, lo: usize, hi: usize) -> Chunk {
-    let keep: Vec<bool> = (0..c.len()).map(|i| lo <= i && i < hi).collect();
-    c.select(&keep)
 }
 
 #[cfg(test)]
