@@ -9,7 +9,8 @@
 //! One JSON file per log file under `$AUDIT_CACHE_DIR`, else `$XDG_CACHE_HOME/audit`, else
 //! `~/.cache/audit`; it holds the log's path, size, modification time, inode, and offsets,
 //! lengths, line numbers and naive times — no log text. Any change to the file (size, mtime,
-//! inode) makes it stale. `--no-cache` neither reads nor writes it. A cache that cannot be
+//! inode) makes it stale; indexes not written for 30 days are removed when another is written.
+//! `--no-cache` neither reads nor writes it. A cache that cannot be
 //! written (read-only home, full disk) is skipped without a word: it only saves time.
 
 use std::fs::Metadata;
@@ -172,6 +173,29 @@ fn marks_hold(path: &Path, marks: &[(i64, u64, u32)]) -> bool {
     })
 }
 
+/// Indexes not written for [`KEEP_DAYS`] are removed (logs come and go: a nightly CI job's
+/// files each get one).
+const KEEP_DAYS: u64 = 30;
+
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let old = std::time::Duration::from_secs(KEEP_DAYS * 86_400);
+    for e in entries.flatten() {
+        let p = e.path();
+        let stale = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > old);
+        if stale && p.extension().is_some_and(|x| x == "json") {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// Keeps what the search of `path` found (written to a temporary file, then renamed: a
 /// reader never sees half of one). Failures are ignored.
 pub fn store(dir: &Path, path: &Path, meta: &Metadata, g: &Geometry, found: &Found) {
@@ -196,6 +220,7 @@ pub fn store(dir: &Path, path: &Path, meta: &Metadata, g: &Geometry, found: &Fou
     let write = || -> std::io::Result<()> {
         let dir = file.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
+        prune(dir);
         let tmp = file.with_extension(format!(
             "{}.{:?}.tmp",
             std::process::id(),

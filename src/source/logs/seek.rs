@@ -1069,6 +1069,48 @@ mod tests {
         assert!(indexed().from_index);
     }
 
+    /// Indexes not written for a month are removed when another is written; others stay.
+    #[test]
+    fn old_indexes_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        std::fs::create_dir_all(&cache).unwrap();
+        let month = std::time::Duration::from_secs(31 * 86_400);
+        let day = std::time::Duration::from_secs(86_400);
+        for (name, age) in [
+            ("old.json", month),
+            ("recent.json", day),
+            ("notes.txt", month),
+        ] {
+            let p = cache.join(name);
+            std::fs::write(&p, b"{}").unwrap();
+            let f = std::fs::File::options().write(true).open(&p).unwrap();
+            f.set_modified(std::time::SystemTime::now() - age).unwrap();
+        }
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, sample()).unwrap();
+        let g = Geometry {
+            segment: 4096,
+            mark_every: 1024,
+            probes: 1,
+            probe_bytes: 1000,
+            block: 4096,
+        };
+        first_pass_in(&path, "x.log", &g, Some(&cache))
+            .unwrap()
+            .unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left.len(), 3, "{left:?}");
+        assert!(!left.contains(&"old.json".to_string()));
+        assert!(
+            left.contains(&"recent.json".to_string()) && left.contains(&"notes.txt".to_string())
+        );
+    }
+
     #[test]
     fn probes_bring_whole_stretches_in_file_order() {
         let dir = tempfile::tempdir().unwrap();
