@@ -163,12 +163,12 @@ fn close_span(seg: &mut Segment, end: u64) {
     }
 }
 
-/// Searches the lines that start in `[start, end)` of `path`.
+/// Searches the lines that start in `[start, end)` of the first `size` bytes of `path` (a
+/// file still being written is read as it was when its size was taken).
 fn scan_segment(
     path: &Path,
     name: &str,
-    start: u64,
-    end: u64,
+    (start, end, size): (u64, u64, u64),
     g: &Geometry,
     ac: &AhoCorasick,
 ) -> io::Result<Segment> {
@@ -176,6 +176,7 @@ fn scan_segment(
     // From one byte before: if it is a newline, the segment starts at a line start.
     let from = start.saturating_sub(1);
     f.seek(SeekFrom::Start(from))?;
+    let mut f = f.take(size.saturating_sub(from));
     let mut buf = vec![0u8; g.block.max(1)];
     let mut filled = 0usize;
     let mut base = from;
@@ -527,7 +528,7 @@ fn search(path: &Path, name: &str, g: &Geometry, size: u64) -> io::Result<Option
         .enumerate()
         .map(|(k, &s)| {
             let end = bounds.get(k + 1).copied().unwrap_or(u64::MAX);
-            scan_segment(path, name, s, end, g, ac)
+            scan_segment(path, name, (s, end, size), g, ac)
         })
         .collect::<io::Result<_>>()?;
 
@@ -1067,6 +1068,29 @@ mod tests {
             assert_eq!(summary(&s), want);
         }
         assert!(indexed().from_index);
+    }
+
+    /// A file still being written is searched as it was when its size was taken: what was
+    /// appended since is not half-read.
+    #[test]
+    fn a_growing_file_is_read_up_to_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = sample();
+        let cut = memchr::memchr(b'\n', &bytes[bytes.len() / 2..]).unwrap() + bytes.len() / 2 + 1;
+        let (whole, prefix) = (dir.path().join("whole.log"), dir.path().join("prefix.log"));
+        std::fs::write(&whole, &bytes).unwrap();
+        std::fs::write(&prefix, &bytes[..cut]).unwrap();
+        let g = Geometry {
+            segment: 1024,
+            mark_every: 512,
+            probes: 0,
+            probe_bytes: 0,
+            block: 300,
+        };
+        let of = |f: Found| (rows(&f.chunk), f.marks, f.stats.lines, f.last_ts, f.spans);
+        let grown = search(&whole, "x.log", &g, cut as u64).unwrap().unwrap();
+        let then = search(&prefix, "x.log", &g, cut as u64).unwrap().unwrap();
+        assert_eq!(of(grown), of(then));
     }
 
     /// Indexes not written for a month are removed when another is written; others stay.
