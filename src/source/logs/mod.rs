@@ -390,8 +390,8 @@ impl LogFile {
         } else {
             self.split_at_marks(ranges, SPLIT_BYTES)
                 .par_iter()
-                .map(|&(from, to, line)| {
-                    reader::parse_range(path, &self.info.name, from, to, line, keep)
+                .map(|&range| {
+                    reader::parse_range(path, &self.info.name, range, keep, true).map(|(c, _)| c)
                 })
                 .collect::<std::io::Result<_>>()
                 .map_err(|e| AuditError::input(&shown, format!("cannot read: {e}")))?

@@ -252,39 +252,14 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
     Ok(all)
 }
 
-/// Parses the records of `[from, to)` of a plain file, every record kept, numbering lines from
-/// `first_line` (`from` must be a record start, e.g. a mark). Used to bring back the plain
-/// messages a filter needs after a structured-only first pass.
+/// Parses the records of `[from, to)` of a plain file (`range`: from, to, the line number of
+/// `from`, which must be a record start, e.g. a mark), with what they held counted. Used to
+/// bring back what a first pass did not keep, and to parse a search's probes. `progress`: the
+/// bytes count on the progress bar (not for reads its total does not include).
 pub fn parse_range(
     path: &Path,
     name: &str,
-    from: u64,
-    to: Option<u64>,
-    first_line: u32,
-    keep: Keep,
-) -> io::Result<Chunk> {
-    Ok(parse_range_counted(path, name, from, to, first_line, keep, true)?.0)
-}
-
-/// [`parse_range`], with what the range held counted, and not on the progress bar (a read the
-/// bar's total does not include).
-pub fn parse_range_quiet(
-    path: &Path,
-    name: &str,
-    from: u64,
-    to: Option<u64>,
-    first_line: u32,
-    keep: Keep,
-) -> io::Result<(Chunk, FileStats)> {
-    parse_range_counted(path, name, from, to, first_line, keep, false)
-}
-
-fn parse_range_counted(
-    path: &Path,
-    name: &str,
-    from: u64,
-    to: Option<u64>,
-    first_line: u32,
+    (from, to, first_line): (u64, Option<u64>, u32),
     keep: Keep,
     progress: bool,
 ) -> io::Result<(Chunk, FileStats)> {
@@ -437,15 +412,9 @@ mod tests {
         // The marks index the first record.
         assert_eq!(s.marks[0].offset, 0);
         // A range brings the plain message back with its line number.
-        let c = parse_range(
-            &p,
-            "x.log",
-            0,
-            Some(s.chunk.byte_offset[0].unwrap()),
-            1,
-            Keep::Everything,
-        )
-        .unwrap();
+        let range = (0, Some(s.chunk.byte_offset[0].unwrap()), 1);
+        let (c, st) = parse_range(&p, "x.log", range, Keep::Everything, false).unwrap();
+        assert_eq!((st.records, st.lines, st.continuation_lines), (1, 2, 1));
         assert_eq!(c.message, vec!["chatter\n  more chatter".to_string()]);
         assert_eq!(c.line, vec![Some(1)]);
     }

@@ -657,9 +657,7 @@ fn with_probes(path: &Path, name: &str, g: &Geometry, found: Found) -> io::Resul
     }
     let parsed: Vec<(Chunk, FileStats)> = probes
         .par_iter()
-        .map(|&(from, to, line)| {
-            reader::parse_range_quiet(path, name, from, to, line, Keep::Structured)
-        })
+        .map(|&range| reader::parse_range(path, name, range, Keep::Structured, false))
         .collect::<io::Result<_>>()?;
     // The probes' rows the search did not keep (their events; typed lines and lifecycle
     // events are already there, the same records parsed the same way), merged in file order.
