@@ -882,7 +882,7 @@ mod tests {
             }
         }
         for g in &geometries {
-            let s = first_pass(&path, "x.log", g).unwrap().unwrap();
+            let s = first_pass_in(&path, "x.log", g, None).unwrap().unwrap();
             assert_eq!(whole(&s.chunk), want, "{g:?}");
             assert_eq!(s.stats.lines, full.stats.lines, "{g:?}");
             assert_eq!(s.stats.orphan_lines, 2, "{g:?}");
@@ -1151,7 +1151,7 @@ mod tests {
             probe_bytes: 1500,
             block: 300,
         };
-        let s = first_pass(&path, "x.log", &g).unwrap().unwrap();
+        let s = first_pass_in(&path, "x.log", &g, None).unwrap().unwrap();
         let got = rows(&s.chunk);
         assert!(
             got.windows(2).all(|w| w[0].1 < w[1].1),
