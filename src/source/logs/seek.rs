@@ -213,6 +213,11 @@ fn scan_segment(
                 None => {
                     base += filled as u64;
                     filled = 0;
+                    if base >= end {
+                        // No line starts in this segment (a file without newlines would
+                        // otherwise be read to its end by every segment).
+                        break;
+                    }
                     continue;
                 }
             }
@@ -365,35 +370,52 @@ fn scan_segment(
     Ok(seg)
 }
 
+/// Bytes [`record_before`] reads at a time.
+const BACK_STEP: u64 = 64 << 10;
+
 /// The last record that starts before `before` (a line start, or the file's size): its
 /// offset, naive time, and the newlines from it to `before`. Reads backwards in growing steps.
-fn record_before(path: &Path, before: u64) -> io::Result<Option<(u64, i64, u64)>> {
-    let mut f = File::open(path)?;
-    let mut want = 64u64 << 10;
-    loop {
-        let from = before.saturating_sub(want);
-        f.seek(SeekFrom::Start(from))?;
-        let mut buf = vec![0u8; (before - from) as usize];
-        f.read_exact(&mut buf)?;
-        let mut starts: Vec<usize> = memchr::memchr_iter(b'\n', &buf)
+/// Backwards in `step`s ([`BACK_STEP`]: a record of a GiB before it costs a read, not a GiB of
+/// memory).
+fn record_before(path: &Path, before: u64, step: u64) -> io::Result<Option<(u64, i64, u64)>> {
+    use std::os::unix::fs::FileExt;
+    const HEAD: usize = 64;
+    let f = File::open(path)?;
+    let mut buf = vec![0u8; step.max(1) as usize];
+    // The first bytes from `end` on, and the newlines in `[end, before)`.
+    let mut after: Vec<u8> = Vec::new();
+    let mut newlines = 0u64;
+    let mut end = before;
+    while end > 0 {
+        let from = end.saturating_sub(step.max(1));
+        let block = &mut buf[..(end - from) as usize];
+        f.read_exact_at(block, from)?;
+        let block = &*block;
+        let head = |ls: usize| -> Vec<u8> {
+            let mut h = block[ls..block.len().min(ls + HEAD)].to_vec();
+            h.extend(after.iter().take(HEAD - h.len()));
+            h
+        };
+        // Line starts: after each newline (not `before` itself), and the file's first byte.
+        let starts = memchr::memrchr_iter(b'\n', block)
             .map(|k| k + 1)
-            .filter(|&s| s < buf.len())
-            .collect();
-        if from == 0 {
-            starts.insert(0, 0);
-        }
-        for &ls in starts.iter().rev() {
-            let (le, _) = line_at(&buf, ls);
-            if let Some((ts, _)) = timestamp(&buf[ls..le]) {
-                let nl = bytecount::count(&buf[ls..], b'\n') as u64;
+            .chain((from == 0).then_some(0));
+        for ls in starts {
+            if from + ls as u64 >= before {
+                continue;
+            }
+            let h = head(ls);
+            let (le, _) = line_at(&h, 0);
+            if let Some((ts, _)) = timestamp(&h[..le]) {
+                let nl = newlines + bytecount::count(&block[ls..], b'\n') as u64;
                 return Ok(Some((from + ls as u64, ts, nl)));
             }
         }
-        if from == 0 {
-            return Ok(None);
-        }
-        want = want.saturating_mul(4);
+        newlines += bytecount::count(block, b'\n') as u64;
+        after = head(0);
+        end = from;
     }
+    Ok(None)
 }
 
 /// What the search of a whole file found (or the index kept from an earlier search): the
@@ -587,7 +609,7 @@ fn search(path: &Path, name: &str, g: &Geometry, size: u64) -> io::Result<Option
         let (Some(at), Some(l)) = (chunk.byte_offset[i], chunk.line[i]) else {
             continue;
         };
-        if let Some((offset, ts, nl)) = record_before(path, at)? {
+        if let Some((offset, ts, nl)) = record_before(path, at, BACK_STEP)? {
             let line = u32::try_from(u64::from(l).saturating_sub(nl)).unwrap_or(0);
             extra.push(Mark {
                 ts_local: ts,
@@ -596,7 +618,7 @@ fn search(path: &Path, name: &str, g: &Geometry, size: u64) -> io::Result<Option
             });
         }
     }
-    let last = record_before(path, size)?;
+    let last = record_before(path, size, BACK_STEP)?;
     if let Some((offset, ts, nl)) = last {
         // Newlines at and after it; a last line without one is a line too.
         let after = nl + u64::from(stats.lines > before);
@@ -1066,6 +1088,38 @@ mod tests {
             assert_eq!(summary(&s), want);
         }
         assert!(indexed().from_index);
+    }
+
+    /// The record before any line start (or the end), read backwards in steps of any size,
+    /// is the one a full parse puts there, with the newlines between.
+    #[test]
+    fn the_record_before_a_line_is_found_backwards_in_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let bytes = sample();
+        std::fs::write(&path, &bytes).unwrap();
+        let every =
+            reader::parse_reader(File::open(&path).unwrap(), "x.log", Keep::Everything).unwrap();
+        let records: Vec<(u64, i64)> = (0..every.chunk.len())
+            .map(|i| (every.chunk.byte_offset[i].unwrap(), every.chunk.ts_local[i]))
+            .collect();
+        let mut befores: Vec<u64> = memchr::memchr_iter(b'\n', &bytes)
+            .map(|k| k as u64 + 1)
+            .collect();
+        befores.insert(0, 0);
+        befores.push(bytes.len() as u64);
+        for step in [1, 7, 64, 300, 4096, 1 << 20] {
+            for &b in befores.iter().step_by(if step < 64 { 37 } else { 1 }) {
+                let want = records.iter().rev().find(|r| r.0 < b).map(|&(o, ts)| {
+                    let nl = bytes[o as usize..b as usize]
+                        .iter()
+                        .filter(|&&c| c == b'\n')
+                        .count() as u64;
+                    (o, ts, nl)
+                });
+                assert_eq!(record_before(&path, b, step).unwrap(), want, "{step} {b}");
+            }
+        }
     }
 
     /// A file still being written is searched as it was when its size was taken: what was
