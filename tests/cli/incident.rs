@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::support::{audit_in_repo, incident, json, rows, run, utc_times_in_order};
+use crate::support::{
+    audit, audit_in_repo, comparable_findings, findings_json, incident, json, path_str, rows, run,
+    utc_times_in_order,
+};
 
 /// The fixture's DB rows, read from events.csv with polars directly (not through audit).
 struct DbRow {
@@ -297,4 +300,86 @@ fn count_totals_agree_with_the_rows_and_the_sources() {
             .filter(|r| r["level"] == "ERROR")
             .count()
     );
+}
+
+/// The incident's real log lines searched instead of parsed (forced with AUDIT_SAMPLE_BYTES:
+/// its files are 5 MiB and 0.5 MiB): a windowed check, a window's missing logs and timeline,
+/// and the signal are those of a full parse — searched, and asked again, from the index.
+#[test]
+fn searching_the_incident_logs_finds_what_parsing_them_finds() {
+    let events = path_str(&incident().join("events.csv"));
+    let logs = path_str(&incident().join("monitoring_logs"));
+    let cache = tempfile::tempdir().unwrap();
+    let run = |seek: bool, cmd: &[&str]| -> Value {
+        let mut c = audit();
+        c.arg("--quiet")
+            .args(cmd)
+            .args(["--events", &events, "--logs", &logs, "--format", "json"])
+            .env("AUDIT_CACHE_DIR", cache.path());
+        if seek {
+            c.env("AUDIT_SAMPLE_BYTES", "65536");
+        }
+        findings_json(c)
+    };
+    let sources = |v: &Value, key: &str| -> Vec<Value> {
+        v["sources"]["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l[key].clone())
+            .collect()
+    };
+    let questions: [&[&str]; 4] = [
+        &[
+            "check",
+            "--since",
+            "2025-10-18 10:30:00+00",
+            "--until",
+            "2025-10-18 12:30:00+00",
+        ],
+        &[
+            "missing-logs",
+            "--window",
+            "14:07-14:08",
+            "--date",
+            "2025-10-18",
+        ],
+        &[
+            "timeline",
+            "--window",
+            "14:00-14:10",
+            "--date",
+            "2025-10-18",
+        ],
+        &["timeline", "--signal", "4869992"],
+    ];
+    for (k, q) in questions.iter().enumerate() {
+        let full = run(false, q);
+        assert!(sources(&full, "parsed_bytes").iter().all(Value::is_null));
+        for again in [false, true] {
+            let searched = run(true, q);
+            let parsed = sources(&searched, "parsed_bytes");
+            assert!(
+                parsed.iter().all(|p| p.as_u64().is_some_and(|p| p > 0)),
+                "{q:?}"
+            );
+            // The first question of this test on these files searches them; the rest use
+            // the index.
+            let indexed = sources(&searched, "from_index");
+            assert_eq!(
+                indexed.contains(&Value::Bool(true)),
+                k > 0 || again,
+                "{q:?}"
+            );
+            assert_eq!(sources(&searched, "lines"), sources(&full, "lines"));
+            if q[0] == "timeline" {
+                assert!(rows(&full).len() > 10, "{q:?}");
+                assert_eq!(rows(&full), rows(&searched), "{q:?}");
+            } else {
+                assert!(!full["findings"].as_array().unwrap().is_empty(), "{q:?}");
+                assert_eq!(comparable_findings(&full), comparable_findings(&searched));
+                assert_eq!(full["summary"], searched["summary"], "{q:?}");
+            }
+        }
+    }
 }
