@@ -5,7 +5,7 @@
 //! lines (lock lines — a process's stretch, a second PID in one file —, signals, flushes) and
 //! the processes' `bot_started`/`bot_stopped` events wherever they are, the file's first and
 //! last record, the line numbers, a time index to seek the window with, and some events for
-//! clock detection. A full parse finds them at ~0.5 GB/s per core; here the file is only
+//! clock detection. A parse finds them at ~1 GB/s per core; here the file is only
 //! searched ([`NEEDLES`], Aho-Corasick), its newlines counted and its UTF-8 checked, in
 //! parallel segments (~4.5 GB/s on two cores, most of it the kernel's copy), and only what
 //! that finds is parsed:
