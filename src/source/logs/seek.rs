@@ -455,6 +455,10 @@ pub fn first_pass_in(
     // A read that fails is the index's fault as much as the file's: searching tells which.
     let kept = index.and_then(|k| reread(path, name, k).ok().flatten());
     let from_index = kept.is_some();
+    if from_index {
+        // The progress bar counts the files' bytes: this one is done without reading them.
+        crate::progress::inc(meta.len());
+    }
     let found = match kept {
         Some(found) => found,
         None => {
