@@ -517,21 +517,38 @@ fn reread(path: &Path, name: &str, index: Found) -> io::Result<Option<Found>> {
                 for &(offset, len, line) in &spans[g.clone()] {
                     let at = (offset - from) as usize;
                     let rec = &buf[at..at + len as usize];
-                    let (le, mut ls) = line_at(rec, 0);
-                    let Some(ts) = timestamp(&rec[..le]).filter(|&ts| kept_whole(&rec[..le], ts))
-                    else {
-                        return Ok(None);
-                    };
                     a.resume_at(line);
-                    a.line_parsed(&rec[..le], offset, Some(ts));
+                    let mut ls = 0;
                     while ls < rec.len() {
                         let (le, next) = line_at(rec, ls);
-                        a.line_parsed(&rec[ls..le], offset + ls as u64, None);
+                        a.line(&rec[ls..le], offset + ls as u64);
                         ls = next;
                     }
                 }
             }
-            Ok(Some(a.finish().chunk))
+            let chunk = a.finish().chunk;
+            // Each span must still be one record the search keeps, where the index says: the
+            // rows are checked once parsed (parsing them twice to check first cost as much).
+            let spans = batch.iter().flat_map(|g| &spans[g.clone()]);
+            let lifecycle = |i: usize| {
+                matches!(
+                    chunk.event_type[i].as_deref(),
+                    Some("bot_started" | "bot_stopped")
+                )
+            };
+            let mut n = 0;
+            for (i, &(offset, _, line)) in spans.enumerate() {
+                let same = i < chunk.len()
+                    && chunk.byte_offset[i] == Some(offset)
+                    && chunk.line[i] == Some(line)
+                    && (!matches!(chunk.kind[i], Kind::Event | Kind::MalformedEvent)
+                        || lifecycle(i));
+                if !same {
+                    return Ok(None);
+                }
+                n += 1;
+            }
+            Ok((n == chunk.len()).then_some(chunk))
         })
         .collect::<io::Result<_>>()?;
     let Some(parts) = parsed.into_iter().collect::<Option<Vec<Chunk>>>() else {
@@ -539,9 +556,6 @@ fn reread(path: &Path, name: &str, index: Found) -> io::Result<Option<Found>> {
     };
     let mut chunk = Chunk::new(ChunkSource::Log, Some(name.to_string()));
     chunk.append_all(parts);
-    if chunk.len() != spans.len() {
-        return Ok(None);
-    }
     Ok(Some(Found { chunk, ..index }))
 }
 
