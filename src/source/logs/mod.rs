@@ -225,29 +225,26 @@ fn seeking() -> bool {
     std::env::var_os("AUDIT_SEEK").is_none_or(|v| v != "0")
 }
 
-/// A file's first pass by search ([`seek::first_pass`]).
+/// A file's first pass by search ([`seek::first_pass`]): like a sampled one, not complete.
 fn seeked(path: &Path, name: &str, s: seek::Seeked) -> LogFile {
     let mut stats = s.stats;
     stats.from_index = s.from_index;
-    let mut chunk = s.chunk;
-    let locks = lock_offsets(&chunk);
-    let pids = locks.iter().map(|(_, p)| *p).collect();
-    assign_pids(&mut chunk, &locks);
-    LogFile {
-        info: LogInfo {
-            name: name.to_string(),
-            path: path.display().to_string(),
-            gzip: false,
-            pids,
-            stats,
-        },
-        chunk,
-        marks: s.marks,
+    let lines = u32::try_from(stats.lines).unwrap_or(u32::MAX);
+    let parsed = reader::Parsed {
+        chunk: s.chunk,
+        stats,
         first_ts: s.first_ts,
         last_ts: s.last_ts,
-        complete: false,
-        sampled: true,
-    }
+        marks: s.marks,
+        lines,
+    };
+    log_file(
+        name,
+        path.display().to_string(),
+        false,
+        parsed,
+        Keep::Sampled(1),
+    )
 }
 
 /// A read-back range longer than this is parsed in pieces, in parallel.
@@ -294,14 +291,20 @@ fn load_one(path: &Path, name: &str, keep: Keep) -> Result<LogFile, AuditError> 
             ),
         ));
     }
+    Ok(log_file(name, shown, gzip, parsed, keep))
+}
+
+/// A parsed (or searched) file with its process identity: the PIDs of its lock lines, given
+/// to its rows.
+fn log_file(name: &str, path: String, gzip: bool, parsed: reader::Parsed, keep: Keep) -> LogFile {
     let mut chunk = parsed.chunk;
     let locks = lock_offsets(&chunk);
     let pids = locks.iter().map(|(_, p)| *p).collect();
     assign_pids(&mut chunk, &locks);
-    Ok(LogFile {
+    LogFile {
         info: LogInfo {
             name: name.to_string(),
-            path: shown,
+            path,
             gzip,
             pids,
             stats: parsed.stats,
@@ -312,7 +315,7 @@ fn load_one(path: &Path, name: &str, keep: Keep) -> Result<LogFile, AuditError> 
         last_ts: parsed.last_ts,
         complete: keep == Keep::Everything,
         sampled: matches!(keep, Keep::Sampled(_)),
-    })
+    }
 }
 
 /// The lock lines of a file: (byte offset, PID), in order.

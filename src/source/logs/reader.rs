@@ -26,7 +26,7 @@ pub struct Parsed {
     pub last_ts: Option<i64>,
     pub marks: Vec<Mark>,
     /// Lines this part owns (for the line numbers of the parts after it).
-    lines: u32,
+    pub(super) lines: u32,
 }
 
 thread_local! {
