@@ -4,14 +4,16 @@
 use std::hint::black_box;
 
 use audit::checks::matching::match_twins;
-use audit::clock::{DbStorage, Provenance, SourceClock, Zone};
+use audit::clock::{DbStorage, Provenance, SourceClock};
+use audit::rows::{Chunk, ChunkSource, Kind, Row};
 use audit::source::events::{Events, EventsInfo};
 use audit::source::fields::{self, Digest, payload_hash};
 use audit::source::logs::pyrepr;
 use audit::source::logs::record::{Assembler, Keep, parse_header, parse_timestamp};
 use audit::source::logs::typed;
 use audit::source::logs::{FileStats, LogFile, LogInfo};
-use audit::timeline::{Chunk, ChunkSource, Filter, Kind, Row, Timeline, View};
+use audit::time::Zone;
+use audit::timeline::{Filter, Timeline, View};
 
 fn main() {
     divan::main();

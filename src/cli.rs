@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::clock::{LogTzRule, WindowSpec, Zone, parse_date};
+use crate::clock::LogTzRule;
+
+use crate::time::{WindowSpec, Zone, parse_date};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -376,11 +378,11 @@ fn parse_window(s: &str) -> Result<WindowSpec, String> {
 }
 
 fn parse_instant_arg(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    crate::clock::parse_instant(s)
+    crate::time::parse_instant(s)
 }
 
 fn parse_duration_arg(s: &str) -> Result<chrono::Duration, String> {
-    crate::clock::parse_duration(s)
+    crate::time::parse_duration(s)
 }
 
 fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {

@@ -4,7 +4,7 @@
 //! the zones at the ends of the offset range, on the dates at the ends of what can be typed.
 #![no_main]
 
-use audit::clock::{WindowSpec, Zone, parse_date, parse_duration, parse_instant, parse_offset};
+use audit::time::{WindowSpec, Zone, parse_date, parse_duration, parse_instant, parse_offset};
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
 

@@ -7,7 +7,7 @@ use std::io::BufReader;
 
 use audit::source::logs::reader::parse_reader;
 use audit::source::logs::record::{FileStats, Keep, parse_header, parse_stream, parse_timestamp};
-use audit::timeline::{Chunk, ChunkSource};
+use audit::rows::{Chunk, ChunkSource};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

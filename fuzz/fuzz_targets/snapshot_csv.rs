@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use audit::clock::Zone;
+use audit::time::Zone;
 use audit::source::snapshot::{SnapshotConfig, load};
 use libfuzzer_sys::fuzz_target;
 

@@ -73,7 +73,7 @@ fn parse_start(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 fn parse_offset(s: &str) -> Result<FixedOffset, String> {
-    audit::clock::parse_offset(s).ok_or_else(|| format!("`{s}` is not a UTC offset like +04:00"))
+    audit::time::parse_offset(s).ok_or_else(|| format!("`{s}` is not a UTC offset like +04:00"))
 }
 
 fn params(a: &Args) -> Result<Params, String> {

@@ -3,8 +3,8 @@
 //! where and why, so nobody is surprised by a jump in local times.
 
 use super::{Finding, FindingKind, LogRef, Severity};
-use crate::clock::format_offset;
 use crate::clock::skew::Estimate;
+use crate::time::format_offset;
 use crate::timeline::View;
 
 /// One finding per change, placed at the first record after it.

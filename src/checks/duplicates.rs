@@ -22,7 +22,7 @@ pub struct Params {
     /// Rows further apart than this are separate events.
     pub interval_us: i64,
     /// Only findings inside this range are reported.
-    pub window: Option<crate::clock::UtcRange>,
+    pub window: Option<crate::time::UtcRange>,
 }
 
 fn names_entity(payload: &serde_json::Value) -> bool {

@@ -14,8 +14,8 @@
 //! (`details.id_order`).
 
 use super::matching::Matching;
-use super::missing::Coverage;
-use super::{Finding, FindingKind, LogRef, Severity};
+use super::{Finding, FindingKind, LogRef, ProcessRef, Severity};
+use crate::rows::Coverage;
 use crate::timeline::View;
 
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ pub struct Params {
     /// A queue-full line this close to a row's created_at explains its direct write (µs).
     pub bypass_tolerance_us: i64,
     pub logs: Vec<Coverage>,
-    pub window: Option<crate::clock::UtcRange>,
+    pub window: Option<crate::time::UtcRange>,
 }
 
 struct Row {
@@ -289,7 +289,7 @@ fn classify(
     f.processes = wa
         .iter()
         .chain(wb.iter())
-        .map(|c| c.process_ref())
+        .map(|c| ProcessRef::of(c))
         .collect::<Vec<_>>();
     f.processes.dedup_by(|x, y| x.file == y.file);
     f.details = serde_json::json!({
@@ -308,7 +308,7 @@ fn classify(
 mod tests {
     use super::*;
     use crate::checks::testkit::{Tb, at};
-    use crate::timeline::Kind;
+    use crate::rows::Kind;
 
     fn params(logs: Vec<Coverage>) -> Params {
         Params {

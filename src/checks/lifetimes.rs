@@ -6,9 +6,9 @@
 use serde::Serialize;
 
 use super::matching::Matching;
-use super::missing::Coverage;
 use super::{Finding, FindingKind, LogRef, ProcessRef, Run, RunOf, Severity};
-use crate::report::rfc3339_micros;
+use crate::rows::Coverage;
+use crate::time::rfc3339_micros;
 use crate::timeline::View;
 
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct Params {
     pub min_gap_us: i64,
     /// Rows this close to a process's first/last record are its own.
     pub grace_us: i64,
-    pub window: Option<crate::clock::UtcRange>,
+    pub window: Option<crate::time::UtcRange>,
 }
 
 /// One process, as its log files show it.
@@ -144,7 +144,7 @@ fn hms(us: i64) -> String {
         .to_string()
 }
 
-fn in_window(w: Option<crate::clock::UtcRange>, t: i64) -> bool {
+fn in_window(w: Option<crate::time::UtcRange>, t: i64) -> bool {
     w.is_none_or(|w| w.start.timestamp_micros() <= t && t < w.end.timestamp_micros())
 }
 
@@ -499,7 +499,7 @@ fn foreign_writers(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) ->
 mod tests {
     use super::*;
     use crate::checks::testkit::{Tb, at};
-    use crate::timeline::Kind;
+    use crate::rows::Kind;
 
     fn cov(file: &str, pid: u32, a: f64, b: f64) -> Coverage {
         Coverage {
@@ -571,11 +571,11 @@ mod tests {
             .expect("overlap");
         assert_eq!(
             overlap.details["overlap_start_utc"],
-            crate::report::rfc3339_micros(at(60_000.0))
+            crate::time::rfc3339_micros(at(60_000.0))
         );
         assert_eq!(
             overlap.details["overlap_end_utc"],
-            crate::report::rfc3339_micros(at(100_000.0))
+            crate::time::rfc3339_micros(at(100_000.0))
         );
         let ghost = f
             .iter()
@@ -656,7 +656,7 @@ mod tests {
         assert_eq!(gaps.len(), 1, "{f:#?}");
         assert_eq!(
             gaps[0].details["gap_start_utc"],
-            crate::report::rfc3339_micros(at(100_000.0))
+            crate::time::rfc3339_micros(at(100_000.0))
         );
         assert_eq!(gaps[0].processes[0].file, "a.log");
         assert_eq!(gaps[0].processes[1].file, "c.log");

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::matching::Matching;
 use super::{Finding, FindingKind, LogRef, ProcessRef, Run, RunOf, Severity};
-use crate::clock::UtcRange;
-use crate::report::rfc3339_micros;
+use crate::rows::Coverage;
+use crate::time::UtcRange;
 use crate::timeline::View;
 
 /// Which side to report.
@@ -21,26 +21,6 @@ pub enum Direction {
     Both,
     DbOnly,
     LogOnly,
-}
-
-/// The instants a log file (a process) covers, on UTC.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Coverage {
-    pub file: String,
-    pub pid: Option<u32>,
-    pub start: i64,
-    pub end: i64,
-}
-
-impl Coverage {
-    pub fn process_ref(&self) -> ProcessRef {
-        ProcessRef {
-            file: self.file.clone(),
-            pid: self.pid,
-            start_utc: rfc3339_micros(self.start),
-            end_utc: rfc3339_micros(self.end),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -321,7 +301,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
                 ),
             );
             f.event_id = Some(id);
-            f.processes = vec![cov.process_ref()];
+            f.processes = vec![ProcessRef::of(cov)];
             f.log = before.map(|b| LogRef {
                 file: cov.file.clone(),
                 line: v.line.get(b).unwrap_or(0),
@@ -454,19 +434,12 @@ mod tests {
             .log(
                 "a.log",
                 1,
-                crate::timeline::Kind::Message,
+                crate::rows::Kind::Message,
                 None,
                 None,
                 -30_000.0,
             )
-            .log(
-                "a.log",
-                2,
-                crate::timeline::Kind::Message,
-                None,
-                None,
-                90_000.0,
-            )
+            .log("a.log", 2, crate::rows::Kind::Message, None, None, 90_000.0)
             .build();
         let (f, s) = run(
             &t,
@@ -490,19 +463,12 @@ mod tests {
             .log(
                 "a.log",
                 1,
-                crate::timeline::Kind::Message,
+                crate::rows::Kind::Message,
                 None,
                 None,
                 -30_000.0,
             )
-            .log(
-                "a.log",
-                9,
-                crate::timeline::Kind::Message,
-                None,
-                None,
-                90_000.0,
-            )
+            .log("a.log", 9, crate::rows::Kind::Message, None, None, 90_000.0)
             .build();
         let (f, s) = run(
             &t,
@@ -556,7 +522,7 @@ mod tests {
             .log(
                 "a.log",
                 11,
-                crate::timeline::Kind::BatchWriteFailed,
+                crate::rows::Kind::BatchWriteFailed,
                 None,
                 None,
                 3_000.0,

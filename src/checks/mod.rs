@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::report::rfc3339_micros;
+use crate::time::rfc3339_micros;
 
 /// What was found. The names are part of the output contract (docs/findings.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -117,6 +117,18 @@ pub struct ProcessRef {
     pub pid: Option<u32>,
     pub start_utc: String,
     pub end_utc: String,
+}
+
+impl ProcessRef {
+    /// A log file's (a process's) coverage as evidence.
+    pub fn of(c: &crate::rows::Coverage) -> ProcessRef {
+        ProcessRef {
+            file: c.file.clone(),
+            pid: c.pid,
+            start_utc: rfc3339_micros(c.start),
+            end_utc: rfc3339_micros(c.end),
+        }
+    }
 }
 
 /// One finding with its evidence. Field names are the same for every kind.

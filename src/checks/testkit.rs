@@ -1,10 +1,13 @@
 //! A builder of small timelines for the checks' unit tests: rows at millisecond offsets from
 //! 2025-10-18 11:07:00 UTC; log rows are already on UTC.
 
-use crate::clock::{Provenance, SourceClock, Zone};
+use crate::clock::{Provenance, SourceClock};
+
+use crate::rows::{Chunk, ChunkSource, Kind, Row};
 use crate::source::events::{Events, EventsInfo};
 use crate::source::logs::{FileStats, LogFile, LogInfo};
-use crate::timeline::{Chunk, ChunkSource, Filter, Kind, Row, Timeline, View};
+use crate::time::Zone;
+use crate::timeline::{Filter, Timeline, View};
 
 pub const BASE_US: i64 = 1_760_785_620_000_000; // 2025-10-18T11:07:00Z
 

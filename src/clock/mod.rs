@@ -6,15 +6,12 @@
 //! in, and where that zone came from, so every output can say which offsets it applied and why.
 
 pub mod skew;
-mod window;
-mod zone;
 
 use std::fmt;
 
 use serde::Serialize;
 
-pub use window::{UtcRange, WindowSpec, parse_date, parse_duration, parse_instant};
-pub use zone::{LocalMapping, Zone, format_offset, four_digit_year, parse_offset};
+use crate::time::Zone;
 
 /// Where a clock's zone came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -220,67 +217,9 @@ pub fn log_clock(file_name: &str, rules: &[LogTzRule]) -> SourceClock {
     }
 }
 
-/// Formats an instant the way psql prints a `timestamptz` in a session zone:
-/// `2025-10-18 14:07:15.103+03` (fraction without trailing zeros, offset hours, minutes if any).
-pub fn psql_text(t: chrono::DateTime<chrono::Utc>, zone: &Zone) -> String {
-    use chrono::{Datelike, Timelike};
-    let off = zone.offset_at(t);
-    let local = t.naive_utc() + off;
-    // Hand-formatted digit by digit: this runs once per DB row (strftime parses its pattern each
-    // time, and `write!` was 5 % of a day's DB load).
-    fn digits(s: &mut String, v: u32, width: usize) {
-        let mut buf = [b'0'; 10];
-        let mut v = v;
-        let mut k = buf.len();
-        while v > 0 || buf.len() - k < width {
-            k -= 1;
-            buf[k] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        s.extend(buf[k..].iter().map(|&b| char::from(b)));
-    }
-    let mut s = String::with_capacity(32);
-    let year = local.year();
-    if year < 0 {
-        s.push('-');
-    }
-    digits(&mut s, year.unsigned_abs(), 4);
-    s.push('-');
-    digits(&mut s, local.month(), 2);
-    s.push('-');
-    digits(&mut s, local.day(), 2);
-    s.push(' ');
-    digits(&mut s, local.hour(), 2);
-    s.push(':');
-    digits(&mut s, local.minute(), 2);
-    s.push(':');
-    digits(&mut s, local.second(), 2);
-    let micros = local.and_utc().timestamp_subsec_micros();
-    if micros != 0 {
-        let mut frac = micros;
-        let mut width = 6;
-        while frac % 10 == 0 {
-            frac /= 10;
-            width -= 1;
-        }
-        s.push('.');
-        digits(&mut s, frac, width);
-    }
-    let secs = off.local_minus_utc();
-    s.push(if secs < 0 { '-' } else { '+' });
-    let a = secs.unsigned_abs();
-    digits(&mut s, a / 3600, 2);
-    if a % 3600 != 0 {
-        s.push(':');
-        digits(&mut s, (a % 3600) / 60, 2);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn specific_rules_beat_blanket_ones_and_absence_is_loud() {
@@ -309,20 +248,5 @@ mod tests {
     fn bad_rules_are_rejected() {
         assert!(LogTzRule::parse("bot_*.log=Mars/Base", "--log-tz").is_err());
         assert!(LogTzRule::parse("[=+04:00", "--log-tz").is_err());
-    }
-
-    #[test]
-    fn psql_text_matches_what_the_report_pasted() {
-        let z: Zone = "Europe/Moscow".parse().unwrap();
-        let t = chrono::Utc
-            .with_ymd_and_hms(2025, 10, 18, 11, 7, 15)
-            .unwrap()
-            + chrono::Duration::microseconds(103_000);
-        assert_eq!(psql_text(t, &z), "2025-10-18 14:07:15.103+03");
-        let kolkata: Zone = "Asia/Kolkata".parse().unwrap();
-        let t0 = chrono::Utc
-            .with_ymd_and_hms(2025, 10, 18, 11, 7, 15)
-            .unwrap();
-        assert_eq!(psql_text(t0, &kolkata), "2025-10-18 16:37:15+05:30");
     }
 }

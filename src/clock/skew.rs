@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap as HashMap;
 use chrono::FixedOffset;
 use serde::Serialize;
 
+use crate::rows::{Chunk, ChunkSource, Kind};
 use crate::source::fields::payload_hash_text;
-use crate::timeline::{Chunk, ChunkSource, Kind};
 
 /// Offsets are whole quarter-hours (every real zone is).
 const QUARTER_US: i64 = 15 * 60 * 1_000_000;
@@ -88,7 +88,7 @@ pub struct Segment {
 }
 
 fn ser_offset<S: serde::Serializer>(o: &FixedOffset, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&super::format_offset(*o))
+    s.serialize_str(&crate::time::format_offset(*o))
 }
 
 /// A detected clock for one log file.
@@ -513,7 +513,7 @@ pub fn epoch_check(db: &Chunk, tolerance_ms: f64) -> EpochCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::Row;
+    use crate::rows::Row;
 
     const H: i64 = 3600 * 1_000_000;
 
@@ -570,7 +570,7 @@ mod tests {
             .collect::<Vec<_>>());
         let e = estimate(&l, &twins);
         assert_eq!(e.segments.len(), 1);
-        assert_eq!(super::super::format_offset(e.offset().unwrap()), "+04:00");
+        assert_eq!(crate::time::format_offset(e.offset().unwrap()), "+04:00");
         assert_eq!(e.anchors, 40);
         assert_eq!(e.confidence, Confidence::High);
         assert!((e.lag_median_ms - 2.0).abs() < 1.0, "{}", e.lag_median_ms);
@@ -597,7 +597,7 @@ mod tests {
             .map(|(p, t)| ("e", p.as_str(), t + 4 * H + 1_000))
             .collect::<Vec<_>>());
         let e = estimate(&l, &twins);
-        assert_eq!(super::super::format_offset(e.offset().unwrap()), "+04:00");
+        assert_eq!(crate::time::format_offset(e.offset().unwrap()), "+04:00");
         assert_eq!(e.segments.len(), 1);
     }
 
@@ -621,7 +621,7 @@ mod tests {
         let offs: Vec<String> = e
             .segments
             .iter()
-            .map(|s| super::super::format_offset(s.offset))
+            .map(|s| crate::time::format_offset(s.offset))
             .collect();
         assert_eq!(offs, vec!["+03:00", "+04:00"]);
         assert_eq!((e.segments[0].first_line, e.segments[0].last_line), (1, 12));
@@ -706,7 +706,7 @@ mod tests {
         }
         let e = estimate(&l, &twins);
         assert_eq!(e.method, Method::UtcInMessage);
-        assert_eq!(super::super::format_offset(e.offset().unwrap()), "+04:00");
+        assert_eq!(crate::time::format_offset(e.offset().unwrap()), "+04:00");
         assert_eq!(e.anchors, 2);
         assert_eq!(e.message_anchors, 2);
     }

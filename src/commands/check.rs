@@ -18,11 +18,11 @@ use crate::checks::{self, Finding, FindingKind, Severity};
 use crate::cli::{
     CheckArgs, CheckParams, ClockOpts, FilterOpts, FindingsFormat, RangeOpts, SourceOpts,
 };
-use crate::clock::WindowSpec;
 use crate::config::Config;
 use crate::error::AuditError;
 use crate::report;
 use crate::source;
+use crate::time::WindowSpec;
 use crate::timeline::View;
 
 /// Loaded around the range: inversions compare rows up to 10 minutes apart.
@@ -198,7 +198,7 @@ fn run_sliced(
         Some((logs, clocks)) => {
             let coverage = source::coverage_of(&logs, &clocks);
             let frame = crate::timeline::Filter {
-                window: range.map(|(s, e)| crate::clock::UtcRange {
+                window: range.map(|(s, e)| crate::time::UtcRange {
                     start: at(s.saturating_sub(margin)),
                     end: at(e.saturating_add(margin)),
                 }),
@@ -280,7 +280,7 @@ fn run_sliced(
         e.rows = db_rows;
     }
     checked.matching = Matching::default();
-    checked.prepared.loaded_meta.filter.window = range.map(|(s, e)| crate::clock::UtcRange {
+    checked.prepared.loaded_meta.filter.window = range.map(|(s, e)| crate::time::UtcRange {
         start: at(s),
         end: at(e),
     });

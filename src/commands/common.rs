@@ -7,11 +7,12 @@ use std::io::Write;
 use anyhow::Context;
 
 use crate::checks::matching::{self, Matching};
-use crate::checks::missing::Coverage;
 use crate::cli::CheckOpts;
 use crate::config::Config;
+use crate::rows::Coverage;
+use crate::rows::Kind;
 use crate::source::{self, Loaded};
-use crate::timeline::{ClockEntry, Kind, Timeline, View};
+use crate::timeline::{ClockEntry, Timeline, View};
 
 /// A loaded, aligned timeline and what the checks need around it.
 pub struct Prepared {
@@ -154,7 +155,7 @@ fn naive_summary_from_aligned(
         let (t_new, src) = if v.s("source", i) == Some("log") {
             let off = v
                 .s("utc_offset", i)
-                .and_then(crate::clock::parse_offset)
+                .and_then(crate::time::parse_offset)
                 .map_or(0, |o| i64::from(o.local_minus_utc()) * 1_000_000);
             let file = v.s("file", i).unwrap_or_default();
             let k = naive.files.iter().position(|f| f == file).unwrap_or(0);
@@ -232,7 +233,7 @@ impl NaivePlan {
 
 /// What the naive counts need of [`Loaded`] before it is consumed.
 pub struct NaiveInputs {
-    pub zone: crate::clock::Zone,
+    pub zone: crate::time::Zone,
     /// Log file names, in the order the timeline was built from.
     pub files: Vec<String>,
     pub coverage: Vec<Coverage>,

@@ -11,7 +11,6 @@ use super::{Outcome, common};
 use crate::checks::missing::{self, Params, Summary, TypeCount};
 use crate::cli::MissingArgs;
 use crate::config::Config;
-use crate::report;
 use crate::timeline::View;
 
 /// Loaded around the window: twins across its edges must be seen to judge rows inside it.
@@ -48,8 +47,8 @@ pub fn run(
     if let Some(w) = &meta.filter.window {
         head.push_str(&format!(
             "window: {} .. {} ({}) = {} .. {} UTC\n",
-            crate::clock::psql_text(w.start, &meta.display.zone),
-            crate::clock::psql_text(w.end, &meta.display.zone),
+            crate::time::psql_text(w.start, &meta.display.zone),
+            crate::time::psql_text(w.end, &meta.display.zone),
             meta.display.zone,
             w.start.format("%H:%M:%S%.3f"),
             w.end.format("%H:%M:%S%.3f")
@@ -66,8 +65,8 @@ pub fn run(
     head.push('\n');
     let extra = json!({
         "window": meta.filter.window.map(|w| json!({
-            "start_utc": report::rfc3339_micros(w.start.timestamp_micros()),
-            "end_utc": report::rfc3339_micros(w.end.timestamp_micros()),
+            "start_utc": crate::time::rfc3339_micros(w.start.timestamp_micros()),
+            "end_utc": crate::time::rfc3339_micros(w.end.timestamp_micros()),
         })),
         "matching": { "lag_ms": meta.lag_us as f64 / 1000.0, "tolerance_ms": meta.tolerance_us as f64 / 1000.0 },
         "summary": { "aligned": summary, "naive": naive },

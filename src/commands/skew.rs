@@ -9,8 +9,9 @@ use serde_json::json;
 use super::{Outcome, common};
 use crate::checks::Finding;
 use crate::cli::SkewArgs;
-use crate::clock::{Provenance, format_offset};
+use crate::clock::Provenance;
 use crate::config::Config;
+use crate::time::format_offset;
 
 /// A few IANA zones per offset, to recognise a host: whole and half hours (and Nepal's 45).
 fn plausible_zones(offset_s: i32) -> &'static str {
@@ -101,8 +102,8 @@ pub fn run(
             "db display".into(),
             format_offset(display.zone.offset_at(chrono::Utc::now())),
             match display.zone {
-                crate::clock::Zone::Iana(tz) => tz.name().to_string(),
-                crate::clock::Zone::Fixed(o) => plausible_zones(o.local_minus_utc()).to_string(),
+                crate::time::Zone::Iana(tz) => tz.name().to_string(),
+                crate::time::Zone::Fixed(o) => plausible_zones(o.local_minus_utc()).to_string(),
             },
             display.provenance.to_string(),
             String::new(),

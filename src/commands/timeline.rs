@@ -53,8 +53,8 @@ pub fn run(
             if let Some(w) = &filter.window {
                 s.push_str(&format!(
                     "window: {} .. {} ({} {}), = {} .. {} UTC\n",
-                    crate::clock::psql_text(w.start, &display.zone),
-                    crate::clock::psql_text(w.end, &display.zone),
+                    crate::time::psql_text(w.start, &display.zone),
+                    crate::time::psql_text(w.end, &display.zone),
                     display.zone,
                     display.provenance,
                     w.start.format("%Y-%m-%d %H:%M:%S%.3f"),
@@ -70,8 +70,8 @@ pub fn run(
                 "symbol": filter.symbol,
                 "correlation": filter.correlation,
                 "window": filter.window.map(|w| json!({
-                    "start_utc": report::rfc3339_micros(w.start.timestamp_micros()),
-                    "end_utc": report::rfc3339_micros(w.end.timestamp_micros()),
+                    "start_utc": crate::time::rfc3339_micros(w.start.timestamp_micros()),
+                    "end_utc": crate::time::rfc3339_micros(w.end.timestamp_micros()),
                     "display_zone": display.zone.to_string(),
                 })),
             });

@@ -2,7 +2,8 @@
 
 use std::io::{self, Write};
 
-use super::{View, rfc3339_micros};
+use super::View;
+use crate::time::rfc3339_micros;
 use crate::timeline::SCHEMA;
 
 fn field(out: &mut dyn Write, v: &str) -> io::Result<()> {

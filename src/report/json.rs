@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{View, rfc3339_micros};
+use super::View;
+use crate::time::rfc3339_micros;
 use crate::timeline::{SCHEMA, Timeline};
 
 /// The `sources` and `clock` sections every JSON output starts with.
@@ -18,10 +19,7 @@ pub fn header(t: &Timeline) -> (Value, Value) {
         };
         let mut entry = serde_json::to_value(c).unwrap_or(Value::Null);
         if let Some(obj) = entry.as_object_mut() {
-            let first = c
-                .offsets
-                .first()
-                .and_then(|o| crate::clock::parse_offset(o));
+            let first = c.offsets.first().and_then(|o| crate::time::parse_offset(o));
             obj.insert("offset_s".into(), json!(first.map(|o| o.local_minus_utc())));
             if let Some(Value::Object(p)) = obj.remove("provenance") {
                 obj.extend(p);

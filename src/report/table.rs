@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use comfy_table::{ContentArrangement, Table, presets};
 
 use super::View;
-use crate::clock::{Provenance, format_offset};
+use crate::clock::Provenance;
+use crate::time::format_offset;
 use crate::timeline::{ClockEntry, Timeline};
 
 /// Cut a message to its first line and `max` characters, saying what was left out.
@@ -242,7 +243,7 @@ fn local_reading(v: &View<'_>, i: usize, is_db: bool) -> String {
         return raw.split_once(' ').map_or(raw, |(_, t)| t).to_string();
     }
     let us = v.ts_utc.get(i).unwrap_or_default();
-    let off = v.s("utc_offset", i).and_then(crate::clock::parse_offset);
+    let off = v.s("utc_offset", i).and_then(crate::time::parse_offset);
     match off {
         Some(o) => {
             let t = chrono::DateTime::from_timestamp_micros(us)

@@ -8,10 +8,12 @@ use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
-use crate::clock::{DbStorage, Provenance, SourceClock, Zone};
+use crate::clock::{DbStorage, Provenance, SourceClock};
+
 use crate::error::{AuditError, redact_url};
+use crate::rows::Chunk;
 use crate::source::events::{DbFields, Events, EventsInfo, db_row};
-use crate::timeline::Chunk;
+use crate::time::Zone;
 
 const COLUMNS_SQL: &str = include_str!("../../queries/columns.sql");
 const SESSION_SQL: &str = include_str!("../../queries/session.sql");
@@ -472,9 +474,9 @@ impl DbSession {
 /// sign is inverted (it would mean UTC-4); `<+0400>-04:00` names the zone and states the
 /// POSIX offset explicitly.
 fn posix_zone(off: chrono::FixedOffset) -> String {
-    let iso = crate::clock::format_offset(off);
+    let iso = crate::time::format_offset(off);
     let name = iso.replace(':', "");
-    let inverted = crate::clock::format_offset(
+    let inverted = crate::time::format_offset(
         chrono::FixedOffset::east_opt(-off.local_minus_utc()).unwrap_or(off),
     );
     format!("<{name}>{inverted}")
@@ -482,7 +484,7 @@ fn posix_zone(off: chrono::FixedOffset) -> String {
 
 /// One row of the events query as a timeline row, its text borrowed from the row's buffer
 /// (decoded on a worker: the reader only receives rows).
-fn convert_row(row: &PgRow, display: &SourceClock) -> Result<crate::timeline::Row, sqlx::Error> {
+fn convert_row(row: &PgRow, display: &SourceClock) -> Result<crate::rows::Row, sqlx::Error> {
     let created: DateTime<Utc> = row.try_get(8)?;
     Ok(db_row(
         DbFields {

@@ -3,9 +3,11 @@
 
 use serde::Serialize;
 
-use crate::clock::{DbStorage, SourceClock, psql_text};
+use crate::clock::{DbStorage, SourceClock};
+
+use crate::rows::{Chunk, ChunkSource, Kind, Row};
 use crate::source::fields;
-use crate::timeline::{Chunk, ChunkSource, Kind, Row};
+use crate::time::psql_text;
 
 /// The columns `audit` reads from `monitoring.events`. `id`, `event_type` and `created_at` are
 /// required; the rest may be missing from older tables or partial snapshots.

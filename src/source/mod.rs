@@ -18,10 +18,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cli::{ClockOpts, FilterOpts, SourceOpts};
 use crate::clock::skew::{self, DbTwins, EpochCheck, Estimate};
-use crate::clock::{LogTzRule, Provenance, SourceClock, UtcRange, Zone, log_clock};
+use crate::clock::{LogTzRule, Provenance, SourceClock, log_clock};
 use crate::config::Config;
 use crate::error::AuditError;
-use crate::timeline::{Chunk, Filter, Kind, align, signal_positions};
+use crate::rows::{Chunk, Kind};
+use crate::time::{UtcRange, Zone};
+use crate::timeline::{Filter, align, signal_positions};
 use db::{DbConfig, DbSession, Pushdown};
 use events::Events;
 use logs::{Keep, LogFile};
@@ -97,7 +99,7 @@ impl Loaded {
     }
 
     /// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
-    pub fn coverage(&self) -> Vec<crate::checks::missing::Coverage> {
+    pub fn coverage(&self) -> Vec<crate::rows::Coverage> {
         coverage_of(&self.logs, &self.log_clocks())
     }
 
@@ -113,11 +115,8 @@ impl Loaded {
 }
 
 /// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
-pub fn coverage_of(
-    logs: &[LogFile],
-    clocks: &[SourceClock],
-) -> Vec<crate::checks::missing::Coverage> {
-    use crate::checks::missing::Coverage;
+pub fn coverage_of(logs: &[LogFile], clocks: &[SourceClock]) -> Vec<crate::rows::Coverage> {
+    use crate::rows::Coverage;
     let mut out: Vec<Coverage> = Vec::new();
     for (l, clock) in logs.iter().zip(clocks) {
         let (Some(first), Some(last)) = (l.first_ts, l.last_ts) else {
@@ -369,7 +368,7 @@ fn decide_clocks(
                 (Provenance::Given { by }, Some(e)) if e.confidence >= skew::Confidence::Medium && clock.changes.is_empty() => e
                     .offset()
                     .filter(|o| clock.zone != Zone::Fixed(*o))
-                    .map(|o| format!("{name}: {by} says {}, but {} DB/log twins put it at {}", clock.zone, e.anchors, crate::clock::format_offset(o))),
+                    .map(|o| format!("{name}: {by} says {}, but {} DB/log twins put it at {}", clock.zone, e.anchors, crate::time::format_offset(o))),
                 _ => None,
             };
             ClockDecision { file: name.clone(), clock, estimate, warning }

@@ -12,14 +12,16 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use polars::prelude::*;
 
-use crate::timeline::Row;
+use crate::rows::Row;
 
-use crate::clock::{DbStorage, Provenance, SourceClock, Zone, four_digit_year, parse_offset};
+use crate::clock::{DbStorage, Provenance, SourceClock};
+
 use crate::error::AuditError;
 use crate::source::events::{
     DbFields, Events, EventsInfo, MESSAGE_COLUMN, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Skipped,
     UNUSED_COLUMNS, db_row,
 };
+use crate::time::{Zone, four_digit_year, parse_offset};
 
 /// How to read a snapshot's times.
 #[derive(Debug, Clone, Default)]
@@ -407,7 +409,7 @@ fn build(
             // Without an offset, or with --tz, it is rendered in the display zone.
             let local = match (row_offset, &cfg.display_tz) {
                 (Some(off), None) => chrono::DateTime::from_timestamp_micros(*t)
-                    .map(|at| crate::clock::psql_text(at, &Zone::Fixed(*off))),
+                    .map(|at| crate::time::psql_text(at, &Zone::Fixed(*off))),
                 _ => None,
             };
             Ok(db_row(

@@ -20,8 +20,8 @@ use super::truth::{
     self, CorrRow, Counts, FileTruth, Gap, LineCause, LineFault, LogRef, OffsetSpan, Overlap,
     RowCause, RowFault, Truth,
 };
-use crate::clock::format_offset;
-use crate::report::rfc3339_micros;
+use crate::time::format_offset;
+use crate::time::rfc3339_micros;
 
 /// What [`generate`] wrote.
 #[derive(Debug)]

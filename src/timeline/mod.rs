@@ -4,17 +4,18 @@
 //! with their file's clock, applies the [`Filter`], orders by `ts_utc`, and freezes the result
 //! into a DataFrame whose columns are listed once, in [`SCHEMA`].
 
-mod chunk;
 mod select;
 mod view;
 
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::clock::{Provenance, SourceClock, format_offset};
+use crate::clock::{Provenance, SourceClock};
+
+use crate::rows::{Chunk, ChunkSource};
 use crate::source::events::{Events, EventsInfo};
 use crate::source::logs::{LogFile, LogInfo};
-pub use chunk::{Chunk, ChunkSource, Kind, Row};
+use crate::time::format_offset;
 pub use select::{Filter, names_signal, select, signal_positions};
 pub use view::View;
 
@@ -128,9 +129,9 @@ pub struct Timeline {
 
 /// Places a log chunk's naive readings on UTC with its file's clock.
 pub fn align(chunk: &mut Chunk, clock: &SourceClock) {
-    let place = |zone: crate::clock::Zone, l: i64| -> i64 {
+    let place = |zone: crate::time::Zone, l: i64| -> i64 {
         match zone {
-            crate::clock::Zone::Fixed(off) => l - i64::from(off.local_minus_utc()) * 1_000_000,
+            crate::time::Zone::Fixed(off) => l - i64::from(off.local_minus_utc()) * 1_000_000,
             zone => {
                 let local = chrono::DateTime::from_timestamp_micros(l)
                     .unwrap_or_default()

@@ -34,7 +34,7 @@ pub struct Input<'a> {
     pub aligned: &'a Summary,
     pub naive: Option<&'a Summary>,
     /// The checked range, when one was given (`--since/--until/--window`).
-    pub window: Option<crate::clock::UtcRange>,
+    pub window: Option<crate::time::UtcRange>,
     /// The twin rule: expected `log − created_at` and the accepted distance, µs.
     pub lag_us: i64,
     pub tolerance_us: i64,

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::record::{FileStats, Mark};
 use super::seek::{Found, Geometry};
-use crate::timeline::{Chunk, ChunkSource};
+use crate::rows::{Chunk, ChunkSource};
 
 /// Bumped whenever what the search keeps, or how, changes.
 const FORMAT: u32 = 1;

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::AuditError;
-use crate::timeline::{Chunk, ChunkSource, Kind};
+use crate::rows::{Chunk, ChunkSource, Kind};
 pub use record::{FileStats, Keep, Mark};
 
 /// One parsed log file.
@@ -645,7 +645,7 @@ mod tests {
                 pids: Vec::new(),
                 stats: FileStats::default(),
             },
-            chunk: Chunk::new(crate::timeline::ChunkSource::Log, None),
+            chunk: Chunk::new(crate::rows::ChunkSource::Log, None),
             marks: (0..10).map(|k| mark(k * 100, 1 + k as u32 * 10)).collect(),
             first_ts: None,
             last_ts: None,

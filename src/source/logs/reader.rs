@@ -11,7 +11,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::record::{Assembler, FileStats, Keep, Mark, parse_timestamp};
-use crate::timeline::{Chunk, ChunkSource};
+use crate::rows::{Chunk, ChunkSource};
 
 /// Bytes read at a time.
 const BLOCK: usize = 4 << 20;

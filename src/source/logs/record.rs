@@ -12,7 +12,7 @@ use std::io::{self, BufRead};
 use serde::Serialize;
 
 use super::typed::{self, Typed};
-use crate::timeline::{Chunk, Kind, Row};
+use crate::rows::{Chunk, Kind, Row};
 
 /// Longest message kept per record (first line + continuation lines); the rest is counted in
 /// the message itself (`[... N more bytes]`), never silently cut.
@@ -659,7 +659,7 @@ fn emit(p: Pending, chunk: &mut Chunk, stats: &mut FileStats) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::ChunkSource;
+    use crate::rows::ChunkSource;
 
     #[test]
     fn headers_of_both_formats_and_plain_lines() {

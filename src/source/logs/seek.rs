@@ -40,7 +40,7 @@ use super::record::{
     Assembler, FileStats, Keep, Mark, is_lifecycle, parse_header_at, parse_timestamp,
 };
 use super::typed::{self, Typed};
-use crate::timeline::{Chunk, ChunkSource, Kind};
+use crate::rows::{Chunk, ChunkSource, Kind};
 
 /// What every record a first pass must keep whole starts its message with (after the emoji a
 /// line may carry): the typed lines' fixed texts ([`typed::classify`]) and the lifecycle

@@ -1,8 +1,10 @@
-//! A columnar batch of timeline rows, filled by the sources before the clocks are applied.
+//! The vocabulary every layer shares: a [`Chunk`] of rows (columnar, filled by the readers
+//! before any clock is applied), one [`Row`] on its way into it, its [`Kind`], and the
+//! [`Coverage`] of a log file (the instants a process's records span, on UTC).
 //!
-//! Sources push straight into these column vectors (no intermediate row structs), one chunk
-//! per log file or DB read; [`super::Timeline::build`] places log rows on UTC and turns the
-//! chunks into the one polars frame.
+//! Readers push straight into a chunk's column vectors (no intermediate row structs), one
+//! chunk per log file or DB read; `timeline::Timeline::build` places log rows on UTC and
+//! turns the chunks into the one polars frame.
 
 use std::fmt;
 
@@ -394,6 +396,15 @@ impl Chunk {
         f(&mut self.payload, keep);
         f(&mut self.payload_hash, keep);
     }
+}
+
+/// The instants a log file (a process within it) covers, on UTC: its first and last record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coverage {
+    pub file: String,
+    pub pid: Option<u32>,
+    pub start: i64,
+    pub end: i64,
 }
 
 /// One row on its way into a [`Chunk`].
