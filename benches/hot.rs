@@ -5,10 +5,11 @@ use std::hint::black_box;
 
 use audit::checks::matching::match_twins;
 use audit::clock::{DbStorage, Provenance, SourceClock};
+use audit::payload::fields;
+use audit::payload::pyrepr;
+use audit::payload::{Digest, payload_hash};
 use audit::rows::{Chunk, ChunkSource, Kind, Row};
 use audit::source::events::{Events, EventsInfo};
-use audit::source::fields::{self, Digest, payload_hash};
-use audit::source::logs::pyrepr;
 use audit::source::logs::record::{Assembler, Keep, parse_header, parse_timestamp};
 use audit::source::logs::typed;
 use audit::source::logs::{FileStats, LogFile, LogInfo};
@@ -77,7 +78,7 @@ fn db_payload_digest() -> usize {
 #[divan::bench]
 fn db_payload_value() -> usize {
     let v: serde_json::Value = serde_json::from_str(black_box(JSONB)).expect("json");
-    fields::canonical(&v).len()
+    audit::payload::canonical(&v).len()
         + fields::int_field(&v, "position_id").map_or(0, |p| p as usize)
         + (payload_hash(&v) as usize & 1)
 }
@@ -128,7 +129,7 @@ fn matching(bencher: divan::Bencher) {
             event_id: (kind == Kind::Event && ms % 2 == 0).then_some(id),
             kind,
             event_type: Some(et.to_string()),
-            payload_hash: fields::payload_hash_text(&payload),
+            payload_hash: audit::payload::payload_hash_text(&payload),
             payload: Some(payload),
             ..Row::default()
         }

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod output;
+pub mod payload;
 pub mod progress;
 pub mod report;
 pub mod rows;

@@ -130,7 +130,7 @@ pub struct Chunk {
     pub message: Vec<String>,
     /// Canonical JSON (sorted keys) of the event payload.
     pub payload: Vec<Option<String>>,
-    /// [`crate::source::fields::payload_hash`] of the payload (events only).
+    /// [`crate::payload::payload_hash`] of the payload (events only).
     pub payload_hash: Vec<Option<u64>>,
 }
 

@@ -2,7 +2,7 @@
 //! `parse_prefix` must agree, and a prefix must end inside the input on a char boundary.
 #![no_main]
 
-use audit::source::logs::pyrepr::{parse, parse_prefix};
+use audit::payload::pyrepr::{parse, parse_prefix};
 use audit::source::logs::typed::classify;
 use libfuzzer_sys::fuzz_target;
 

@@ -34,7 +34,7 @@ impl Tb {
             kind: Kind::Event,
             event_type: Some(event_type.into()),
             payload: Some(payload.into()),
-            payload_hash: crate::source::fields::payload_hash_text(payload),
+            payload_hash: crate::payload::payload_hash_text(payload),
             message: payload.into(),
             ..Row::default()
         });
@@ -49,7 +49,7 @@ impl Tb {
             kind: Kind::Event,
             event_type: Some(event_type.into()),
             payload: Some(format!("{{\"signal_id\":{signal},\"id\":{id}}}")),
-            payload_hash: crate::source::fields::payload_hash_text(&format!(
+            payload_hash: crate::payload::payload_hash_text(&format!(
                 "{{\"signal_id\":{signal},\"id\":{id}}}"
             )),
             signal_id: Some(signal),
@@ -82,7 +82,7 @@ impl Tb {
             event_type: event_type.map(str::to_string),
             payload: payload.map(str::to_string),
             payload_hash: if kind == Kind::Event {
-                payload.and_then(crate::source::fields::payload_hash_text)
+                payload.and_then(crate::payload::payload_hash_text)
             } else {
                 None
             },

@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap as HashMap;
 use chrono::FixedOffset;
 use serde::Serialize;
 
+use crate::payload::payload_hash_text;
 use crate::rows::{Chunk, ChunkSource, Kind};
-use crate::source::fields::payload_hash_text;
 
 /// Offsets are whole quarter-hours (every real zone is).
 const QUARTER_US: i64 = 15 * 60 * 1_000_000;

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::clock::{DbStorage, SourceClock};
 
+use crate::payload::fields;
 use crate::rows::{Chunk, ChunkSource, Kind, Row};
-use crate::source::fields;
 use crate::time::psql_text;
 
 /// The columns `audit` reads from `monitoring.events`. `id`, `event_type` and `created_at` are
@@ -85,7 +85,7 @@ impl Events {
 /// Converts one DB row. `local_text` is the created_at text as the source wrote it (snapshots);
 /// without it, created_at is printed as psql would print it in the display zone.
 pub fn db_row(f: DbFields<'_>, display: &SourceClock, local_text: Option<String>) -> Row {
-    let digest = f.event_data.and_then(fields::Digest::of);
+    let digest = f.event_data.and_then(crate::payload::Digest::of);
     let corr = f.correlation_id.and_then(fields::parse_correlation);
     let signal_id = corr
         .and_then(|(s, _)| s)

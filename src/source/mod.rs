@@ -2,11 +2,8 @@
 //! reads (flags, then `audit.toml`, then `DATABASE_URL`), loads them — logs in parallel with
 //! the database — and places every log file on UTC with its clock.
 
-pub(crate) mod canon;
 pub mod db;
-pub mod digest;
 pub mod events;
-pub mod fields;
 pub mod logs;
 pub mod snapshot;
 

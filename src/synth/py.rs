@@ -462,8 +462,8 @@ mod tests {
     #[test]
     fn reprs_parse_back_to_the_jsonb_value() {
         // The audit's own parser reads the log side; both sides must be one payload.
-        use crate::source::fields::payload_key;
-        use crate::source::logs::pyrepr;
+        use crate::payload::payload_key;
+        use crate::payload::pyrepr;
         let d = Py::dict([
             ("s", Py::str("it's \"both\" \\ 🚀\u{a0}")),
             ("p", Py::Decimal("0.000100".into())),

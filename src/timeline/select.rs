@@ -1,8 +1,8 @@
 //! Which rows a `timeline` shows: the one definition of every filter. The DB path pushes the
 //! same filters into SQL as an optimization; this is what they mean.
 
+use crate::payload::fields;
 use crate::rows::{Chunk, ChunkSource, Kind};
-use crate::source::fields;
 use crate::time::UtcRange;
 
 /// Filters of `audit timeline` (and the checks' scope), resolved to UTC.

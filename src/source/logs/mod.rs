@@ -3,9 +3,7 @@
 
 pub mod index;
 #[cfg(test)]
-mod props;
-pub mod pyfast;
-pub mod pyrepr;
+pub(crate) mod props;
 pub mod reader;
 pub mod record;
 pub mod seek;
@@ -417,7 +415,7 @@ impl LogFile {
                                 .messages_within
                                 .is_none_or(|w| inside(w, c.ts_local[i]))
                             && want.messages_mentioning.is_none_or(|n| {
-                                crate::source::fields::text_mentions_int(&c.message[i], n)
+                                crate::payload::fields::text_mentions_int(&c.message[i], n)
                             })
                     }
                     k if is_event(k) => events.is_some_and(|w| {

@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 
-use super::pyrepr;
+use crate::payload::pyrepr;
 use super::record::parse_header;
 use crate::synth::py::{Py, decimal_to_float};
 

@@ -10,9 +10,9 @@
 use memchr::{memchr, memmem};
 use serde_json::Value;
 
-use super::pyfast;
-use super::pyrepr::{self, ReprError};
-use crate::source::fields;
+use crate::payload::fields;
+use crate::payload::pyfast;
+use crate::payload::pyrepr::{self, ReprError};
 
 /// An event line's dict: read in one pass ([`pyfast`]) or, outside its plain subset, parsed
 /// into a `Value` ([`pyrepr::parse`]). Both answer the same questions the same way; two are
@@ -28,7 +28,7 @@ impl EventData {
     pub fn canonical(&self) -> String {
         match self {
             EventData::Read(p) => p.canonical.clone(),
-            EventData::Parsed(v) => fields::canonical(v),
+            EventData::Parsed(v) => crate::payload::canonical(v),
         }
     }
 
@@ -36,7 +36,7 @@ impl EventData {
     pub fn into_canonical(self) -> String {
         match self {
             EventData::Read(p) => p.canonical,
-            EventData::Parsed(v) => fields::canonical(&v),
+            EventData::Parsed(v) => crate::payload::canonical(&v),
         }
     }
 
@@ -44,7 +44,7 @@ impl EventData {
     pub fn hash(&self) -> u64 {
         match self {
             EventData::Read(p) => p.hash,
-            EventData::Parsed(v) => fields::payload_hash(v),
+            EventData::Parsed(v) => crate::payload::payload_hash(v),
         }
     }
 

@@ -1,9 +1,8 @@
-//! The identity fields every source agrees on: symbol, position id, signal id, the
-//! correlation id and the UTC epoch inside it, and one canonical form of an event payload.
+//! The fields every source agrees on: symbol, position id, signal id, the correlation id and
+//! the UTC epoch inside it, read from a payload or a text; and whether a payload or a text
+//! names a number.
 
 use serde_json::Value;
-
-pub use crate::source::digest::Digest;
 
 /// `open_position_{signal_id}_{epoch}`: the only correlation-id form the bot writes.
 /// Returns the signal id (None when the bot wrote `None`) and the epoch in µs (UTC).
@@ -34,88 +33,6 @@ pub fn parse_epoch_micros(s: &str) -> Option<i64> {
         micros = micros * 10 + i64::from(b - b'0');
     }
     secs.checked_mul(1_000_000)?.checked_add(micros)
-}
-
-/// Canonical JSON text of a payload: keys sorted (serde_json's default map), no spaces.
-/// Two payloads are the same event data exactly when their canonical texts are equal.
-pub fn canonical(v: &Value) -> String {
-    v.to_string()
-}
-
-/// The identity of a payload for twin matching: canonical JSON with every number as f64.
-/// The log side is Python's repr of the dict, the DB side PostgreSQL's jsonb text of
-/// `json.dumps` of it; jsonb prints `1e-05` as `0.00001` and big floats as integers, so
-/// numbers only compare equal once both sides are floats.
-pub fn payload_key(text: &str) -> Option<String> {
-    fn norm(v: Value) -> Value {
-        match v {
-            // jsonb has no negative zero: Python's -0.0 comes back as 0.0.
-            Value::Number(n) => n
-                .as_f64()
-                .map(|f| if f == 0.0 { 0.0 } else { f })
-                .and_then(serde_json::Number::from_f64)
-                .map_or(Value::Number(n), Value::Number),
-            Value::Array(a) => Value::Array(a.into_iter().map(norm).collect()),
-            Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, norm(v))).collect()),
-            other => other,
-        }
-    }
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .map(|v| norm(v).to_string())
-}
-
-/// A 64-bit fingerprint of a payload with the same equality as [`payload_key`] (keys sorted,
-/// numbers as floats, no negative zero), computed once at ingest from the parsed value so
-/// matching never parses JSON again. FxHash (word at a time) over a tagged walk of the value;
-/// it lives for one run (and in exports), never in baselines.
-pub fn payload_hash(v: &Value) -> u64 {
-    use std::hash::Hasher;
-    fn walk(v: &Value, h: &mut rustc_hash::FxHasher) {
-        match v {
-            Value::Null => h.write_u8(b'n'),
-            Value::Bool(b) => h.write_u8(if *b { b't' } else { b'f' }),
-            Value::Number(n) => {
-                let f = n
-                    .as_f64()
-                    .map(|f| if f == 0.0 { 0.0 } else { f })
-                    .unwrap_or(f64::NAN);
-                h.write_u8(b'#');
-                h.write_u64(f.to_bits());
-            }
-            Value::String(s) => {
-                h.write_u8(b's');
-                h.write_usize(s.len());
-                h.write(s.as_bytes());
-            }
-            Value::Array(a) => {
-                h.write_u8(b'[');
-                h.write_usize(a.len());
-                for x in a {
-                    walk(x, h);
-                }
-            }
-            Value::Object(o) => {
-                h.write_u8(b'{');
-                h.write_usize(o.len());
-                for (k, x) in o {
-                    h.write_usize(k.len());
-                    h.write(k.as_bytes());
-                    walk(x, h);
-                }
-            }
-        }
-    }
-    let mut h = rustc_hash::FxHasher::default();
-    walk(v, &mut h);
-    h.finish()
-}
-
-/// [`payload_hash`] of a JSON text, when it parses.
-pub fn payload_hash_text(text: &str) -> Option<u64> {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .map(|v| payload_hash(&v))
 }
 
 /// An integer field of a payload, whether written as a number or a numeric string.
@@ -238,28 +155,6 @@ mod tests {
         assert_eq!(str_field(&v, "symbol").as_deref(), Some("RSRUSDT"));
         assert!(mentions_int(&v, 4869990));
         assert!(!mentions_int(&v, 4869));
-        assert_eq!(
-            canonical(&json!({"b": 1, "a": [1, 2]})),
-            r#"{"a":[1,2],"b":1}"#
-        );
-    }
-
-    #[test]
-    fn payload_keys_equal_across_python_repr_and_jsonb_number_spellings() {
-        // jsonb prints json.dumps' 1e-05 as 0.00001 and 1.3042279608514274e+17 as an integer.
-        let log = r#"{"a":1e-05,"b":1.3042279608514274e+17,"c":[1,2.5],"d":"x"}"#;
-        let db = r#"{"a": 0.00001, "b": 130422796085142740, "c": [1, 2.5], "d": "x"}"#;
-        assert_eq!(payload_key(log), payload_key(db));
-        assert_ne!(payload_key(r#"{"a":1}"#), payload_key(r#"{"a":2}"#));
-        // Decimal('-0E-8') and -0.0 are stored by jsonb as 0.0.
-        assert_eq!(payload_key(r#"{"a":-0.0}"#), payload_key(r#"{"a": 0.0}"#));
-        assert_eq!(payload_key("not json"), None);
-        let h = |t: &str| payload_hash_text(t).unwrap();
-        assert_eq!(h(log), h(db));
-        assert_eq!(h(r#"{"a":-0.0}"#), h(r#"{"a": 0.0}"#));
-        assert_ne!(h(r#"{"a":1}"#), h(r#"{"a":2}"#));
-        assert_ne!(h(r#"{"a":"1"}"#), h(r#"{"a":1}"#));
-        assert_ne!(h(r#"{"ab":1}"#), h(r#"{"a":{"b":1}}"#));
     }
 
     #[test]

@@ -20,6 +20,8 @@ use memchr::memchr3;
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Number, Value};
 
+use super::number::{float_value, float_via_repr, json_number, plain_repr, py_float_repr};
+
 /// Deepest nesting accepted; deeper input is an error rather than a stack overflow.
 pub const MAX_DEPTH: usize = 256;
 
@@ -106,70 +108,6 @@ fn closer_of(c: u8) -> u8 {
     }
 }
 
-/// json.dumps' spelling of a non-finite float.
-fn non_finite(f: f64) -> &'static str {
-    if f.is_nan() {
-        "NaN"
-    } else if f > 0.0 {
-        "Infinity"
-    } else {
-        "-Infinity"
-    }
-}
-
-/// JSON has no non-finite numbers, so those become json.dumps' spellings as strings.
-fn float_value(f: f64) -> Value {
-    Number::from_f64(f).map_or_else(|| Value::String(non_finite(f).to_owned()), Value::Number)
-}
-
-/// The Number serde_json reads from json.dumps' text `text`. serde_json's
-/// default float reader is not always correctly rounded, so the only way to
-/// agree with it bit for bit is to hand it the same text.
-fn json_number(text: &str) -> Option<Number> {
-    text.parse::<Number>().ok()
-}
-
-/// A float as the bot's json.dumps writes it (`repr`) and serde_json reads it back.
-fn float_via_repr(f: f64) -> Value {
-    match json_number(&py_float_repr(f)) {
-        Some(n) if f.is_finite() => Value::Number(n),
-        _ => float_value(f),
-    }
-}
-
-/// `repr(float(text))` without formatting a float, for the plain decimals Decimal reprs hold
-/// (`'0.0096648'`, `'-12.50'`): when the text has at most 15 significant digits, the float
-/// nearest to it prints those same digits (shortest round trip), so only the spelling is
-/// Python's: no leading or trailing zeros, `.0` on integral values, fixed notation between
-/// 1e-4 and 1e16. Anything else (exponents, `_`, more digits, smaller or bigger) is None.
-/// [`py_float_repr`] of the parsed float took 6 % of a day's ingest.
-pub(crate) fn plain_repr(text: &str) -> Option<String> {
-    let (neg, body) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let int = int.trim_start_matches('0');
-    let frac = frac.trim_end_matches('0');
-    let lead = if int.is_empty() {
-        frac.len() - frac.trim_start_matches('0').len()
-    } else {
-        0
-    };
-    let significant = int.len() + frac.len() - lead;
-    if significant > 15 || lead > 3 {
-        return None;
-    }
-    let sign = if neg { "-" } else { "" };
-    let int = if int.is_empty() { "0" } else { int };
-    let frac = if frac.is_empty() { "0" } else { frac };
-    Some(format!("{sign}{int}.{frac}"))
-}
-
 /// `Decimal(str)` syntax: optional sign, digits with `_`, exponent, or the
 /// special values (`NaN`, `sNaN` with payload, `Inf`, `Infinity`).
 fn parse_decimal(s: &str) -> Option<f64> {
@@ -212,62 +150,6 @@ fn parse_decimal(s: &str) -> Option<f64> {
     }
     let f: f64 = body.parse().ok()?;
     Some(if neg { -f } else { f })
-}
-
-/// Python's `repr(float)`: shortest round-trip digits, scientific notation
-/// below 1e-4 or from 1e16 on, and always a `.0` on integral values.
-fn py_float_repr(f: f64) -> String {
-    if !f.is_finite() {
-        return non_finite(f).to_owned();
-    }
-    // Rust's `{:e}` is shortest round-trip too, but breaks ties between two
-    // equally close candidates upward where Python rounds half to even;
-    // Rust's fixed-precision form rounds half to even, so redo it at the
-    // same length and keep that when it still round-trips.
-    let short = format!("{f:e}");
-    let len = short
-        .split('e')
-        .next()
-        .map_or(1, |m| m.bytes().filter(u8::is_ascii_digit).count());
-    let even = format!("{:.*e}", len.saturating_sub(1), f);
-    let sci = if even.parse::<f64>() == Ok(f) {
-        even
-    } else {
-        short
-    };
-    let Some((mant, exp)) = sci.split_once('e') else {
-        return sci;
-    };
-    let Ok(exp) = exp.parse::<i32>() else {
-        return sci;
-    };
-    let (sign, mant) = match mant.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mant),
-    };
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    if (-4..16).contains(&exp) {
-        if exp < 0 {
-            let zeros = "0".repeat(usize::try_from(-exp - 1).unwrap_or(0));
-            return format!("{sign}0.{zeros}{digits}");
-        }
-        let point = usize::try_from(exp).unwrap_or(0) + 1;
-        return match (digits.get(..point), digits.get(point..)) {
-            (Some(int), Some(frac)) if !frac.is_empty() => format!("{sign}{int}.{frac}"),
-            _ => {
-                let zeros = "0".repeat(point.saturating_sub(digits.len()));
-                format!("{sign}{digits}{zeros}.0")
-            }
-        };
-    }
-    let (first, rest) = digits.split_at_checked(1).unwrap_or((&digits, ""));
-    let frac = if rest.is_empty() {
-        String::new()
-    } else {
-        format!(".{rest}")
-    };
-    let esign = if exp < 0 { '-' } else { '+' };
-    format!("{sign}{first}{frac}e{esign}{:02}", exp.unsigned_abs())
 }
 
 /// The correctly rounded float of `Decimal(...)` source text.
@@ -1586,29 +1468,6 @@ mod tests {
             if let Some(r) = plain_repr(&text) {
                 proptest::prop_assert_eq!(r, py_float_repr(f));
             }
-        }
-    }
-
-    #[test]
-    fn py_float_repr_matches_python() {
-        let cases: &[(f64, &str)] = &[
-            (1.0, "1.0"),
-            (1.5, "1.5"),
-            (-0.0, "-0.0"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1e15, "1000000000000000.0"),
-            (1e16, "1e+16"),
-            (1.5e16, "1.5e+16"),
-            (123.456, "123.456"),
-            (-2.5e-300, "-2.5e-300"),
-            (1.7976931348623157e308, "1.7976931348623157e+308"),
-            (f64::INFINITY, "Infinity"),
-            // exact tie between ...842 and ...843: Python rounds half to even
-            (1050666722789084.2, "1050666722789084.2"),
-        ];
-        for &(f, want) in cases {
-            assert_eq!(py_float_repr(f), want, "{f}");
         }
     }
 

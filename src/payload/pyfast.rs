@@ -11,8 +11,10 @@
 
 use serde_json::Value;
 
-use crate::source::canon::{Canon, plain_number};
-use crate::source::fields;
+use crate::payload::canon::Canon;
+
+use crate::payload::fields;
+use crate::payload::number::plain_number;
 
 /// The top-level keys ingest reads from an event's dict.
 const KEYS: [&str; 3] = ["symbol", "position_id", "signal_id"];
@@ -160,7 +162,7 @@ impl<'a> Reader<'a> {
         (self.s.get(i..open)? == b"Decimal(").then_some(())?;
         let end = self.string(open)?;
         (self.s.get(end) == Some(&b')') && delimiter(self.s.get(end + 1))).then_some(())?;
-        let repr = super::pyrepr::plain_repr(self.text(open + 1, end - 1))?;
+        let repr = super::number::plain_repr(self.text(open + 1, end - 1))?;
         let f: f64 = repr.parse().ok()?;
         self.c.number(&repr, f);
         Some(end + 1)
@@ -285,14 +287,15 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::logs::pyrepr;
+    use crate::payload::pyrepr;
 
     /// What the `Value` path gives: the reference.
     fn by_value(text: &str) -> Option<(String, u64, [Option<String>; 3])> {
         let v = pyrepr::parse(text).ok().filter(Value::is_object)?;
+        let (canonical, hash) = crate::payload::identity(&v);
         Some((
-            fields::canonical(&v),
-            fields::payload_hash(&v),
+            canonical,
+            hash,
             [
                 fields::str_field(&v, "symbol"),
                 fields::int_field(&v, "position_id").map(|x| x.to_string()),

@@ -11,8 +11,10 @@
 
 use serde_json::Value;
 
-use crate::source::canon::{Canon, plain_number};
-use crate::source::fields;
+use crate::payload::canon::Canon;
+
+use crate::payload::fields;
+use crate::payload::number::plain_number;
 
 /// The top-level keys ingest reads from a payload when the row's own column is empty.
 const KEYS: [&str; 3] = ["signal_id", "position_id", "symbol"];
@@ -38,9 +40,10 @@ impl Digest<'_> {
     pub fn of(text: &str) -> Option<Digest<'_>> {
         Fast::digest(text).or_else(|| {
             let v: Value = serde_json::from_str(text).ok()?;
+            let (canonical, hash) = super::identity(&v);
             Some(Digest {
-                canonical: fields::canonical(&v),
-                hash: fields::payload_hash(&v),
+                canonical,
+                hash,
                 top: Top::Value(v),
             })
         })
@@ -306,7 +309,8 @@ mod tests {
             fields::int_field(&v, "position_id").map(|x| x.to_string()),
             fields::str_field(&v, "symbol"),
         ];
-        Some((fields::canonical(&v), fields::payload_hash(&v), top))
+        let (canonical, hash) = crate::payload::identity(&v);
+        Some((canonical, hash, top))
     }
 
     fn by_digest(text: &str) -> Option<(String, u64, [Option<String>; 3])> {
