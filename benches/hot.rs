@@ -4,15 +4,17 @@
 use std::hint::black_box;
 
 use audit::checks::matching::match_twins;
-use audit::clock::{DbStorage, Provenance, SourceClock};
+use audit::clock::SourceClock;
 use audit::payload::fields;
 use audit::payload::pyrepr;
 use audit::payload::{Digest, payload_hash};
 use audit::rows::{Chunk, ChunkSource, Kind, Row};
+use audit::source::events::Storage;
 use audit::source::events::{Events, EventsInfo};
 use audit::source::logs::record::{Assembler, Keep, parse_header, parse_timestamp};
 use audit::source::logs::typed;
 use audit::source::logs::{FileStats, LogFile, LogInfo};
+use audit::time::Provenance;
 use audit::time::Zone;
 use audit::timeline::{Filter, Timeline, View};
 
@@ -160,8 +162,8 @@ fn matching(bencher: divan::Bencher) {
             extra_columns: vec![],
             span: None,
         },
-        storage: DbStorage::Absolute,
-        display: utc.clone(),
+        storage: Storage::Absolute,
+        display: audit::time::Zoned::new(utc.zone, utc.provenance.clone()),
         chunk: db,
     };
     let file = LogFile {

@@ -1,7 +1,9 @@
 //! A builder of small timelines for the checks' unit tests: rows at millisecond offsets from
 //! 2025-10-18 11:07:00 UTC; log rows are already on UTC.
 
-use crate::clock::{Provenance, SourceClock};
+use crate::time::Provenance;
+
+use crate::clock::SourceClock;
 
 use crate::rows::{Chunk, ChunkSource, Kind, Row};
 use crate::source::events::{Events, EventsInfo};
@@ -121,8 +123,8 @@ impl Tb {
                 extra_columns: vec![],
                 span,
             },
-            storage: crate::clock::DbStorage::Absolute,
-            display: utc.clone(),
+            storage: crate::source::events::Storage::Absolute,
+            display: crate::time::Zoned::new(utc.zone, utc.provenance.clone()),
             chunk: db,
         };
         let logs: Vec<LogFile> = self

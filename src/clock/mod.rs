@@ -7,69 +7,7 @@
 
 pub mod skew;
 
-use std::fmt;
-
-use serde::Serialize;
-
-use crate::time::Zone;
-
-/// Where a clock's zone came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum Provenance {
-    /// The user said so: a flag or the config file.
-    Given { by: String },
-    /// Estimated from anchors in the data.
-    Detected {
-        anchors: usize,
-        spread_ms: f64,
-        detail: String,
-    },
-    /// Nobody said and nothing was detected: a guess, shown loudly.
-    Assumed { why: String },
-    /// `--no-align`: log times read as if written in the display zone, the way a person
-    /// comparing psql output with a log file by eye reads them.
-    Unaligned,
-    /// The PostgreSQL server's `TimeZone` setting: what psql showed the user.
-    Server { setting: String, source: String },
-    /// The offset written inside the snapshot's `created_at` text.
-    Snapshot,
-    /// The values are absolute (`timestamptz`); no zone is needed to place them.
-    Absolute,
-}
-
-impl Provenance {
-    pub fn is_assumed(&self) -> bool {
-        matches!(self, Provenance::Assumed { .. })
-    }
-}
-
-impl fmt::Display for Provenance {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Provenance::Given { by } => write!(f, "given by {by}"),
-            Provenance::Detected {
-                anchors,
-                spread_ms,
-                detail,
-            } => {
-                write!(
-                    f,
-                    "detected from {anchors} anchors, spread ±{spread_ms:.1} ms, {detail}"
-                )
-            }
-            Provenance::Assumed { why } => write!(f, "ASSUMED: {why}"),
-            Provenance::Unaligned => {
-                f.write_str("NOT ALIGNED (--no-align): read as if written in the display zone")
-            }
-            Provenance::Server { setting, source } => {
-                write!(f, "server TimeZone = {setting} ({source})")
-            }
-            Provenance::Snapshot => f.write_str("offset written in the snapshot"),
-            Provenance::Absolute => f.write_str("absolute (timestamptz)"),
-        }
-    }
-}
+use crate::time::{Provenance, Zone};
 
 /// One source's clock: the zone its naive readings are in, and why we believe it.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,15 +86,6 @@ impl SourceClock {
             .collect();
         Some(c)
     }
-}
-
-/// How the DB's `created_at` is stored.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DbStorage {
-    /// `timestamptz`: absolute instants.
-    Absolute,
-    /// `timestamp without time zone`: wall-clock readings in this zone.
-    Naive(SourceClock),
 }
 
 /// A `--log-tz` rule: `+04:00` for every file, or `GLOB=ZONE` for the files whose name matches.

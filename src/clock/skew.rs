@@ -13,7 +13,6 @@ use rustc_hash::FxHashMap as HashMap;
 use chrono::FixedOffset;
 use serde::Serialize;
 
-use crate::payload::payload_hash_text;
 use crate::rows::{Chunk, ChunkSource, Kind};
 
 /// Offsets are whole quarter-hours (every real zone is).
@@ -45,13 +44,6 @@ impl DbTwins {
             }
         }
         t
-    }
-
-    /// Adds a DB row by its payload text (the anchors query).
-    pub fn add(&mut self, event_type: &str, payload: &str, ts_utc: i64) {
-        if let Some(h) = payload_hash_text(payload) {
-            self.add_hash(event_type, h, ts_utc);
-        }
     }
 
     /// Adds a DB row by its payload hash.
@@ -513,6 +505,7 @@ pub fn epoch_check(db: &Chunk, tolerance_ms: f64) -> EpochCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payload::payload_hash_text;
     use crate::rows::Row;
 
     const H: i64 = 3600 * 1_000_000;

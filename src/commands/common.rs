@@ -23,7 +23,7 @@ pub struct Prepared {
 /// The parts of [`Loaded`] that outlive the timeline build.
 pub struct Meta {
     pub decisions: Vec<source::ClockDecision>,
-    pub display: crate::clock::SourceClock,
+    pub display: crate::time::Zoned,
     pub epoch: Option<crate::clock::skew::EpochCheck>,
     pub filter: crate::timeline::Filter,
     pub coverage: Vec<Coverage>,
@@ -145,7 +145,7 @@ fn naive_summary_from_aligned(
     use polars::prelude::{IdxCa, IdxSize, NamedFrom, Series};
     let _t = crate::timing::phase("checks: naive counts");
     let v = View::new(t).context("timeline frame has an unexpected shape")?;
-    let clock = crate::clock::SourceClock::new(naive.zone, crate::clock::Provenance::Unaligned);
+    let clock = crate::clock::SourceClock::new(naive.zone, crate::time::Provenance::Unaligned);
     // The order Timeline::build gives: UTC, then the DB before the files (in their order),
     // then id or line.
     let mut keys: Vec<(i64, usize, i64, u32, u32)> = Vec::with_capacity(v.len());
@@ -246,10 +246,8 @@ impl NaiveInputs {
         if loaded.scope.window.is_some() {
             return None;
         }
-        let clock = crate::clock::SourceClock::new(
-            loaded.display.zone,
-            crate::clock::Provenance::Unaligned,
-        );
+        let clock =
+            crate::clock::SourceClock::new(loaded.display.zone, crate::time::Provenance::Unaligned);
         let clocks = vec![clock; loaded.logs.len()];
         Some(NaiveInputs {
             zone: loaded.display.zone,
@@ -282,17 +280,17 @@ pub fn banner(clocks: &[ClockEntry]) -> String {
                 _ => c.source.clone(),
             };
             let how = match &c.provenance {
-                crate::clock::Provenance::Detected {
+                crate::time::Provenance::Detected {
                     anchors, spread_ms, ..
                 } => format!("detected, {anchors} twins, ±{spread_ms:.1} ms"),
-                crate::clock::Provenance::Given { by } => format!("given by {by}"),
-                crate::clock::Provenance::Server { setting, .. } => {
+                crate::time::Provenance::Given { by } => format!("given by {by}"),
+                crate::time::Provenance::Server { setting, .. } => {
                     format!("server TimeZone {setting}")
                 }
-                crate::clock::Provenance::Snapshot => "snapshot offset".into(),
-                crate::clock::Provenance::Absolute => "absolute".into(),
-                crate::clock::Provenance::Assumed { .. } => "ASSUMED".into(),
-                crate::clock::Provenance::Unaligned => "NOT ALIGNED".into(),
+                crate::time::Provenance::Snapshot => "snapshot offset".into(),
+                crate::time::Provenance::Absolute => "absolute".into(),
+                crate::time::Provenance::Assumed { .. } => "ASSUMED".into(),
+                crate::time::Provenance::Unaligned => "NOT ALIGNED".into(),
             };
             format!("{what} {off} ({how})")
         })

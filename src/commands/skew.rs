@@ -9,8 +9,8 @@ use serde_json::json;
 use super::{Outcome, common};
 use crate::checks::Finding;
 use crate::cli::SkewArgs;
-use crate::clock::Provenance;
 use crate::config::Config;
+use crate::time::Provenance;
 use crate::time::format_offset;
 
 /// A few IANA zones per offset, to recognise a host: whole and half hours (and Nepal's 45).

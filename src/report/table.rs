@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use comfy_table::{ContentArrangement, Table, presets};
 
 use super::View;
-use crate::clock::Provenance;
+use crate::time::Provenance;
 use crate::time::format_offset;
 use crate::timeline::{ClockEntry, Timeline};
 

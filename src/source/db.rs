@@ -8,12 +8,10 @@ use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
-use crate::clock::{DbStorage, Provenance, SourceClock};
-
 use crate::error::{AuditError, redact_url};
 use crate::rows::Chunk;
-use crate::source::events::{DbFields, Events, EventsInfo, db_row};
-use crate::time::Zone;
+use crate::source::events::{DbFields, Events, EventsInfo, Storage, db_row};
+use crate::time::{Provenance, Zone, Zoned};
 
 const COLUMNS_SQL: &str = include_str!("../../queries/columns.sql");
 const SESSION_SQL: &str = include_str!("../../queries/session.sql");
@@ -70,8 +68,8 @@ pub struct DbSession {
     rt: tokio::runtime::Runtime,
     conn: PgConnection,
     origin: String,
-    pub storage: DbStorage,
-    pub display: SourceClock,
+    pub storage: Storage,
+    pub display: Zoned,
     pub server_timezone: String,
 }
 
@@ -135,8 +133,8 @@ impl DbSession {
             rt,
             conn,
             origin,
-            storage: DbStorage::Absolute,
-            display: SourceClock::new(Zone::UTC, Provenance::Assumed { why: String::new() }),
+            storage: Storage::Absolute,
+            display: Zoned::new(Zone::UTC, Provenance::Assumed { why: String::new() }),
             server_timezone: String::new(),
         };
         s.check_session(cfg)?;
@@ -165,16 +163,16 @@ impl DbSession {
         let (setting, source) = self.display_timezone()?;
         self.server_timezone = setting.clone();
         self.display = match &cfg.display_tz {
-            Some((z, by)) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
+            Some((z, by)) => Zoned::new(*z, Provenance::Given { by: by.clone() }),
             None => match setting.parse::<Zone>() {
-                Ok(z) => SourceClock::new(
+                Ok(z) => Zoned::new(
                     z,
                     Provenance::Server {
                         setting: setting.clone(),
                         source: source.to_string(),
                     },
                 ),
-                Err(_) => SourceClock::new(
+                Err(_) => Zoned::new(
                     Zone::UTC,
                     Provenance::Assumed {
                         why: format!(
@@ -223,7 +221,7 @@ impl DbSession {
             .map(|(_, t)| t.as_str())
             .unwrap_or_default();
         self.storage = match created_type {
-            "timestamp with time zone" => DbStorage::Absolute,
+            "timestamp with time zone" => Storage::Absolute,
             "timestamp without time zone" => {
                 let Some((zone, by)) = &cfg.db_tz else {
                     return Err(db_err(
@@ -244,10 +242,7 @@ impl DbSession {
                             .execute(&mut self.conn),
                     )
                     .map_err(|e| db_err(&origin, describe(&e)))?;
-                DbStorage::Naive(SourceClock::new(
-                    *zone,
-                    Provenance::Given { by: by.clone() },
-                ))
+                Storage::Naive(Zoned::new(*zone, Provenance::Given { by: by.clone() }))
             }
             other => {
                 return Err(db_err(
@@ -401,12 +396,13 @@ impl DbSession {
         Ok(n)
     }
 
-    /// Streams the clock anchors (type, payload, instant) of `[start, end)` into `twins`.
-    pub fn fetch_twins(
+    /// Streams the clock anchors of `[start, end)`: each row's event type, payload hash
+    /// ([`crate::payload::payload_hash_text`]) and instant (µs, UTC), to `add`.
+    pub fn fetch_anchors(
         &mut self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-        twins: &mut crate::clock::skew::DbTwins,
+        add: &mut dyn FnMut(&str, u64, i64),
     ) -> Result<usize, AuditError> {
         let origin = self.origin.clone();
         let conn = &mut self.conn;
@@ -427,8 +423,8 @@ impl DbSession {
                     let et: String = row.try_get(0)?;
                     let data: Option<String> = row.try_get(1)?;
                     let at: DateTime<Utc> = row.try_get(2)?;
-                    if let Some(d) = data {
-                        twins.add(&et, &d, at.timestamp_micros());
+                    if let Some(h) = data.as_deref().and_then(crate::payload::payload_hash_text) {
+                        add(&et, h, at.timestamp_micros());
                         n += 1;
                     }
                 }
@@ -484,7 +480,7 @@ fn posix_zone(off: chrono::FixedOffset) -> String {
 
 /// One row of the events query as a timeline row, its text borrowed from the row's buffer
 /// (decoded on a worker: the reader only receives rows).
-fn convert_row(row: &PgRow, display: &SourceClock) -> Result<crate::rows::Row, sqlx::Error> {
+fn convert_row(row: &PgRow, display: &Zoned) -> Result<crate::rows::Row, sqlx::Error> {
     let created: DateTime<Utc> = row.try_get(8)?;
     Ok(db_row(
         DbFields {

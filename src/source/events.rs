@@ -3,11 +3,9 @@
 
 use serde::Serialize;
 
-use crate::clock::{DbStorage, SourceClock};
-
 use crate::payload::fields;
 use crate::rows::{Chunk, ChunkSource, Kind, Row};
-use crate::time::psql_text;
+use crate::time::{Zoned, psql_text};
 
 /// The columns `audit` reads from `monitoring.events`. `id`, `event_type` and `created_at` are
 /// required; the rest may be missing from older tables or partial snapshots.
@@ -66,13 +64,22 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// How the DB's `created_at` is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Storage {
+    /// `timestamptz`: absolute instants.
+    Absolute,
+    /// `timestamp without time zone`: wall-clock readings in this zone.
+    Naive(Zoned),
+}
+
 /// Events loaded from one source, with their clocks.
 #[derive(Debug, Clone)]
 pub struct Events {
     pub info: EventsInfo,
-    pub storage: DbStorage,
+    pub storage: Storage,
     /// The zone the user saw these rows in (psql's session zone, or the snapshot's offset).
-    pub display: SourceClock,
+    pub display: Zoned,
     pub chunk: Chunk,
 }
 
@@ -84,7 +91,7 @@ impl Events {
 
 /// Converts one DB row. `local_text` is the created_at text as the source wrote it (snapshots);
 /// without it, created_at is printed as psql would print it in the display zone.
-pub fn db_row(f: DbFields<'_>, display: &SourceClock, local_text: Option<String>) -> Row {
+pub fn db_row(f: DbFields<'_>, display: &Zoned, local_text: Option<String>) -> Row {
     let digest = f.event_data.and_then(crate::payload::Digest::of);
     let corr = f.correlation_id.and_then(fields::parse_correlation);
     let signal_id = corr

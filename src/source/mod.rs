@@ -15,11 +15,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cli::{ClockOpts, FilterOpts, SourceOpts};
 use crate::clock::skew::{self, DbTwins, EpochCheck, Estimate};
-use crate::clock::{LogTzRule, Provenance, SourceClock, log_clock};
+use crate::clock::{LogTzRule, SourceClock, log_clock};
 use crate::config::Config;
 use crate::error::AuditError;
 use crate::rows::{Chunk, Kind};
-use crate::time::{UtcRange, Zone};
+use crate::time::Provenance;
+use crate::time::{UtcRange, Zone, Zoned};
 use crate::timeline::{Filter, align, signal_positions};
 use db::{DbConfig, DbSession, Pushdown};
 use events::Events;
@@ -55,7 +56,7 @@ pub struct Loaded {
     /// What was loaded: the filters with the window widened by the margin.
     pub scope: Filter,
     /// The zone windows were read in and local times are shown in.
-    pub display: SourceClock,
+    pub display: Zoned,
     /// The DB clock's correlation-epoch check.
     pub epoch: Option<EpochCheck>,
 }
@@ -335,7 +336,7 @@ fn decide_clocks(
     rules: &[LogTzRule],
     twins: Option<&DbTwins>,
     no_align: bool,
-    display: &SourceClock,
+    display: &Zoned,
 ) -> Vec<ClockDecision> {
     use rayon::prelude::*;
     logs.par_iter()
@@ -561,7 +562,7 @@ pub fn load_with(
                 let _t = crate::timing::phase("db: fetch anchors");
                 let mut t = DbTwins::default();
                 if let Some((a, b)) = pad_span(span) {
-                    sess.fetch_twins(a, b, &mut t)?;
+                    sess.fetch_anchors(a, b, &mut |et, h, at| t.add_hash(et, h, at))?;
                 }
                 db_twins = Some(t);
             }
@@ -571,7 +572,7 @@ pub fn load_with(
         let mut db_first: Option<FirstPass> = None;
         if let Some(sess) = session.as_mut() {
             let display = match &plan.display_tz {
-                Some((z, by)) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
+                Some((z, by)) => Zoned::new(*z, Provenance::Given { by: by.clone() }),
                 None => sess.display.clone(),
             };
             let span = sess.span()?;
@@ -593,14 +594,15 @@ pub fn load_with(
             .map(|s| s.display.clone())
             .or_else(|| snapshot.as_ref().map(|e| e.display.clone()));
         let display = match (&plan.display_tz, events_display) {
-            (Some((z, by)), _) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
+            (Some((z, by)), _) => Zoned::new(*z, Provenance::Given { by: by.clone() }),
             (None, Some(d)) => d,
             (None, None) => logs
                 .first()
                 .map(|l| log_clock(&l.info.name, &plan.log_rules))
                 .filter(|c| !c.provenance.is_assumed())
+                .map(|c| Zoned::new(c.zone, c.provenance))
                 .unwrap_or_else(|| {
-                    SourceClock::new(
+                    Zoned::new(
                         Zone::UTC,
                         Provenance::Assumed {
                             why: "no source names a display zone".into(),
@@ -617,7 +619,7 @@ pub fn load_with(
             // Files whose ends could not be peeked (gzip): anchors over their parsed span.
             if let Some((a, b)) = possible_span(&logs) {
                 let mut t = DbTwins::default();
-                sess.fetch_twins(a, b, &mut t)?;
+                sess.fetch_anchors(a, b, &mut |et, h, at| t.add_hash(et, h, at))?;
                 twins = Some(t);
             }
         }
@@ -830,7 +832,7 @@ fn change_brackets(c: &Chunk, clock: &SourceClock) -> Vec<(u64, Option<u64>, u32
 }
 
 /// The DB's first pass: display clock, table span, resolved filter, rows.
-type FirstPass = (SourceClock, Option<(i64, i64)>, Filter, Chunk);
+type FirstPass = (Zoned, Option<(i64, i64)>, Filter, Chunk);
 
 /// What a command needs of the plain log messages (95 % of a day's records).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,14 +14,12 @@ use polars::prelude::*;
 
 use crate::rows::Row;
 
-use crate::clock::{DbStorage, Provenance, SourceClock};
-
 use crate::error::AuditError;
 use crate::source::events::{
     DbFields, Events, EventsInfo, MESSAGE_COLUMN, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Skipped,
-    UNUSED_COLUMNS, db_row,
+    Storage, UNUSED_COLUMNS, db_row,
 };
-use crate::time::{Zone, four_digit_year, parse_offset};
+use crate::time::{Provenance, Zone, Zoned, four_digit_year, parse_offset};
 
 /// How to read a snapshot's times.
 #[derive(Debug, Clone, Default)]
@@ -369,10 +367,10 @@ fn build(
     // 2. The display zone: --tz, else the offset the snapshot was written with.
     let first_offset = instants.iter().flatten().find_map(|(_, o, _)| *o);
     let display = match (&cfg.display_tz, first_offset, &cfg.db_tz) {
-        (Some((z, by)), _, _) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
-        (None, Some(off), _) => SourceClock::new(Zone::Fixed(off), Provenance::Snapshot),
-        (None, None, Some((z, by))) => SourceClock::new(*z, Provenance::Given { by: by.clone() }),
-        (None, None, None) => SourceClock::new(
+        (Some((z, by)), _, _) => Zoned::new(*z, Provenance::Given { by: by.clone() }),
+        (None, Some(off), _) => Zoned::new(Zone::Fixed(off), Provenance::Snapshot),
+        (None, None, Some((z, by))) => Zoned::new(*z, Provenance::Given { by: by.clone() }),
+        (None, None, None) => Zoned::new(
             Zone::UTC,
             Provenance::Assumed {
                 why: "the snapshot has no rows with an offset".into(),
@@ -381,9 +379,9 @@ fn build(
     };
     let storage = match (&cfg.db_tz, naive_rows) {
         (Some((z, by)), k) if k > 0 => {
-            DbStorage::Naive(SourceClock::new(*z, Provenance::Given { by: by.clone() }))
+            Storage::Naive(Zoned::new(*z, Provenance::Given { by: by.clone() }))
         }
-        _ => DbStorage::Absolute,
+        _ => Storage::Absolute,
     };
     // 3. Rows, converted in parallel (JSON parsing dominates), pushed in order.
     use rayon::prelude::*;

@@ -1,13 +1,15 @@
 //! Time vocabulary every layer shares: zones ([`Zone`]: fixed offsets and IANA names with
 //! DST), offsets as text, the user's windows and ranges ([`WindowSpec`], [`UtcRange`]), and
-//! how instants are written (psql's `timestamptz` text, RFC 3339 with microseconds). No
-//! source, no clock decision: those are `clock`'s.
+//! how instants are written (psql's `timestamptz` text, RFC 3339 with microseconds), and a zone
+//! with where it came from ([`Zoned`]). No source and no clock model: those are above.
 
 mod window;
 mod zone;
+mod zoned;
 
 pub use window::{UtcRange, WindowSpec, parse_date, parse_duration, parse_instant};
 pub use zone::{LocalMapping, Zone, format_offset, four_digit_year, parse_offset};
+pub use zoned::{Provenance, Zoned};
 
 /// `2025-10-18T11:07:13.510000Z`: the form every machine-readable output uses for instants.
 pub fn rfc3339_micros(us: i64) -> String {

@@ -10,12 +10,14 @@ mod view;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::clock::{Provenance, SourceClock};
+use crate::time::Provenance;
+
+use crate::clock::SourceClock;
 
 use crate::rows::{Chunk, ChunkSource};
 use crate::source::events::{Events, EventsInfo};
 use crate::source::logs::{LogFile, LogInfo};
-use crate::time::format_offset;
+use crate::time::{Zoned, format_offset};
 pub use select::{Filter, names_signal, select, signal_positions};
 pub use view::View;
 
@@ -179,7 +181,7 @@ impl Timeline {
         let _t = crate::timing::phase("timeline: build frame");
         let mut clocks = Vec::new();
         if let Some(ev) = &events {
-            if let crate::clock::DbStorage::Naive(c) = &ev.storage {
+            if let crate::source::events::Storage::Naive(c) = &ev.storage {
                 clocks.push(ClockEntry {
                     source: "db".into(),
                     role: "storage".into(),
@@ -303,7 +305,7 @@ impl Timeline {
 fn freeze(
     chunks: &mut [Chunk],
     order: &[(usize, usize)],
-    display: Option<&SourceClock>,
+    display: Option<&Zoned>,
     multi_pid: &[String],
 ) -> PolarsResult<DataFrame> {
     let n = order.len();

@@ -9,8 +9,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 
-use crate::payload::pyrepr;
 use super::record::parse_header;
+use crate::payload::pyrepr;
 use crate::synth::py::{Py, decimal_to_float};
 
 const LEVELS: [&str; 8] = [
