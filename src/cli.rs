@@ -343,6 +343,20 @@ pub struct FilterOpts {
     pub date: Option<NaiveDate>,
 }
 
+impl FilterOpts {
+    /// The filters as the lower layers take them.
+    pub fn spec(&self) -> crate::timeline::FilterSpec {
+        crate::timeline::FilterSpec {
+            signal: self.signal,
+            position: self.position,
+            symbol: self.symbol.clone(),
+            correlation: self.correlation.clone(),
+            window: self.window.clone(),
+            date: self.date,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,

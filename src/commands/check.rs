@@ -75,7 +75,7 @@ const SLICE_US: i64 = 6 * 3600 * 1_000_000;
 
 /// Runs every check; `naive` also counts the naive reading (a second timeline build).
 pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Result<Checked> {
-    let mut filter = scope.filter.clone();
+    let mut filter = scope.filter.spec();
     let r = scope.range;
     let mut range = None;
     if r.since.is_some() || r.until.is_some() || r.last.is_some() {
@@ -106,7 +106,7 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
         filter.window = Some(WindowSpec::absolute(start, end));
         range = Some((start.timestamp_micros(), end.timestamp_micros()));
     }
-    let plan = source::plan(scope.sources, scope.clock, config)?;
+    let plan = crate::settings::sources(scope.sources, scope.clock, config)?;
     // A --window is one short question; a range (or everything) over big logs goes in slices.
     // The HTML report (`naive`) draws the whole timeline, so it is never sliced.
     if !naive && (scope.filter.window.is_none()) {
@@ -114,12 +114,12 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
             return run_sliced(scope, config, &plan, &filter, range, len);
         }
     }
-    let loaded = source::load(
+    let loaded = crate::load::load(
         &plan,
         &filter,
         scope.clock.no_align,
         MARGIN_US.max(missing::MARGIN_US),
-        source::Need::Structured,
+        crate::load::Need::Structured,
     )?;
     let mut checked = check_loaded(scope, config, loaded, naive, None)?;
     explain_foreign_rows(&mut checked.findings);
@@ -130,7 +130,7 @@ pub fn run_all(scope: &Scope<'_>, config: &Config, naive: bool) -> anyhow::Resul
 /// How long a slice is, when the run is sliced: logs over [`SLICE_BYTES`] read with PostgreSQL
 /// (or no events source; a snapshot file is read whole by polars anyway). `AUDIT_SLICE_MINUTES`
 /// forces slices of that length (the tests slice a generated scenario), or none with 0.
-fn slice_length(plan: &source::SourcePlan) -> Result<Option<i64>, AuditError> {
+fn slice_length(plan: &crate::load::SourcePlan) -> Result<Option<i64>, AuditError> {
     if let Some(m) = std::env::var("AUDIT_SLICE_MINUTES")
         .ok()
         .and_then(|v| v.parse::<i64>().ok())
@@ -138,14 +138,14 @@ fn slice_length(plan: &source::SourcePlan) -> Result<Option<i64>, AuditError> {
     {
         return Ok((m > 0).then(|| m.saturating_mul(60 * 1_000_000)));
     }
-    if matches!(plan.events, source::EventsSpec::File(..)) {
+    if matches!(plan.events, crate::load::EventsSpec::File(..)) {
         return Ok(None);
     }
     Ok((log_bytes(plan)? > SLICE_BYTES).then_some(SLICE_US))
 }
 
 /// The size of the planned log files (gzip: compressed).
-fn log_bytes(plan: &source::SourcePlan) -> Result<u64, AuditError> {
+fn log_bytes(plan: &crate::load::SourcePlan) -> Result<u64, AuditError> {
     Ok(source::logs::discover(&plan.logs)?
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
@@ -162,26 +162,26 @@ fn log_bytes(plan: &source::SourcePlan) -> Result<u64, AuditError> {
 fn run_sliced(
     scope: &Scope<'_>,
     config: &Config,
-    plan: &source::SourcePlan,
-    filter: &FilterOpts,
+    plan: &crate::load::SourcePlan,
+    filter: &crate::timeline::FilterSpec,
     range: Option<(i64, i64)>,
     len: i64,
 ) -> anyhow::Result<Checked> {
     let no_align = scope.clock.no_align;
     let margin = MARGIN_US.max(missing::MARGIN_US);
-    let mut reuse = source::Reuse::default();
+    let mut reuse = crate::load::Reuse::default();
     // The first load reads the logs (sampled) and decides the clocks; its window holds nothing.
     let at = |us: i64| chrono::DateTime::from_timestamp_micros(us).unwrap_or_default();
-    let probe = FilterOpts {
+    let probe = crate::timeline::FilterSpec {
         window: Some(WindowSpec::absolute(at(0), at(1))),
         ..filter.clone()
     };
-    let mut first = source::load_with(
+    let mut first = crate::load::load_with(
         plan,
         &probe,
         no_align,
         0,
-        source::Need::Structured,
+        crate::load::Need::Structured,
         Some(&mut reuse),
     )?;
     let span = [first.db_span(), first.logs_span()]
@@ -190,13 +190,13 @@ fn run_sliced(
         .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
     // Its logs are the first pass (moved, not copied: a week's typed lines are ~0.4 GB).
     reuse.keep_logs(std::mem::take(&mut first.logs));
-    source::settle_clocks(&mut reuse, plan, &first, no_align)?;
+    crate::load::settle_clocks(&mut reuse, plan, &first, no_align)?;
     // Processes once, from the whole first pass (their lock, end, lock trouble and flush lines
     // are typed lines, never sampled), over the range and its margin as one pass sees them:
     // whichever slice a process starts or ends in, every slice judges rows against the same.
     let procs = match reuse.first_pass() {
         Some((logs, clocks)) => {
-            let coverage = source::coverage_of(&logs, &clocks);
+            let coverage = crate::load::coverage_of(&logs, &clocks);
             let frame = crate::timeline::Filter {
                 window: range.map(|(s, e)| crate::time::UtcRange {
                     start: at(s.saturating_sub(margin)),
@@ -229,16 +229,16 @@ fn run_sliced(
     let mut start = lo;
     while start < hi.max(lo + 1) {
         let end = start.saturating_add(len).min(hi.max(lo + 1));
-        let one = FilterOpts {
+        let one = crate::timeline::FilterSpec {
             window: Some(WindowSpec::absolute(at(start), at(end))),
             ..filter.clone()
         };
-        let loaded = source::load_with(
+        let loaded = crate::load::load_with(
             plan,
             &one,
             no_align,
             margin,
-            source::Need::Structured,
+            crate::load::Need::Structured,
             Some(&mut reuse),
         )?;
         let mut c = check_loaded(scope, config, loaded, false, Some(&procs))?;
@@ -307,7 +307,7 @@ fn merge_clocks(into: &mut Vec<crate::timeline::ClockEntry>, more: &[crate::time
 }
 
 fn estimates_of(
-    decisions: &[source::ClockDecision],
+    decisions: &[crate::load::ClockDecision],
 ) -> Vec<(String, Option<crate::clock::skew::Estimate>)> {
     decisions
         .iter()
@@ -319,7 +319,7 @@ fn estimates_of(
 fn check_loaded(
     scope: &Scope<'_>,
     config: &Config,
-    loaded: source::Loaded,
+    loaded: crate::load::Loaded,
     naive: bool,
     procs: Option<&[Process]>,
 ) -> anyhow::Result<Checked> {

@@ -9,9 +9,9 @@ use anyhow::Context;
 use crate::checks::matching::{self, Matching};
 use crate::cli::CheckOpts;
 use crate::config::Config;
+use crate::load::Loaded;
 use crate::rows::Coverage;
 use crate::rows::Kind;
-use crate::source::{self, Loaded};
 use crate::timeline::{ClockEntry, Timeline, View};
 
 /// A loaded, aligned timeline and what the checks need around it.
@@ -22,7 +22,7 @@ pub struct Prepared {
 
 /// The parts of [`Loaded`] that outlive the timeline build.
 pub struct Meta {
-    pub decisions: Vec<source::ClockDecision>,
+    pub decisions: Vec<crate::load::ClockDecision>,
     pub display: crate::time::Zoned,
     pub epoch: Option<crate::clock::skew::EpochCheck>,
     pub filter: crate::timeline::Filter,
@@ -35,7 +35,7 @@ pub struct Meta {
 
 /// The twin tolerance: the user's, or ten measured spreads around the measured lag, at least
 /// 100 ms (a loaded interpreter can delay a log line that long).
-pub fn tolerance(decisions: &[source::ClockDecision], given_ms: Option<u64>) -> (i64, i64) {
+pub fn tolerance(decisions: &[crate::load::ClockDecision], given_ms: Option<u64>) -> (i64, i64) {
     let ests: Vec<&crate::clock::skew::Estimate> = decisions
         .iter()
         .filter_map(|d| d.estimate.as_ref())
@@ -54,13 +54,13 @@ pub fn tolerance(decisions: &[source::ClockDecision], given_ms: Option<u64>) -> 
 
 /// Loads and aligns. `margin_us` widens what is loaded around the window.
 pub fn load(opts: &CheckOpts, config: &Config, margin_us: i64) -> anyhow::Result<Loaded> {
-    let plan = source::plan(&opts.sources, &opts.clock, config)?;
-    Ok(source::load(
+    let plan = crate::settings::sources(&opts.sources, &opts.clock, config)?;
+    Ok(crate::load::load(
         &plan,
-        &opts.filter,
+        &opts.filter.spec(),
         opts.clock.no_align,
         margin_us,
-        source::Need::Structured,
+        crate::load::Need::Structured,
     )?)
 }
 
@@ -100,7 +100,7 @@ fn naive_summary(
     let clocks = loaded.unaligned_clocks();
     // Coverage from every row (lock lines cut a file spanning restarts), placed with the naive
     // clocks; only event lines take part in these counts, so only they are copied.
-    let coverage = source::coverage_of(&loaded.logs, &clocks);
+    let coverage = crate::load::coverage_of(&loaded.logs, &clocks);
     let logs = loaded.unaligned_logs(|k| matches!(k, Kind::Event | Kind::MalformedEvent));
     let naive_t = Timeline::build(loaded.events.clone(), logs, &clocks, &loaded.scope)
         .context("cannot build the naive timeline frame")?;
@@ -134,7 +134,7 @@ fn missing_counts(
 /// The same counts as [`naive_summary`], derived from the aligned timeline when nothing was
 /// filtered out by time (no window): log rows placed again in the display zone and the frame
 /// reordered by a gather (its strings are shared, not copied), so a whole day does not hold a
-/// second copy of its rows. `coverage` is [`source::coverage_of`] under the naive clocks.
+/// second copy of its rows. `coverage` is [`crate::load::coverage_of`] under the naive clocks.
 fn naive_summary_from_aligned(
     t: &Timeline,
     naive: &NaiveInputs,
@@ -252,7 +252,7 @@ impl NaiveInputs {
         Some(NaiveInputs {
             zone: loaded.display.zone,
             files: loaded.logs.iter().map(|l| l.info.name.clone()).collect(),
-            coverage: source::coverage_of(&loaded.logs, &clocks),
+            coverage: crate::load::coverage_of(&loaded.logs, &clocks),
         })
     }
 }
@@ -301,7 +301,7 @@ pub fn banner(clocks: &[ClockEntry]) -> String {
 /// Prints the banner on stderr unless quiet.
 pub fn print_banner(
     t: &Timeline,
-    decisions: &[source::ClockDecision],
+    decisions: &[crate::load::ClockDecision],
     quiet: bool,
     err: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -315,7 +315,7 @@ pub fn print_banner(
 /// Warnings about clocks: assumed zones, and given zones the data contradicts.
 pub fn warn_clocks(
     t: &Timeline,
-    decisions: &[source::ClockDecision],
+    decisions: &[crate::load::ClockDecision],
     err: &mut dyn Write,
 ) -> std::io::Result<()> {
     for c in t.clocks.iter().filter(|c| c.provenance.is_assumed()) {

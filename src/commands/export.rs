@@ -17,7 +17,6 @@ use crate::cli::ExportArgs;
 use crate::config::Config;
 use crate::error::AuditError;
 use crate::report::{self, View};
-use crate::source;
 use crate::timeline::Timeline;
 
 fn sha256_file(path: &Path) -> Result<String, AuditError> {
@@ -88,13 +87,13 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let plan = source::plan(&args.sources, &args.clock, config)?;
-    let loaded = source::load(
+    let plan = crate::settings::sources(&args.sources, &args.clock, config)?;
+    let loaded = crate::load::load(
         &plan,
-        &args.filter,
+        &args.filter.spec(),
         args.clock.no_align,
         0,
-        source::Need::Selected,
+        crate::load::Need::Selected,
     )?;
     let decisions = loaded.decisions.clone();
     let clocks = loaded.log_clocks();

@@ -9,7 +9,6 @@ use super::Outcome;
 use crate::cli::{Format, TimelineArgs};
 use crate::config::Config;
 use crate::report::{self, View};
-use crate::source;
 use crate::timeline::Timeline;
 
 pub fn run(
@@ -19,15 +18,15 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let plan = source::plan(&args.sources, &args.clock, config)?;
+    let plan = crate::settings::sources(&args.sources, &args.clock, config)?;
     // Counting needs no message text: plain messages are counted while parsing.
     let filtered = args.filter.window.is_some() || args.filter.signal.is_some();
     let need = if args.output.count && !filtered {
-        source::Need::Structured
+        crate::load::Need::Structured
     } else {
-        source::Need::Selected
+        crate::load::Need::Selected
     };
-    let loaded = source::load(&plan, &args.filter, args.clock.no_align, 0, need)?;
+    let loaded = crate::load::load(&plan, &args.filter.spec(), args.clock.no_align, 0, need)?;
     let filter = loaded.filter.clone();
     let display = loaded.display.clone();
     let clocks = loaded.log_clocks();

@@ -18,7 +18,7 @@ use crate::rows::{Chunk, ChunkSource};
 use crate::source::events::{Events, EventsInfo};
 use crate::source::logs::{LogFile, LogInfo};
 use crate::time::{Zoned, format_offset};
-pub use select::{Filter, names_signal, select, signal_positions};
+pub use select::{Filter, FilterSpec, names_signal, select, signal_positions};
 pub use view::View;
 
 /// The timeline's columns: name, polars type, meaning. The one place they are defined;

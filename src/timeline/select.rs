@@ -3,7 +3,22 @@
 
 use crate::payload::fields;
 use crate::rows::{Chunk, ChunkSource, Kind};
-use crate::time::UtcRange;
+use chrono::NaiveDate;
+
+use crate::time::{UtcRange, WindowSpec};
+
+/// The filters as the user gave them: the window still in the display zone's words (resolved
+/// into a [`Filter`] once that zone is known).
+#[derive(Debug, Clone, Default)]
+pub struct FilterSpec {
+    pub signal: Option<i64>,
+    pub position: Option<i64>,
+    pub symbol: Option<String>,
+    pub correlation: Option<String>,
+    pub window: Option<WindowSpec>,
+    /// The date of a window given as bare times.
+    pub date: Option<NaiveDate>,
+}
 
 /// Filters of `audit timeline` (and the checks' scope), resolved to UTC.
 #[derive(Debug, Clone, Default)]

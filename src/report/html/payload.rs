@@ -13,9 +13,9 @@ use crate::checks::lifetimes::Process;
 use crate::checks::matching::Matching;
 use crate::checks::missing::{Summary, TypeCount};
 use crate::checks::{Finding, FindingKind};
+use crate::load::ClockDecision;
 use crate::report::View;
 use crate::report::table::first_line;
-use crate::source::ClockDecision;
 use crate::timeline::Timeline;
 
 /// Characters of a row's message embedded (its first line): what `audit timeline` shows without

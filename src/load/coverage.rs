@@ -1,0 +1,89 @@
+//! What each log file (each process in it) covers on UTC, under a set of clocks.
+
+use crate::clock::SourceClock;
+use crate::rows::Kind;
+use crate::source::logs::LogFile;
+
+use super::clocks::ClockDecision;
+
+/// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
+pub fn coverage_of(logs: &[LogFile], clocks: &[SourceClock]) -> Vec<crate::rows::Coverage> {
+    use crate::rows::Coverage;
+    let mut out: Vec<Coverage> = Vec::new();
+    for (l, clock) in logs.iter().zip(clocks) {
+        let (Some(first), Some(last)) = (l.first_ts, l.last_ts) else {
+            continue;
+        };
+        let last_line = u32::try_from(l.info.stats.lines).unwrap_or(u32::MAX);
+        let (start, end) = (clock.utc(first, 1), clock.utc(last, last_line));
+        let c = &l.chunk;
+        let locks: Vec<usize> = (0..c.len())
+            .filter(|&i| c.kind[i] == Kind::LockAcquired)
+            .collect();
+        if l.info.pids.len() <= 1 {
+            out.push(Coverage {
+                file: l.info.name.clone(),
+                pid: l.info.pids.first().copied(),
+                start,
+                end,
+            });
+            continue;
+        }
+        // A file spanning restarts: one stretch per PID, cut at each lock line; each ends at
+        // the last record (kept row or index mark) before the next lock line.
+        // Every time placed with `clock` (not the chunk's ts_utc): the naive counts ask for
+        // the coverage under a clock the rows were not aligned with.
+        let at = |i: usize| clock.utc(c.ts_local[i], c.line[i].unwrap_or(0));
+        let mut points: Vec<(u64, i64)> = (0..c.len())
+            .filter_map(|i| Some((c.byte_offset[i]?, at(i))))
+            .collect();
+        points.extend(
+            l.marks
+                .iter()
+                .map(|m| (m.offset, clock.utc(m.ts_local, m.line))),
+        );
+        points.sort_unstable();
+        let cuts: Vec<(u64, Option<u32>, i64)> = std::iter::once((0u64, None, start))
+            .chain(
+                locks
+                    .iter()
+                    .map(|&i| (c.byte_offset[i].unwrap_or(0), c.pid[i], at(i))),
+            )
+            .collect();
+        for (k, &(from, pid, t0)) in cuts.iter().enumerate() {
+            let to = cuts.get(k + 1).map_or(u64::MAX, |x| x.0);
+            let t1 = points
+                .iter()
+                .filter(|(o, _)| *o >= from && *o < to)
+                .map(|(_, t)| *t)
+                .max();
+            let t1 = if k + 1 == cuts.len() { Some(end) } else { t1 };
+            if let Some(t1) = t1 {
+                if k == 0 && from == to {
+                    continue;
+                }
+                out.push(Coverage {
+                    file: l.info.name.clone(),
+                    pid,
+                    start: t0,
+                    end: t1.max(t0),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// First and last record of the logs on UTC.
+pub(super) fn logs_span(logs: &[LogFile], decisions: &[ClockDecision]) -> Option<(i64, i64)> {
+    logs.iter()
+        .zip(decisions)
+        .filter_map(|(l, d)| {
+            let last_line = u32::try_from(l.info.stats.lines).unwrap_or(u32::MAX);
+            Some((
+                d.clock.utc(l.first_ts?, 1),
+                d.clock.utc(l.last_ts?, last_line),
+            ))
+        })
+        .reduce(|(a, b), (c, e)| (a.min(c), b.max(e)))
+}
