@@ -70,12 +70,13 @@ pub enum Command {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CheckOpts,
-    #[command(flatten)]
-    pub range: RangeOpts,
-    #[command(flatten)]
-    pub params: CheckParams,
-    /// Findings whose fingerprint is in this baseline are accepted and do not fail the job
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    /// Findings whose fingerprint is in this baseline are accepted and do not fail the job [default: [check] baseline]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Output",
+        env = "AUDIT_BASELINE"
+    )]
     pub baseline: Option<PathBuf>,
     /// Also write the report in --format to FILE (the table still goes to the terminal)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
@@ -124,24 +125,25 @@ pub struct RangeOpts {
     pub last: Option<chrono::Duration>,
 }
 
-/// Thresholds and tolerances of the checks (also `[check]` in audit.toml).
+/// Thresholds and tolerances of the checks: a flag, else its environment variable, else
+/// `[check]` in audit.toml, else the default (the same for every check command).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Check")]
 pub struct CheckParams {
-    /// Twin tolerance in ms [default: from the measured spread, at least 100]
-    #[arg(long, value_name = "MS")]
+    /// Largest |log − created_at − lag| of a twin, in ms [default: from the measured spread, at least 100]
+    #[arg(long, value_name = "MS", env = "AUDIT_TOLERANCE_MS")]
     pub tolerance_ms: Option<u64>,
-    /// Grace at the edges of a log file, in ms [default: 2000]
-    #[arg(long, value_name = "MS")]
+    /// Rows this close to an edge of a log file that is not a clean start or stop are not accused, in ms [default: 2000]
+    #[arg(long, value_name = "MS", env = "AUDIT_GRACE_MS")]
     pub grace_ms: Option<u64>,
-    /// Downtime shorter than this is a restart, in seconds [default: 60]
-    #[arg(long, value_name = "SECS")]
+    /// Downtime shorter than this is a restart, not a gap, in seconds [default: 60]
+    #[arg(long, value_name = "SECS", env = "AUDIT_MIN_GAP_S")]
     pub min_gap_s: Option<u64>,
-    /// Duplicates: same identity within this interval, in ms [default: 5000]
-    #[arg(long, value_name = "MS")]
+    /// Duplicates: rows of the same identity further apart than this are separate events, in ms [default: 5000]
+    #[arg(long, value_name = "MS", env = "AUDIT_INTERVAL_MS")]
     pub interval_ms: Option<u64>,
-    /// Inversions: created_at may precede its epoch by this much, in ms [default: 50]
-    #[arg(long, value_name = "MS")]
+    /// Inversions: how far created_at may precede its own correlation epoch, in ms [default: 50]
+    #[arg(long, value_name = "MS", env = "AUDIT_EPOCH_TOLERANCE_MS")]
     pub epoch_tolerance_ms: Option<u64>,
 }
 
@@ -166,7 +168,7 @@ pub struct ExportArgs {
     pub jsonl: Option<PathBuf>,
 }
 
-/// What every check command shares: sources, clocks, scope and output.
+/// What every check command shares: sources, clocks, scope, thresholds and output.
 #[derive(Debug, Args)]
 pub struct CheckOpts {
     #[command(flatten)]
@@ -175,34 +177,19 @@ pub struct CheckOpts {
     pub clock: ClockOpts,
     #[command(flatten)]
     pub filter: FilterOpts,
+    #[command(flatten)]
+    pub range: RangeOpts,
+    #[command(flatten)]
+    pub params: CheckParams,
     /// Output format
     #[arg(long, value_enum, default_value_t = FindingsFormat::Table, help_heading = "Output")]
     pub format: FindingsFormat,
     /// Exit 1 when a finding of this severity or higher is reported [default: medium, or [check] fail_on]
-    #[arg(long, value_enum, help_heading = "Output")]
+    #[arg(long, value_enum, help_heading = "Output", env = "AUDIT_FAIL_ON")]
     pub fail_on: Option<crate::checks::Severity>,
 }
 
-impl CheckOpts {
-    /// `--fail-on`, else `[check] fail_on`, else medium.
-    pub fn fail_on(&self, config: &crate::config::Config) -> crate::checks::Severity {
-        self.fail_on
-            .or(config.check.fail_on)
-            .unwrap_or(crate::checks::Severity::Medium)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FindingsFormat {
-    Table,
-    Json,
-    /// JUnit XML: one testcase per check
-    Junit,
-    /// SARIF 2.1.0: one result per finding
-    Sarif,
-    /// GitHub Actions workflow annotations
-    Github,
-}
+pub use crate::report::Format as FindingsFormat;
 
 #[derive(Debug, Args)]
 pub struct SkewArgs {
@@ -217,54 +204,24 @@ pub struct MissingArgs {
     /// Which side to report
     #[arg(long, value_enum, default_value_t = crate::checks::missing::Direction::Both, help_heading = "Check")]
     pub direction: crate::checks::missing::Direction,
-    /// Largest |log − created_at − lag| of a twin, in ms [default: from the measured spread, at least 100]
-    #[arg(long, value_name = "MS", help_heading = "Check")]
-    pub tolerance_ms: Option<u64>,
-    /// Rows this close to the first/last record of a log file are not accused, in ms
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 2000,
-        help_heading = "Check"
-    )]
-    pub grace_ms: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct InversionsArgs {
     #[command(flatten)]
     pub common: CheckOpts,
-    /// How far created_at may precede its own epoch before it is a clock anomaly, in ms
-    #[arg(long, value_name = "MS", default_value_t = 50, help_heading = "Check")]
-    pub epoch_tolerance_ms: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct LifetimesArgs {
     #[command(flatten)]
     pub common: CheckOpts,
-    /// Downtime shorter than this is a restart, not a gap, in seconds
-    #[arg(
-        long,
-        value_name = "SECS",
-        default_value_t = 60,
-        help_heading = "Check"
-    )]
-    pub min_gap_s: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct DuplicatesArgs {
     #[command(flatten)]
     pub common: CheckOpts,
-    /// Rows of the same identity further apart than this are separate events, in ms
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 5000,
-        help_heading = "Check"
-    )]
-    pub interval_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -6,12 +6,12 @@
 //! [`commands`] wires them per subcommand; `main.rs` only maps the outcome to an exit code.
 //! [`synth`] writes synthetic scenarios with known ground truth (the `audit-gen` binary).
 
-pub mod baseline;
 pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod load;
 pub mod output;

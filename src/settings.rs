@@ -1,17 +1,147 @@
-//! Settings: what a run uses, resolved once from flags, then the environment, then
-//! `audit.toml`, then defaults.
+//! Settings: everything a run uses, resolved once, before any work, from flags, then the
+//! environment (clap reads the `env` of each flag that has one), then `audit.toml`, then the
+//! defaults (each written once, beside the type it belongs to: [`engine::Params`],
+//! [`engine::verdict::DEFAULT_FAIL_ON`], [`DbConfig`]'s timeouts). Nothing below this module
+//! sees a flag or the config file.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{ClockOpts, SourceOpts};
+use crate::checks::Severity;
+use crate::checks::missing::Direction;
+use crate::cli::{CheckOpts, CheckParams, ClockOpts, FilterOpts, RangeOpts, SourceOpts};
 use crate::clock::LogTzRule;
 use crate::config::Config;
+use crate::engine::{self, Params, Request};
 use crate::error::AuditError;
 use crate::load::{EventsSpec, SourcePlan};
 use crate::source::db::DbConfig;
 use crate::source::snapshot::SnapshotConfig;
-use crate::time::Zone;
+use crate::time::{UtcRange, Zone};
+use crate::timeline::FilterSpec;
+
+/// What a run uses, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub sources: SourcePlan,
+    /// `--no-align`: read log times in the display zone.
+    pub no_align: bool,
+    pub filter: FilterSpec,
+    /// `--since/--until/--last`, resolved against now.
+    pub range: Option<UtcRange>,
+    pub params: Params,
+    pub fail_on: Severity,
+    pub baseline: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The settings of a command that reads sources and filters them (`timeline`, `export`).
+    pub fn of_sources(
+        src: &SourceOpts,
+        clock: &ClockOpts,
+        filter: &FilterOpts,
+        cfg: &Config,
+    ) -> Result<Settings, AuditError> {
+        Ok(Settings {
+            sources: sources(src, clock, cfg)?,
+            no_align: clock.no_align,
+            filter: filter.spec(),
+            range: None,
+            params: Params::default(),
+            fail_on: engine::verdict::DEFAULT_FAIL_ON,
+            baseline: None,
+        })
+    }
+
+    /// The settings of a check command: its sources, and every check's thresholds (a
+    /// single-check command is the engine restricted to one check, so it takes them all).
+    pub fn of_check(opts: &CheckOpts, cfg: &Config) -> Result<Settings, AuditError> {
+        let mut s = Settings::of_sources(&opts.sources, &opts.clock, &opts.filter, cfg)?;
+        s.range = range(&opts.range, &s.filter)?;
+        s.params = params(&opts.params, cfg);
+        s.fail_on = opts
+            .fail_on
+            .or(cfg.check.fail_on)
+            .unwrap_or(engine::verdict::DEFAULT_FAIL_ON);
+        s.baseline = cfg.check.baseline.as_ref().map(|p| cfg.resolve(p));
+        Ok(s)
+    }
+
+    /// `audit report`: a check's settings without output flags.
+    pub fn of_report(
+        src: &SourceOpts,
+        clock: &ClockOpts,
+        filter: &FilterOpts,
+        range_opts: &RangeOpts,
+        params_opts: &CheckParams,
+        cfg: &Config,
+    ) -> Result<Settings, AuditError> {
+        let mut s = Settings::of_sources(src, clock, filter, cfg)?;
+        s.range = range(range_opts, &s.filter)?;
+        s.params = params(params_opts, cfg);
+        Ok(s)
+    }
+
+    /// What the engine is asked.
+    pub fn request(&self, direction: Direction, naive: bool) -> Request {
+        Request {
+            sources: self.sources.clone(),
+            no_align: self.no_align,
+            filter: self.filter.clone(),
+            range: self.range,
+            params: self.params.clone(),
+            direction,
+            naive,
+        }
+    }
+}
+
+/// Each threshold: the flag (or its environment variable), else `[check]`, else the default.
+fn params(p: &CheckParams, cfg: &Config) -> Params {
+    let c = &cfg.check;
+    let d = Params::default();
+    Params {
+        tolerance_ms: p.tolerance_ms.or(c.tolerance_ms).or(d.tolerance_ms),
+        grace_ms: p.grace_ms.or(c.grace_ms).unwrap_or(d.grace_ms),
+        min_gap_s: p.min_gap_s.or(c.min_gap_s).unwrap_or(d.min_gap_s),
+        interval_ms: p.interval_ms.or(c.interval_ms).unwrap_or(d.interval_ms),
+        epoch_tolerance_ms: p
+            .epoch_tolerance_ms
+            .or(c.epoch_tolerance_ms)
+            .unwrap_or(d.epoch_tolerance_ms),
+    }
+}
+
+/// `--since/--until/--last` as a UTC range (`--last` against now).
+fn range(r: &RangeOpts, filter: &FilterSpec) -> Result<Option<UtcRange>, AuditError> {
+    if r.since.is_none() && r.until.is_none() && r.last.is_none() {
+        return Ok(None);
+    }
+    if filter.window.is_some() {
+        return Err(AuditError::usage(
+            "--window cannot be combined with --since/--until/--last",
+        ));
+    }
+    let (start, end) = match r.last {
+        Some(d) => {
+            let now = chrono::Utc::now();
+            // `now - d` panics when d reaches back past chrono's first year.
+            let start = now.checked_sub_signed(d).ok_or_else(|| {
+                AuditError::usage("--last reaches back past the earliest date there is")
+            })?;
+            (start, now)
+        }
+        None => (
+            r.since
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),
+            r.until.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        ),
+    };
+    if end <= start {
+        return Err(AuditError::usage("--until must be after --since"));
+    }
+    Ok(Some(UtcRange { start, end }))
+}
 
 fn zone_from(text: &str, by: String) -> Result<(Zone, String), AuditError> {
     text.parse::<Zone>()
@@ -40,16 +170,14 @@ pub fn sources(
         url,
         db_tz: db_tz.clone(),
         display_tz: display_tz.clone(),
-        connect_timeout: Duration::from_secs(
-            src.connect_timeout
-                .or(cfg.db.connect_timeout_s)
-                .unwrap_or(10),
-        ),
-        statement_timeout: Duration::from_secs(
-            src.statement_timeout
-                .or(cfg.db.statement_timeout_s)
-                .unwrap_or(300),
-        ),
+        connect_timeout: src
+            .connect_timeout
+            .or(cfg.db.connect_timeout_s)
+            .map_or(DbConfig::CONNECT_TIMEOUT, Duration::from_secs),
+        statement_timeout: src
+            .statement_timeout
+            .or(cfg.db.statement_timeout_s)
+            .map_or(DbConfig::STATEMENT_TIMEOUT, Duration::from_secs),
     };
     let snap_cfg = SnapshotConfig {
         db_tz: db_tz.clone(),

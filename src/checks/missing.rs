@@ -23,6 +23,18 @@ pub enum Direction {
     LogOnly,
 }
 
+/// True when a finding of `kind` belongs to the side `direction` reports (every kind of
+/// another check does).
+pub fn reports(direction: Direction, kind: FindingKind) -> bool {
+    match direction {
+        Direction::Both => true,
+        Direction::DbOnly => kind != FindingKind::MissingInDb,
+        Direction::LogOnly => {
+            !matches!(kind, FindingKind::MissingInLog | FindingKind::NoLogCoverage)
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Params {
     /// Only findings inside this range are reported (the data may extend beyond it).

@@ -65,6 +65,55 @@ impl fmt::Display for FindingKind {
     }
 }
 
+/// A check: the command that runs it alone, and the finding kinds it produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    Skew,
+    MissingLogs,
+    Inversions,
+    Lifetimes,
+    Duplicates,
+}
+
+impl Check {
+    /// Every check, in report order.
+    pub const ALL: [Check; 5] = [
+        Check::Skew,
+        Check::MissingLogs,
+        Check::Inversions,
+        Check::Lifetimes,
+        Check::Duplicates,
+    ];
+
+    /// Its command's name (a JUnit testcase, a SARIF rule group).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Check::Skew => "skew",
+            Check::MissingLogs => "missing-logs",
+            Check::Inversions => "inversions",
+            Check::Lifetimes => "lifetimes",
+            Check::Duplicates => "duplicates",
+        }
+    }
+}
+
+impl FindingKind {
+    /// The check that produces this kind.
+    pub fn check(self) -> Check {
+        match self {
+            FindingKind::MissingInLog | FindingKind::MissingInDb | FindingKind::NoLogCoverage => {
+                Check::MissingLogs
+            }
+            FindingKind::CorrelationInversion => Check::Inversions,
+            FindingKind::ProcessOverlap
+            | FindingKind::ProcessGap
+            | FindingKind::UnattributedActivity => Check::Lifetimes,
+            FindingKind::DuplicateEvent => Check::Duplicates,
+            FindingKind::ClockOffsetChange => Check::Skew,
+        }
+    }
+}
+
 #[derive(
     Debug,
     Clone,

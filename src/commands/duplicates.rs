@@ -2,11 +2,13 @@
 
 use std::io::Write;
 
-use super::{Outcome, common};
-use crate::checks::duplicates::{self, Params};
+use super::{Outcome, finish, one_check};
+use crate::checks::Check;
+use crate::checks::missing::Direction;
 use crate::cli::DuplicatesArgs;
 use crate::config::Config;
-use crate::timeline::View;
+use crate::engine::Verdict;
+use crate::report::Report;
 
 pub fn run(
     args: &DuplicatesArgs,
@@ -15,29 +17,19 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let interval_us = args.interval_ms as i64 * 1000;
-    let loaded = common::load(&args.common, config, interval_us + 60_000_000)?;
-    let prepared = common::prepare(loaded, None)?;
-    let (meta, t) = (&prepared.loaded_meta, &prepared.timeline);
-    common::print_banner(t, &meta.decisions, quiet, err)?;
-    let v = View::new(t)?;
-    let m = common::match_twins(t, meta)?;
-    let findings = duplicates::check(
-        &v,
-        &m,
-        &Params {
-            interval_us,
-            window: meta.filter.window,
-        },
-    );
-    common::emit(
-        "duplicates",
-        t,
-        &findings,
-        args.common.format,
-        "",
-        serde_json::json!({}).into(),
-        out,
+    let o = &args.common;
+    let (s, checked) = one_check(
+        o,
+        config,
+        Check::Duplicates,
+        Direction::Both,
+        false,
+        quiet,
+        err,
     )?;
-    Ok(super::outcome(&findings, args.common.fail_on(config)))
+    let verdict = Verdict {
+        fail_on: s.fail_on,
+        baseline: None,
+    };
+    finish(Report::of("duplicates", &checked, verdict), o.format, out)
 }

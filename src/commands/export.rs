@@ -12,7 +12,7 @@ use anyhow::Context;
 use polars::prelude::{Column, ParquetWriter};
 use sha2::{Digest, Sha256};
 
-use super::{Outcome, common};
+use super::Outcome;
 use crate::cli::ExportArgs;
 use crate::config::Config;
 use crate::error::AuditError;
@@ -99,7 +99,7 @@ pub fn run(
     let clocks = loaded.log_clocks();
     let t = Timeline::build(loaded.events, loaded.logs, &clocks, &loaded.scope)
         .context("cannot build the timeline frame")?;
-    common::print_banner(&t, &decisions, quiet, err)?;
+    crate::report::banner::print_banner(&t, &decisions, quiet, err)?;
     let (paths, hashes) = provenance(&t)?;
     if let Some(path) = &args.parquet {
         let mut df = t.frame.clone();

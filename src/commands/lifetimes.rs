@@ -4,11 +4,14 @@ use std::io::Write;
 
 use comfy_table::{Table, presets};
 
-use super::{Outcome, common};
-use crate::checks::lifetimes::{self, Params, Process};
+use super::{Outcome, finish, one_check};
+use crate::checks::Check;
+use crate::checks::lifetimes::Process;
+use crate::checks::missing::Direction;
 use crate::cli::LifetimesArgs;
 use crate::config::Config;
-use crate::timeline::View;
+use crate::engine::Verdict;
+use crate::report::Report;
 
 pub fn run(
     args: &LifetimesArgs,
@@ -17,32 +20,24 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let loaded = common::load(&args.common, config, 0)?;
-    let prepared = common::prepare(loaded, None)?;
-    let (meta, t) = (&prepared.loaded_meta, &prepared.timeline);
-    common::print_banner(t, &meta.decisions, quiet, err)?;
-    let v = View::new(t)?;
-    let procs = lifetimes::processes(&v, &meta.coverage);
-    let findings = lifetimes::check(
-        &v,
-        &common::match_twins(t, meta)?,
-        &procs,
-        &Params {
-            min_gap_us: args.min_gap_s as i64 * 1_000_000,
-            grace_us: 2_000_000,
-            window: meta.filter.window,
-        },
-    );
-    common::emit(
-        "lifetimes",
-        t,
-        &findings,
-        args.common.format,
-        &table(&procs),
-        serde_json::json!({ "processes": procs }).into(),
-        out,
+    let o = &args.common;
+    let (s, checked) = one_check(
+        o,
+        config,
+        Check::Lifetimes,
+        Direction::Both,
+        false,
+        quiet,
+        err,
     )?;
-    Ok(super::outcome(&findings, args.common.fail_on(config)))
+    let verdict = Verdict {
+        fail_on: s.fail_on,
+        baseline: None,
+    };
+    let mut r = Report::of("lifetimes", &checked, verdict);
+    r.table = table(&checked.processes);
+    r.json = serde_json::json!({ "processes": checked.processes }).into();
+    finish(r, o.format, out)
 }
 
 fn table(procs: &[Process]) -> String {

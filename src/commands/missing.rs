@@ -7,14 +7,16 @@ use std::io::Write;
 use comfy_table::{Table, presets};
 use serde_json::json;
 
-use super::{Outcome, common};
-use crate::checks::missing::{self, Params, Summary, TypeCount};
+use super::{Outcome, finish, one_check};
+use crate::checks::Check;
+use crate::checks::missing::{Summary, TypeCount};
 use crate::cli::MissingArgs;
 use crate::config::Config;
+use crate::engine::Verdict;
+use crate::report::Report;
+use crate::report::findings::Extra;
+use crate::time::UtcRange;
 use crate::timeline::View;
-
-/// Loaded around the window: twins across its edges must be seen to judge rows inside it.
-pub const MARGIN_US: i64 = 60_000_000;
 
 pub fn run(
     args: &MissingArgs,
@@ -23,25 +25,25 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let loaded = common::load(&args.common, config, MARGIN_US)?;
-    let grace_us = args.grace_ms as i64 * 1000;
-    let naive = common::NaivePlan::new(&loaded, args.tolerance_ms, grace_us, args.direction)?;
-    let prepared = common::prepare(loaded, args.tolerance_ms)?;
-    let meta = &prepared.loaded_meta;
-    let t = &prepared.timeline;
-    common::print_banner(t, &meta.decisions, quiet, err)?;
-
-    let params = Params {
-        window: meta.filter.window,
-        direction: args.direction,
-        logs: meta.coverage.clone(),
-        db_span: meta.db_span,
-        grace_us,
+    let o = &args.common;
+    let (s, checked) = one_check(
+        o,
+        config,
+        Check::MissingLogs,
+        args.direction,
+        true,
+        quiet,
+        err,
+    )?;
+    let meta = &checked.prepared.loaded_meta;
+    let t = &checked.prepared.timeline;
+    let summary = &checked.aligned;
+    let zero = Summary {
+        total: TypeCount::default(),
+        by_type: Default::default(),
+        loose_twins: 0,
     };
-    let v = View::new(t)?;
-    let m = common::match_twins(t, meta)?;
-    let (findings, summary) = missing::check(&v, &m, &params);
-    let naive = naive.finish(t, meta, params.clone())?;
+    let naive = checked.naive.as_ref().unwrap_or(&zero);
 
     let mut head = String::new();
     if let Some(w) = &meta.filter.window {
@@ -59,31 +61,31 @@ pub fn run(
         crate::clock::skew::tidy(meta.lag_us as f64 / 1000.0),
         meta.tolerance_us as f64 / 1000.0
     ));
-    head.push_str(&counts_table(&summary, &naive));
+    head.push_str(&counts_table(summary, naive));
     head.push('\n');
-    head.push_str(&by_type_table(&summary, &naive));
+    head.push_str(&by_type_table(summary, naive));
     head.push('\n');
+    let v = View::new(t)?;
+    let window = meta.filter.window;
     let extra = json!({
-        "window": meta.filter.window.map(|w| json!({
+        "window": window.map(|w| json!({
             "start_utc": crate::time::rfc3339_micros(w.start.timestamp_micros()),
             "end_utc": crate::time::rfc3339_micros(w.end.timestamp_micros()),
         })),
         "matching": { "lag_ms": meta.lag_us as f64 / 1000.0, "tolerance_ms": meta.tolerance_us as f64 / 1000.0 },
         "summary": { "aligned": summary, "naive": naive },
     });
-    common::emit(
-        "missing-logs",
-        t,
-        &findings,
-        args.common.format,
-        &head,
-        crate::report::findings::Extra {
-            fields: extra,
-            arrays: vec![("twins", twins_json(&v, &m, &params))],
-        },
-        out,
-    )?;
-    Ok(super::outcome(&findings, args.common.fail_on(config)))
+    let verdict = Verdict {
+        fail_on: s.fail_on,
+        baseline: None,
+    };
+    let mut r = Report::of("missing-logs", &checked, verdict);
+    r.table = head;
+    r.json = Extra {
+        fields: extra,
+        arrays: vec![("twins", twins_json(&v, &checked.matching, window))],
+    };
+    finish(r, o.format, out)
 }
 
 fn counts_table(a: &Summary, n: &Summary) -> String {
@@ -153,15 +155,14 @@ fn by_type_table(a: &Summary, n: &Summary) -> String {
 fn twins_json<'a>(
     v: &'a View<'a>,
     m: &'a crate::checks::matching::Matching,
-    p: &Params,
+    window: Option<UtcRange>,
 ) -> crate::report::findings::LazyArray<'a> {
     let mut pairs: Vec<&crate::checks::matching::Pair> = m
         .pairs
         .iter()
         .filter(|x| {
             let t = v.ts_utc.get(x.db).unwrap_or(0);
-            p.window
-                .is_none_or(|w| w.start.timestamp_micros() <= t && t < w.end.timestamp_micros())
+            window.is_none_or(|w| w.start.timestamp_micros() <= t && t < w.end.timestamp_micros())
         })
         .collect();
     pairs.sort_by_key(|x| v.event_id.get(x.db));

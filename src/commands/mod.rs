@@ -1,7 +1,8 @@
-//! One file per subcommand: args → sources → timeline (→ checks) → a renderer.
+//! Glue, one file per subcommand: its arguments become [`Settings`], the engine (or the loader,
+//! for `timeline` and `export`) answers, a renderer prints. Commands never import each other;
+//! what two of them need lives below them.
 
 pub mod check;
-pub mod common;
 pub mod duplicates;
 pub mod export;
 pub mod inversions;
@@ -13,8 +14,13 @@ pub mod timeline;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command};
+use crate::checks::Check;
+use crate::checks::missing::Direction;
+use crate::cli::{CheckOpts, Cli, Command};
 use crate::config::Config;
+use crate::engine::{self, Checked, Verdict};
+use crate::report::{Format, Report};
+use crate::settings::Settings;
 
 /// What a command asks `main` to exit with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +31,14 @@ pub enum Outcome {
     Findings,
 }
 
-/// Exit 1 when any finding is at or above `fail_on`.
-pub fn outcome(findings: &[crate::checks::Finding], fail_on: crate::checks::Severity) -> Outcome {
-    if findings.iter().any(|f| f.severity >= fail_on) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
+impl Outcome {
+    /// The outcome a verdict gives `findings`.
+    pub fn of(verdict: &Verdict<'_>, findings: &[crate::checks::Finding]) -> Outcome {
+        if verdict.failed(findings) {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        }
     }
 }
 
@@ -53,4 +61,28 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resul
         }
         Command::Export(args) => export::run(args, &config, cli.quiet, out, err),
     }
+}
+
+/// A single-check command: the engine restricted to `check`, its banner on stderr.
+fn one_check(
+    opts: &CheckOpts,
+    config: &Config,
+    check: Check,
+    direction: Direction,
+    naive: bool,
+    quiet: bool,
+    err: &mut dyn Write,
+) -> anyhow::Result<(Settings, Checked)> {
+    let settings = Settings::of_check(opts, config)?;
+    let checked = engine::run(&settings.request(direction, naive), Some(check))?;
+    let p = &checked.prepared;
+    crate::report::banner::print_banner(&p.timeline, &p.loaded_meta.decisions, quiet, err)?;
+    Ok((settings, checked))
+}
+
+/// Renders a single-check command's report to `out`; its outcome.
+fn finish(r: Report<'_>, format: Format, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let outcome = Outcome::of(&r.verdict, r.findings);
+    out.write_all(crate::report::render(r, format)?.as_bytes())?;
+    Ok(outcome)
 }

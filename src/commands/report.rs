@@ -2,14 +2,13 @@
 //! (`audit check --html FILE` writes the same page beside its usual output).
 
 use std::io::Write;
-use std::path::Path;
 
-use super::check::{self, Checked, Scope};
-use super::{Outcome, common};
+use super::Outcome;
+use crate::checks::missing::Direction;
 use crate::cli::ReportArgs;
 use crate::config::Config;
-use crate::error::AuditError;
-use crate::report::html;
+use crate::engine;
+use crate::settings::Settings;
 
 pub fn run(
     args: &ReportArgs,
@@ -18,44 +17,19 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let scope = Scope {
-        sources: &args.sources,
-        clock: &args.clock,
-        filter: &args.filter,
-        range: &args.range,
-        params: &args.params,
-    };
-    let checked = check::run_all(&scope, config, true)?;
+    let settings = Settings::of_report(
+        &args.sources,
+        &args.clock,
+        &args.filter,
+        &args.range,
+        &args.params,
+        config,
+    )?;
+    let checked = engine::run(&settings.request(Direction::Both, true), None)?;
     let p = &checked.prepared;
-    common::print_banner(&p.timeline, &p.loaded_meta.decisions, quiet, err)?;
-    let stats = write_html(&checked, &args.html)?;
+    crate::report::banner::print_banner(&p.timeline, &p.loaded_meta.decisions, quiet, err)?;
+    let stats = crate::report::html::write(&checked, &args.html)?;
     writeln!(out, "{}", stats.describe(&args.html))?;
     // A report is a document, not a gate: `audit check` decides exit codes from findings.
     Ok(Outcome::Clean)
-}
-
-/// Renders the page of a check run and writes it to `path`.
-pub fn write_html(checked: &Checked, path: &Path) -> anyhow::Result<html::Stats> {
-    let _t = crate::timing::phase("report: html");
-    let meta = &checked.prepared.loaded_meta;
-    let input = html::Input {
-        timeline: &checked.prepared.timeline,
-        findings: &checked.findings,
-        matching: &checked.matching,
-        processes: &checked.processes,
-        decisions: &meta.decisions,
-        aligned: &checked.aligned,
-        naive: checked.naive.as_ref(),
-        window: meta.filter.window,
-        lag_us: meta.lag_us,
-        tolerance_us: meta.tolerance_us,
-    };
-    let (page, stats) = html::render(&input)?;
-    std::fs::write(path, page).map_err(|e| {
-        AuditError::input(
-            path.display().to_string(),
-            format!("cannot write the report: {e}"),
-        )
-    })?;
-    Ok(stats)
 }

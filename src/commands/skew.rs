@@ -6,10 +6,13 @@ use std::io::Write;
 use comfy_table::{Table, presets};
 use serde_json::json;
 
-use super::{Outcome, common};
-use crate::checks::Finding;
+use super::{Outcome, finish, one_check};
+use crate::checks::Check;
+use crate::checks::missing::Direction;
 use crate::cli::SkewArgs;
 use crate::config::Config;
+use crate::engine::Verdict;
+use crate::report::Report;
 use crate::time::Provenance;
 use crate::time::format_offset;
 
@@ -47,13 +50,11 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let loaded = common::load(&args.common, config, 0)?;
-    let prepared = common::prepare(loaded, None)?;
-    let meta = &prepared.loaded_meta;
-    let t = &prepared.timeline;
-    common::print_banner(t, &meta.decisions, quiet, err)?;
-
-    let mut findings: Vec<Finding> = Vec::new();
+    let o = &args.common;
+    let (settings, checked) =
+        one_check(o, config, Check::Skew, Direction::Both, false, quiet, err)?;
+    let meta = &checked.prepared.loaded_meta;
+    let t = &checked.prepared.timeline;
     let mut sources = serde_json::Map::new();
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED);
@@ -205,25 +206,16 @@ pub fn run(
             }),
         );
     }
-    let v = crate::timeline::View::new(t)?;
-    let estimates: Vec<(String, Option<crate::clock::skew::Estimate>)> = meta
-        .decisions
-        .iter()
-        .map(|d| (d.file.clone(), d.estimate.clone()))
-        .collect();
-    findings.extend(crate::checks::clock::offset_changes(&v, &estimates, false));
     let mut table_text = format!("{table}\n");
-    if !findings.is_empty() {
+    if !checked.findings.is_empty() {
         table_text.push('\n');
     }
-    common::emit(
-        "skew",
-        t,
-        &findings,
-        args.common.format,
-        &table_text,
-        json!({ "skew": sources }).into(),
-        out,
-    )?;
-    Ok(super::outcome(&findings, args.common.fail_on(config)))
+    let verdict = Verdict {
+        fail_on: settings.fail_on,
+        baseline: None,
+    };
+    let mut r = Report::of("skew", &checked, verdict);
+    r.table = table_text;
+    r.json = json!({ "skew": sources }).into();
+    finish(r, o.format, out)
 }

@@ -35,7 +35,7 @@ pub fn run(
         .context("cannot build the timeline frame")?;
     let v = View::new(&t).context("timeline frame has an unexpected shape")?;
     if !quiet {
-        super::common::warn_clocks(&t, &decisions, err)?;
+        crate::report::banner::warn_clocks(&t, &decisions, err)?;
         if v.is_empty() {
             writeln!(err, "no rows match the filters")?;
         }

@@ -12,6 +12,8 @@ use std::path::Path;
 
 pub use payload::{Input, MESSAGE_CHARS};
 
+use crate::engine::Checked;
+
 const CSS: &str = include_str!("html/page.css");
 /// Concatenated in this order into one `<script>`: shared state and formatting, the chart,
 /// the panels (findings, clocks, table) and the start-up code.
@@ -44,6 +46,28 @@ impl Stats {
             self.findings
         )
     }
+}
+
+/// Renders the page of an engine run and writes it to `path` (whole or not at all, like every
+/// file audit writes).
+pub fn write(checked: &Checked, path: &Path) -> anyhow::Result<Stats> {
+    let _t = crate::timing::phase("report: html");
+    let meta = &checked.prepared.loaded_meta;
+    let input = Input {
+        timeline: &checked.prepared.timeline,
+        findings: &checked.findings,
+        matching: &checked.matching,
+        processes: &checked.processes,
+        decisions: &meta.decisions,
+        aligned: &checked.aligned,
+        naive: checked.naive.as_ref(),
+        window: meta.filter.window,
+        lag_us: meta.lag_us,
+        tolerance_us: meta.tolerance_us,
+    };
+    let (page, stats) = render(&input)?;
+    crate::output::write(path, page.as_bytes())?;
+    Ok(stats)
 }
 
 /// Renders the page.

@@ -1,31 +1,21 @@
 //! What the CI renderers (JUnit, SARIF, GitHub annotations) share: where a finding points in
 //! the files that were read, and which check produced it.
 
-use crate::checks::{Finding, FindingKind, Severity};
+use crate::checks::{Check, Finding, FindingKind, Severity};
 use crate::timeline::Timeline;
 
 /// The check (a JUnit testcase, a SARIF rule group) a finding kind belongs to.
 pub fn check_of(kind: FindingKind) -> &'static str {
-    match kind {
-        FindingKind::MissingInLog | FindingKind::MissingInDb | FindingKind::NoLogCoverage => {
-            "missing-logs"
-        }
-        FindingKind::CorrelationInversion => "inversions",
-        FindingKind::ProcessOverlap
-        | FindingKind::ProcessGap
-        | FindingKind::UnattributedActivity => "lifetimes",
-        FindingKind::DuplicateEvent => "duplicates",
-        FindingKind::ClockOffsetChange => "skew",
-    }
+    kind.check().name()
 }
 
 /// Every check, in report order.
 pub const CHECKS: [&str; 5] = [
-    "skew",
-    "missing-logs",
-    "inversions",
-    "lifetimes",
-    "duplicates",
+    Check::ALL[0].name(),
+    Check::ALL[1].name(),
+    Check::ALL[2].name(),
+    Check::ALL[3].name(),
+    Check::ALL[4].name(),
 ];
 
 /// One line describing a finding kind (SARIF rule text, JUnit headers).

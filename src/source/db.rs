@@ -51,6 +51,13 @@ pub struct DbConfig {
     pub statement_timeout: Duration,
 }
 
+impl DbConfig {
+    /// How long to wait for the database to answer a connection, unless told otherwise.
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The read-only session's statement timeout, unless told otherwise.
+    pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
+}
+
 /// Filters pushed into SQL. `None` means no filter.
 #[derive(Debug, Clone, Default)]
 pub struct Pushdown {
