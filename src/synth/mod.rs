@@ -39,6 +39,7 @@ pub mod rng;
 pub mod scenario;
 pub mod score;
 mod text;
+mod timefmt;
 pub mod truth;
 mod waves;
 
