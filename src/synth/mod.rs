@@ -21,11 +21,13 @@
 //! `model`/`market`/`waves`/`activity` (each writer's `log_event` calls and typed lines), `eventlogger`
 //! (flushes and ids), `inject` (the counted faults), `chatter` and `logfile` (the log bytes),
 //! `dbfiles` (CSV and SQL), [`py`] (Python reprs and jsonb text), [`truth`], `generate`
-//! (the order of it all), and [`score`] (findings against the truth, for the accuracy
-//! suite). Deterministic: one seed, one set of bytes; see `rng`.
+//! (the order of it all), [`score`] (findings against the truth, for the accuracy suite),
+//! `timefmt` (its own offset and instant spellings) and [`cli`] (the `audit-gen` command
+//! line). Deterministic: one seed, one set of bytes; see `rng`.
 
 mod activity;
 mod chatter;
+pub mod cli;
 pub mod dbfiles;
 mod eventlogger;
 pub mod faults;
