@@ -4,7 +4,7 @@
 //! Data flows one way: [`source`] (PostgreSQL, snapshots, logs) → [`clock`] (each source's
 //! zone, with provenance) → [`timeline`] (one polars frame) → [`report`] (table, JSON, CSV).
 //! [`commands`] wires them per subcommand; `main.rs` only maps the outcome to an exit code.
-//! [`synth`] writes synthetic scenarios with known ground truth (the `audit-gen` binary).
+//! Synthetic scenarios with known ground truth come from `audit-gen` (synth/, its own package).
 
 pub mod baseline;
 pub mod checks;
@@ -17,6 +17,5 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod source;
-pub mod synth;
 pub mod timeline;
 pub mod timing;

@@ -5,6 +5,7 @@
 //! Case counts are modest so `cargo test` stays fast; the fuzz targets (fuzz/) cover the
 //! inputs no formatter writes.
 
+use audit_gen::py::{Py, decimal_to_float};
 use chrono::{NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
@@ -12,7 +13,6 @@ use serde_json::{Map, Number, Value};
 use super::pyrepr;
 use super::record::parse_header;
 use crate::source::fields::payload_key;
-use crate::synth::py::{Py, decimal_to_float};
 
 const LEVELS: [&str; 8] = [
     "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "WARN", "FATAL", "TRACE",

@@ -5,8 +5,8 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use audit::synth::cli::{self, Error};
-use audit::synth::{Output, Truth};
+use audit_gen::cli::{self, Error};
+use audit_gen::{Output, Truth};
 use serde_json::Value;
 
 use super::{audit, path_str};
