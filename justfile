@@ -6,12 +6,12 @@ demo:
 
 # The whole suite against a real PostgreSQL (DATABASE_URL, or a throwaway cluster).
 test:
-    cargo test
+    cargo test --workspace --locked
 
 # Formatting and lints, as strict as review.
 lint:
     cargo fmt --all -- --check
-    cargo clippy --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets -- -D warnings
 
 # Exactly what CI runs on a fresh clone.
 ci:
@@ -33,7 +33,7 @@ accuracy:
 
 # The benchmark day (~200 000 rows, ~850 MiB of logs, 2 processes) with its truth.json.
 day out="/tmp/audit-day":
-    cargo run --bin audit-gen -- --preset day --sql --out {{out}}
+    cargo run -p audit-gen -- --preset day --sql --out {{out}}
 
 # Benchmarks against rg, lnav, psql \copy and ConnectorX on the generated day → docs/bench.md.
 bench *args:

@@ -2,7 +2,7 @@
 """`just bench`: times audit against the tools people use today, on the same generated day,
 in one run, alternating commands round by round, and writes docs/bench.md.
 
-Steps: build the release binary; generate the benchmark day with audit-gen (reused when
+Steps: build the release binaries (audit, audit-gen); generate the benchmark day with audit-gen (reused when
 present); load it into a throwaway PostgreSQL kept under the bench dir; install the reference
 tools that are missing (ripgrep, lnav from Debian; connectorx from PyPI, best effort); then
 `--rounds` rounds, each running every command once in turn (so drift hits all alike); report
@@ -110,7 +110,8 @@ def main():
     shutil.rmtree(cache, ignore_errors=True)
     os.environ["AUDIT_CACHE_DIR"] = cache
     day = os.path.join(a.dir, "day")
-    sh(["cargo", "build", "--release", "--locked", "-q", "--bins"], cwd=ROOT)
+    # audit, and audit-gen (its own package, synth/): a plain build at the root builds only audit.
+    sh(["cargo", "build", "--release", "--locked", "-q", "--workspace", "--bins"], cwd=ROOT)
     audit = os.path.join(ROOT, "target", "release", "audit")
     gen = os.path.join(ROOT, "target", "release", "audit-gen")
     if not os.path.exists(os.path.join(day, "truth.json")):

@@ -4,7 +4,7 @@
 //! Data flows one way: [`source`] (PostgreSQL, snapshots, logs) → [`clock`] (each source's
 //! zone, with provenance) → [`timeline`] (one polars frame) → [`report`] (table, JSON, CSV).
 //! [`commands`] wires them per subcommand; `main.rs` only maps the outcome to an exit code.
-//! [`synth`] writes synthetic scenarios with known ground truth (the `audit-gen` binary).
+//! Synthetic scenarios with known ground truth come from `audit-gen` (synth/, its own package).
 
 pub mod checks;
 pub mod cli;
@@ -21,7 +21,6 @@ pub mod report;
 pub mod rows;
 pub mod settings;
 pub mod source;
-pub mod synth;
 pub mod time;
 pub mod timeline;
 pub mod timing;

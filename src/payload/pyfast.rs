@@ -356,7 +356,7 @@ mod tests {
         }
     }
 
-    use crate::synth::py::Py;
+    use audit_gen::py::Py;
     use proptest::prelude::*;
 
     /// Values as the bot's event dicts hold them, mostly inside the plain subset.

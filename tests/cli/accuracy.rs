@@ -1,4 +1,4 @@
-//! Accuracy of the checks against ground truth: the scenarios of `audit::synth::score::suite`
+//! Accuracy of the checks against ground truth: the scenarios of `audit_gen::score::suite`
 //! (each fault alone, then all together) are generated once, every check runs on each through
 //! the real binary (`--format json`, no window, default parameters), and its findings are
 //! scored against truth.json per finding kind. Every kind must reach recall 100 % and
@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use audit::synth::score::{self, Tally};
-use audit::synth::{Scenario, Truth, generate};
+use audit_gen::score::{self, Tally};
+use audit_gen::{Scenario, Truth, generate};
 
 use crate::support::scenario::check;
 

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 use crate::support::pg::pg;
-use crate::support::scenario::{check, generate};
+use crate::support::scenario::{audit_gen, check, generate};
 use crate::support::{
     audit, comparable_findings, events_not_parsed, finding_kinds, findings_json, json, path_str,
     rows,
@@ -242,27 +241,21 @@ fn events_sql_loads_and_the_database_gives_the_csv_timeline() {
 #[test]
 fn bad_faults_and_foreign_directories_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::cargo_bin("audit-gen")
-            .unwrap()
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    // What the binary would exit with and print on stderr.
+    let run = |args: &[&str]| match audit_gen(args.iter().copied()) {
+        Ok(_) => (0, String::new()),
+        Err(e) => (e.exit_code(), e.to_string()),
     };
     let out = path_str(&tmp.path().join("x"));
     let (code, err) = run(&["--out", &out, "--fault", "rain"]);
-    assert_eq!(code, Some(2));
+    assert_eq!(code, 2);
     assert!(err.contains("unknown fault `rain`"), "{err}");
     let (code, err) = run(&["--out", &out, "--hours", "0.05"]);
-    assert_eq!(code, Some(2));
+    assert_eq!(code, 2);
     assert!(err.contains("at least 10 minutes"), "{err}");
     std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
     let (code, err) = run(&["--out", &path_str(tmp.path())]);
-    assert_eq!(code, Some(2));
+    assert_eq!(code, 2);
     assert!(err.contains("notes.txt"), "{err}");
     assert!(tmp.path().join("notes.txt").exists());
 }

@@ -5,13 +5,13 @@
 //! Case counts are modest so `cargo test` stays fast; the fuzz targets (fuzz/) cover the
 //! inputs no formatter writes.
 
+use audit_gen::py::{Py, decimal_to_float};
 use chrono::{NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 
 use super::record::parse_header;
-use crate::payload::pyrepr;
-use crate::synth::py::{Py, decimal_to_float};
+use crate::payload::{payload_key, pyrepr};
 
 const LEVELS: [&str; 8] = [
     "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "WARN", "FATAL", "TRACE",
@@ -143,4 +143,24 @@ proptest! {
         let got = pyrepr::parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
         prop_assert_eq!(got, want, "{}", text);
     }
+}
+
+/// The generator's two sides of one event: the repr its log line holds, read back by the
+/// audit's parser, is the payload of the jsonb text its database row holds.
+#[test]
+fn reprs_parse_back_to_the_jsonb_value() {
+    let d = Py::dict([
+        ("s", Py::str("it's \"both\" \\ 🚀\u{a0}")),
+        ("p", Py::Decimal("0.000100".into())),
+        ("x", Py::Float(1e-5)),
+        ("t", Py::Tuple(vec![Py::Int(1), Py::Float(1e17)])),
+        ("n", Py::dict([("k", Py::None), ("b", Py::Bool(false))])),
+    ]);
+    let parsed = pyrepr::parse(&d.repr()).expect("repr parses");
+    assert_eq!(
+        payload_key(&parsed.to_string()),
+        payload_key(&d.jsonb()),
+        "{}",
+        d.repr()
+    );
 }

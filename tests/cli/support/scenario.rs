@@ -1,29 +1,29 @@
-//! Synthetic scenarios for the tests: `audit-gen` (the real binary) writes them, and the
-//! checks run on them through the real `audit` binary.
+//! Synthetic scenarios for the tests: the generator's command line (`audit_gen::cli::run`, the
+//! code the `audit-gen` binary runs) writes them, and the checks run on them through the real
+//! `audit` binary.
 
+use std::ffi::OsString;
 use std::path::Path;
 
-use assert_cmd::Command;
-use audit::synth::Truth;
+use audit_gen::cli::{self, Error};
+use audit_gen::{Output, Truth};
 use serde_json::Value;
 
 use super::{audit, path_str};
 
-/// Runs `audit-gen --out DIR ARGS` and reads back its truth.json.
+/// `audit-gen ARGS`, as the binary runs it, its summary dropped.
+pub fn audit_gen<T: Into<OsString>>(args: impl IntoIterator<Item = T>) -> Result<Output, Error> {
+    let argv = std::iter::once(OsString::from("audit-gen")).chain(args.into_iter().map(Into::into));
+    cli::run(argv, &mut std::io::sink())
+}
+
+/// `audit-gen --out DIR --quiet ARGS`, and its truth.json read back.
 pub fn generate(dir: &Path, args: &[&str]) -> Truth {
-    let out = Command::cargo_bin("audit-gen")
-        .expect("audit-gen binary")
-        .arg("--out")
-        .arg(dir)
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .expect("run audit-gen");
-    assert!(
-        out.status.success(),
-        "audit-gen {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut argv: Vec<OsString> = vec!["--out".into(), dir.into(), "--quiet".into()];
+    argv.extend(args.iter().map(OsString::from));
+    if let Err(e) = audit_gen(argv) {
+        panic!("audit-gen {args:?} failed: {e}");
+    }
     Truth::load(&dir.join("truth.json")).expect("truth.json")
 }
 

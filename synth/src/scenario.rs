@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use super::SynthError;
 use super::faults::Faults;
 use super::rng::Rng;
-use crate::time::format_offset;
+use super::timefmt::format_offset;
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

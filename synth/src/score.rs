@@ -313,7 +313,7 @@ pub fn suite() -> Vec<SuiteCase> {
             faults: f,
         }
     };
-    let skew = crate::time::parse_offset("+05:30");
+    let skew = super::timefmt::parse_offset("+05:30");
     let mut cases = vec![
         case(
             "lost-lines-and-batches",

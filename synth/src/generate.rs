@@ -16,12 +16,11 @@ use super::logfile::{self, LogReport};
 use super::model::{Counters, Event, Line};
 use super::rng::Rng;
 use super::scenario::Scenario;
+use super::timefmt::{format_offset, rfc3339_micros};
 use super::truth::{
     self, CorrRow, Counts, FileTruth, Gap, LineCause, LineFault, LogRef, OffsetSpan, Overlap,
     RowCause, RowFault, Truth,
 };
-use crate::time::format_offset;
-use crate::time::rfc3339_micros;
 
 /// What [`generate`] wrote.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use chrono::FixedOffset;
 
-use crate::time::{format_offset, parse_offset};
+use super::timefmt::{format_offset, parse_offset};
 
 /// Faults counted per scenario, injected while generating; the structural ones are kept
 /// here too so a scenario can say what was injected.
@@ -41,7 +41,7 @@ mod opt_offset {
 
     pub fn serialize<S: Serializer>(o: &Option<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
         match o {
-            Some(o) => s.serialize_str(&crate::time::format_offset(*o)),
+            Some(o) => s.serialize_str(&super::format_offset(*o)),
             None => s.serialize_none(),
         }
     }
@@ -49,7 +49,7 @@ mod opt_offset {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<FixedOffset>, D::Error> {
         let s: Option<String> = Option::deserialize(d)?;
         s.map(|t| {
-            crate::time::parse_offset(&t)
+            super::parse_offset(&t)
                 .ok_or_else(|| serde::de::Error::custom(format!("bad offset `{t}`")))
         })
         .transpose()

@@ -167,8 +167,8 @@ pub fn flush_lines(a: &Activity, batches: &[(usize, &Batch)], ids: &[Option<i64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::model::Event;
-    use crate::synth::py::Py;
+    use crate::model::Event;
+    use crate::py::Py;
 
     fn ev(t: i64) -> Event {
         Event {

@@ -2,15 +2,19 @@
 //! files as its code writes them (REFERENCE.md), with faults injected on purpose, and a
 //! `truth.json` saying exactly what the checks should find.
 //!
+//! Its own workspace member, written against the bot's behaviour and not against `audit`:
+//! it does not depend on the `audit` crate, so it cannot share its bugs. `audit`'s tests use
+//! it as a library (a dev-dependency), through [`cli::run`] where they would run the binary.
+//!
 //! ```no_run
-//! use audit::synth::{Faults, Fault, Params, Scenario, generate};
+//! use audit_gen::{Faults, Fault, Params, Scenario, generate};
 //! let mut faults = Faults::default();
 //! faults.add(Fault::LostLogLines(5));
 //! faults.add(Fault::Overlap);
 //! let scenario = Scenario::plan(&Params::new(42), &faults)?;
 //! let out = generate(&scenario, std::path::Path::new("/tmp/scenario"))?;
 //! println!("{} rows, {} log lines", out.truth.counts.db_rows, out.truth.counts.log_lines);
-//! # Ok::<(), audit::synth::SynthError>(())
+//! # Ok::<(), audit_gen::SynthError>(())
 //! ```
 //!
 //! The output directory holds `monitoring_logs/bot_YYYYMMDD_HHMMSS.log` (one per process,
@@ -21,11 +25,13 @@
 //! `model`/`market`/`waves`/`activity` (each writer's `log_event` calls and typed lines), `eventlogger`
 //! (flushes and ids), `inject` (the counted faults), `chatter` and `logfile` (the log bytes),
 //! `dbfiles` (CSV and SQL), [`py`] (Python reprs and jsonb text), [`truth`], `generate`
-//! (the order of it all), and [`score`] (findings against the truth, for the accuracy
-//! suite). Deterministic: one seed, one set of bytes; see `rng`.
+//! (the order of it all), [`score`] (findings against the truth, for the accuracy suite),
+//! `timefmt` (its own offset and instant spellings) and [`cli`] (the `audit-gen` command
+//! line). Deterministic: one seed, one set of bytes; see `rng`.
 
 mod activity;
 mod chatter;
+pub mod cli;
 pub mod dbfiles;
 mod eventlogger;
 pub mod faults;
@@ -39,6 +45,7 @@ pub mod rng;
 pub mod scenario;
 pub mod score;
 mod text;
+mod timefmt;
 pub mod truth;
 mod waves;
 
