@@ -11,7 +11,7 @@ use audit::payload::{Digest, payload_hash};
 use audit::rows::{Chunk, ChunkSource, Kind, Row};
 use audit::source::events::Storage;
 use audit::source::events::{Events, EventsInfo};
-use audit::source::logs::record::{Assembler, Keep, parse_header, parse_timestamp};
+use audit::source::logs::record::{Assembler, Take, parse_header, parse_timestamp};
 use audit::source::logs::typed;
 use audit::source::logs::{FileStats, LogFile, LogInfo};
 use audit::time::Provenance;
@@ -100,7 +100,7 @@ fn split_records(bencher: divan::Bencher) {
         }
     }
     bencher.bench(|| {
-        let mut a = Assembler::new(Chunk::new(ChunkSource::Log, None), Keep::Structured, 1);
+        let mut a = Assembler::new(Chunk::new(ChunkSource::Log, None), Take::STRUCTURED, 1);
         let mut off = 0u64;
         for l in &lines {
             a.line(l.as_bytes(), off);

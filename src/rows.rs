@@ -130,7 +130,8 @@ pub struct Chunk {
     pub message: Vec<String>,
     /// Canonical JSON (sorted keys) of the event payload.
     pub payload: Vec<Option<String>>,
-    /// [`crate::payload::payload_hash`] of the payload (events only).
+    /// The payload's 64-bit identity (`payload::payload_hash`: equal for a DB row and its log
+    /// twin; events only).
     pub payload_hash: Vec<Option<u64>>,
 }
 

@@ -14,7 +14,7 @@ use crate::clock::LogTzRule;
 use crate::config::Config;
 use crate::engine::{self, Params, Request};
 use crate::error::AuditError;
-use crate::load::{EventsSpec, SourcePlan};
+use crate::load::{EventsSpec, SourcePlan, Tuning};
 use crate::source::db::DbConfig;
 use crate::source::snapshot::SnapshotConfig;
 use crate::time::{UtcRange, Zone};
@@ -32,6 +32,8 @@ pub struct Settings {
     pub params: Params,
     pub fail_on: Severity,
     pub baseline: Option<PathBuf>,
+    /// The sizes at which logs are read differently.
+    pub tuning: Tuning,
 }
 
 impl Settings {
@@ -50,6 +52,7 @@ impl Settings {
             params: Params::default(),
             fail_on: engine::verdict::DEFAULT_FAIL_ON,
             baseline: None,
+            tuning: tuning()?,
         })
     }
 
@@ -92,8 +95,41 @@ impl Settings {
             params: self.params.clone(),
             direction,
             naive,
+            tuning: self.tuning,
         }
     }
+}
+
+/// The read plan's sizes: the defaults, and what the environment says (`AUDIT_SAMPLE_BYTES`,
+/// `AUDIT_SEEK=0`, `AUDIT_SLICE_MINUTES`; docs/config.md). A value that does not parse is an
+/// error, not a silent default.
+fn tuning() -> Result<Tuning, AuditError> {
+    let mut t = Tuning::default();
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let number = |name: &str, v: String| {
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| AuditError::usage(format!("{name}={v:?} is not a whole number")))
+    };
+    if let Some(v) = var("AUDIT_SAMPLE_BYTES") {
+        t.sample_bytes = number("AUDIT_SAMPLE_BYTES", v)?.max(1);
+    }
+    if let Some(v) = var("AUDIT_SEEK") {
+        t.seek = match v.trim() {
+            "0" => false,
+            "1" => true,
+            _ => return Err(AuditError::usage(format!("AUDIT_SEEK={v:?}: use 0 or 1"))),
+        };
+    }
+    if let Some(v) = var("AUDIT_SLICE_MINUTES") {
+        let m = number("AUDIT_SLICE_MINUTES", v)?;
+        t.forced_slice_us = Some(
+            i64::try_from(m)
+                .unwrap_or(i64::MAX / 60_000_000)
+                .saturating_mul(60_000_000),
+        );
+    }
+    Ok(t)
 }
 
 /// Each threshold: the flag (or its environment variable), else `[check]`, else the default.

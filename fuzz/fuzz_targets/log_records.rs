@@ -1,12 +1,12 @@
 //! The log record parser on arbitrary bytes: the line-at-a-time stream parser, the block
-//! reader (both `Keep` modes), and the header and timestamp parsers on every line. The two
+//! reader (both `Take` modes: every record, and events and typed lines), and the header and timestamp parsers on every line. The two
 //! whole-stream parsers must agree on what they found.
 #![no_main]
 
 use std::io::BufReader;
 
 use audit::source::logs::reader::parse_reader;
-use audit::source::logs::record::{FileStats, Keep, parse_header, parse_stream, parse_timestamp};
+use audit::source::logs::record::{FileStats, Take, parse_header, parse_stream, parse_timestamp};
 use audit::rows::{Chunk, ChunkSource};
 use libfuzzer_sys::fuzz_target;
 
@@ -18,14 +18,14 @@ fuzz_target!(|data: &[u8]| {
     parse_stream(BufReader::with_capacity(cap, data), &mut chunk, &mut stats)
         .expect("reading from memory cannot fail");
 
-    let all = parse_reader(data, "fuzz.log", Keep::Everything).expect("in-memory read");
+    let all = parse_reader(data, "fuzz.log", Take::EVERYTHING).expect("in-memory read");
     assert_eq!(all.stats.lines, stats.lines);
     assert_eq!(all.stats.records, stats.records);
     assert_eq!(all.stats.bytes, data.len() as u64);
     assert_eq!(all.chunk.message, chunk.message);
     assert_eq!(all.chunk.line, chunk.line);
 
-    let structured = parse_reader(data, "fuzz.log", Keep::Structured).expect("in-memory read");
+    let structured = parse_reader(data, "fuzz.log", Take::STRUCTURED).expect("in-memory read");
     assert_eq!(structured.stats.records, stats.records);
     assert!(structured.chunk.len() <= chunk.len());
 

@@ -16,7 +16,9 @@ use super::Outcome;
 use crate::cli::ExportArgs;
 use crate::config::Config;
 use crate::error::AuditError;
+use crate::load::{Question, ReadPlan};
 use crate::report::{self, View};
+use crate::settings::Settings;
 use crate::timeline::Timeline;
 
 fn sha256_file(path: &Path) -> Result<String, AuditError> {
@@ -87,14 +89,15 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let plan = crate::settings::sources(&args.sources, &args.clock, config)?;
-    let loaded = crate::load::load(
-        &plan,
-        &args.filter.spec(),
-        args.clock.no_align,
-        0,
-        crate::load::Need::Selected,
-    )?;
+    let s = Settings::of_sources(&args.sources, &args.clock, &args.filter, config)?;
+    let q = Question {
+        filter: s.filter.clone(),
+        no_align: s.no_align,
+        margin_us: 0,
+        messages: true,
+    };
+    let plan = ReadPlan::new(&s.sources, &q, &s.tuning, false)?;
+    let loaded = crate::load::load(&s.sources, &q, &plan)?;
     let decisions = loaded.decisions.clone();
     let clocks = loaded.log_clocks();
     let t = Timeline::build(loaded.events, loaded.logs, &clocks, &loaded.scope)

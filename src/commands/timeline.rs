@@ -8,7 +8,9 @@ use serde_json::json;
 use super::Outcome;
 use crate::cli::{Format, TimelineArgs};
 use crate::config::Config;
+use crate::load::{Question, ReadPlan};
 use crate::report::{self, View};
+use crate::settings::Settings;
 use crate::timeline::Timeline;
 
 pub fn run(
@@ -18,15 +20,17 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let plan = crate::settings::sources(&args.sources, &args.clock, config)?;
+    let s = Settings::of_sources(&args.sources, &args.clock, &args.filter, config)?;
     // Counting needs no message text: plain messages are counted while parsing.
     let filtered = args.filter.window.is_some() || args.filter.signal.is_some();
-    let need = if args.output.count && !filtered {
-        crate::load::Need::Structured
-    } else {
-        crate::load::Need::Selected
+    let q = Question {
+        filter: s.filter.clone(),
+        no_align: s.no_align,
+        margin_us: 0,
+        messages: !args.output.count || filtered,
     };
-    let loaded = crate::load::load(&plan, &args.filter.spec(), args.clock.no_align, 0, need)?;
+    let plan = ReadPlan::new(&s.sources, &q, &s.tuning, false)?;
+    let loaded = crate::load::load(&s.sources, &q, &plan)?;
     let filter = loaded.filter.clone();
     let display = loaded.display.clone();
     let clocks = loaded.log_clocks();

@@ -14,7 +14,7 @@ use crate::checks::lifetimes::Process;
 use crate::checks::matching::Matching;
 use crate::checks::missing::Direction;
 use crate::checks::{self, Check, Finding};
-use crate::load::{self, Need, SourcePlan};
+use crate::load::{self, Question, ReadPlan, SourcePlan, Tuning};
 use crate::time::{UtcRange, WindowSpec};
 use crate::timeline::{FilterSpec, View};
 
@@ -68,6 +68,8 @@ pub struct Request {
     /// Also count the naive reading (log times read in the display zone); such a run draws the
     /// whole timeline (the HTML report), so it is never sliced.
     pub naive: bool,
+    /// The sizes at which logs are read differently.
+    pub tuning: Tuning,
 }
 
 /// Every check's result, with what a renderer of the whole picture (HTML) needs beside it.
@@ -98,18 +100,19 @@ pub fn run(req: &Request, only: Option<Check>) -> anyhow::Result<Checked> {
     // A --window is one short question; a range (or everything) over big logs goes in slices.
     let len = match req.naive || req.filter.window.is_some() {
         true => None,
-        false => slices::slice_length(&req.sources)?,
+        false => ReadPlan::slice_length(&req.sources, &req.tuning)?,
     };
     let mut checked = match len {
         Some(len) => slices::run_sliced(req, &filter, range, len)?,
         None => {
-            let loaded = load::load(
-                &req.sources,
-                &filter,
-                req.no_align,
-                MARGIN_US,
-                Need::Structured,
-            )?;
+            let q = Question {
+                filter,
+                no_align: req.no_align,
+                margin_us: MARGIN_US,
+                messages: false,
+            };
+            let plan = ReadPlan::new(&req.sources, &q, &req.tuning, false)?;
+            let loaded = load::load(&req.sources, &q, &plan)?;
             check_loaded(req, loaded, req.naive, None)?
         }
     };

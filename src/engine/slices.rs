@@ -7,42 +7,9 @@ use super::{Checked, MARGIN_US, Request, check_loaded};
 use crate::checks::matching::Matching;
 use crate::checks::{self, Finding};
 use crate::error::AuditError;
-use crate::load::{self, SourcePlan};
-use crate::source;
+use crate::load::{self, Question, ReadPlan};
 use crate::time::{UtcRange, WindowSpec};
 use crate::timeline::{ClockEntry, FilterSpec, Timeline, View};
-
-/// Logs bigger than this are checked in time slices (see [`run_sliced`]): one pass over the
-/// whole range would hold every event row of it (~0.55 GB a day of the real bot).
-const SLICE_BYTES: u64 = 1 << 30;
-/// The length of one slice.
-const SLICE_US: i64 = 6 * 3600 * 1_000_000;
-
-/// How long a slice is, when the run is sliced: logs over [`SLICE_BYTES`] read with PostgreSQL
-/// (or no events source; a snapshot file is read whole by polars anyway). `AUDIT_SLICE_MINUTES`
-/// forces slices of that length (the tests slice a generated scenario), or none with 0.
-pub(super) fn slice_length(plan: &SourcePlan) -> Result<Option<i64>, AuditError> {
-    if let Some(m) = std::env::var("AUDIT_SLICE_MINUTES")
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|&m| m >= 0)
-    {
-        return Ok((m > 0).then(|| m.saturating_mul(60 * 1_000_000)));
-    }
-    if matches!(plan.events, load::EventsSpec::File(..)) {
-        return Ok(None);
-    }
-    Ok((log_bytes(plan)? > SLICE_BYTES).then_some(SLICE_US))
-}
-
-/// The size of the planned log files (gzip: compressed).
-fn log_bytes(plan: &SourcePlan) -> Result<u64, AuditError> {
-    Ok(source::logs::discover(&plan.logs)?
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum())
-}
 
 /// Every check over a long range in memory that follows the slice, not the range: the logs are
 /// read once (sampled) and the clocks decided once for the whole run; then each slice of `len`
@@ -66,14 +33,14 @@ pub(super) fn run_sliced(
         window: Some(WindowSpec::absolute(at(0), at(1))),
         ..filter.clone()
     };
-    let mut first = load::load_with(
-        plan,
-        &probe,
+    let probe = Question {
+        filter: probe,
         no_align,
-        0,
-        load::Need::Structured,
-        Some(&mut reuse),
-    )?;
+        margin_us: 0,
+        messages: false,
+    };
+    let read = ReadPlan::new(plan, &probe, &req.tuning, true)?;
+    let mut first = load::load_with(plan, &probe, &read, Some(&mut reuse))?;
     let span = [first.db_span(), first.logs_span()]
         .into_iter()
         .flatten()
@@ -108,9 +75,8 @@ pub(super) fn run_sliced(
         (None, None) => (0, 1),
     };
     // The slices read back about every byte once more: a bar over the files' size.
-    let bytes = log_bytes(plan)?;
-    if bytes > 256 << 20 {
-        crate::progress::start(bytes, "checking");
+    if read.bytes > 256 << 20 {
+        crate::progress::start(read.bytes, "checking");
     }
     let mut last: Option<Checked> = None;
     let mut aligned: Option<checks::missing::Summary> = None;
@@ -123,14 +89,13 @@ pub(super) fn run_sliced(
             window: Some(WindowSpec::absolute(at(start), at(end))),
             ..filter.clone()
         };
-        let loaded = load::load_with(
-            plan,
-            &one,
+        let one = Question {
+            filter: one,
             no_align,
-            margin,
-            load::Need::Structured,
-            Some(&mut reuse),
-        )?;
+            margin_us: margin,
+            messages: false,
+        };
+        let loaded = load::load_with(plan, &one, &read, Some(&mut reuse))?;
         let mut c = check_loaded(req, loaded, false, Some(&procs))?;
         findings.append(&mut c.findings);
         db_rows += c.aligned.total.db_rows;

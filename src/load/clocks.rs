@@ -109,9 +109,9 @@ pub fn settle_clocks(
                 }
                 let ranges = merge_ranges(change_brackets(&l.chunk, &d.clock));
                 let everywhere = [(i64::MIN, i64::MAX)];
-                let want = logs::Want {
+                let want = logs::Take {
                     events_within: Some(&everywhere),
-                    ..logs::Want::default()
+                    ..logs::Take::STRUCTURED
                 };
                 let mut c = l.read_back(&ranges, &want)?;
                 more |= !c.is_empty();

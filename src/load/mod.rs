@@ -5,6 +5,7 @@
 
 mod clocks;
 mod coverage;
+pub mod plan;
 mod readback;
 mod slices;
 mod sources;
@@ -16,10 +17,10 @@ use crate::error::AuditError;
 use crate::rows::{Chunk, Kind};
 use crate::source::db::DbSession;
 use crate::source::events::Events;
-use crate::source::logs::{self, Keep, LogFile};
+use crate::source::logs::{self, LogFile};
 use crate::source::snapshot;
 use crate::time::{Provenance, Zone, Zoned};
-use crate::timeline::{Filter, FilterSpec, align};
+use crate::timeline::{Filter, align};
 
 use clocks::{decide_clocks, pad_span, possible_span};
 use coverage::logs_span;
@@ -30,6 +31,7 @@ use window::{resolve_filter, widen, widen_spec, window_date};
 
 pub use clocks::{ClockDecision, settle_clocks};
 pub use coverage::coverage_of;
+pub use plan::{Question, ReadPlan, Tuning};
 pub use slices::Reuse;
 pub use sources::{EventsSpec, SourcePlan};
 
@@ -101,71 +103,41 @@ impl Loaded {
     }
 }
 
-/// Loads every planned source. Logs are parsed (in parallel, per file) while the database
-/// connects; then each log file's clock is decided, logs are placed on UTC, and the filters
-/// are resolved in the display zone and pushed into SQL.
-///
-/// `margin_us` widens the window of what is loaded (not of `Loaded::filter`): checks need the
-/// twins just outside a window to judge the rows inside it.
-pub fn load(
-    plan: &SourcePlan,
-    f: &FilterSpec,
-    no_align: bool,
-    margin_us: i64,
-    need: Need,
-) -> Result<Loaded, AuditError> {
-    load_with(plan, f, no_align, margin_us, need, None)
+/// Loads every planned source. Logs are read (in parallel, per file, as `plan` says) while the
+/// database connects; then each log file's clock is decided, logs are placed on UTC, the
+/// filters are resolved in the display zone and pushed into SQL, and what the question selects
+/// that the first pass left out is read back.
+pub fn load(sources: &SourcePlan, q: &Question, plan: &ReadPlan) -> Result<Loaded, AuditError> {
+    load_with(sources, q, plan, None)
 }
 
 /// [`load`], sharing a first pass with other loads of the same sources (`reuse`): the first
 /// call fills it (every file sampled, whatever its size), later calls only read their window.
 pub fn load_with(
     plan: &SourcePlan,
-    f: &FilterSpec,
-    no_align: bool,
-    margin_us: i64,
-    need: Need,
+    q: &Question,
+    read: &ReadPlan,
     reuse: Option<&mut Reuse>,
 ) -> Result<Loaded, AuditError> {
-    let log_paths = logs::discover(&plan.logs)?;
+    let (f, no_align, margin_us) = (&q.filter, q.no_align, q.margin_us);
+    let log_paths = &read.paths;
     let cached = reuse
         .as_ref()
         .and_then(|r| r.logs_for(&widen_spec(f, margin_us)));
     let fixed = reuse.as_ref().and_then(|r| r.decisions.clone());
     let sliced = reuse.is_some();
-    let sampling = if sliced {
-        logs::Sampling::All
-    } else if f.window.is_some() != f.signal.is_some() {
-        logs::Sampling::Big
-    } else {
-        logs::Sampling::Off
-    };
-    // Plain messages only ever match a window or a signal (they carry no symbol, position or
-    // correlation): without those filters a timeline shows all of them, checks none.
     let filters_messages = f.window.is_some() || f.signal.is_some();
-    // A window or a signal (not both): big files are sampled on the first pass and what the
-    // filter selects is read back — the window's events by the time index, the signal's and
-    // its positions' by a byte search for their digits — so memory follows the question.
-    let keep = match need {
-        Need::Selected if !filters_messages => Keep::Everything,
-        _ => Keep::Structured,
-    };
     std::thread::scope(|s| {
         let log_job = s.spawn(|| {
             if let Some(logs) = cached {
                 return Ok(logs);
             }
             let _t = crate::timing::phase("logs: parse");
-            let total: u64 = log_paths
-                .iter()
-                .filter_map(|p| std::fs::metadata(p).ok())
-                .map(|m| m.len())
-                .sum();
             // Worth a bar only for files that take a while (gzip sizes are compressed sizes).
-            if total > 256 << 20 {
-                crate::progress::start(total, "logs");
+            if read.bytes > 256 << 20 {
+                crate::progress::start(read.bytes, "logs");
             }
-            let out = logs::load(&log_paths, keep, sampling);
+            let out = logs::load(log_paths, &read.passes);
             crate::progress::finish();
             out
         });
@@ -296,7 +268,7 @@ pub fn load_with(
                 .unwrap_or_default();
             // Two reads: the signal's few records whole (messages too, for a timeline), the
             // positions' many events without parsing their plain neighbours.
-            let messages = (need == Need::Selected).then_some(n);
+            let messages = (q.messages).then_some(n);
             let groups = [
                 (vec![n.to_string()], messages),
                 (position_needles(&scanned_positions), None),
@@ -340,7 +312,7 @@ pub fn load_with(
             let groups = [(position_needles(&positions), None)];
             read_back_containing(&mut logs, &decisions, &groups)?;
         }
-        let messages = need == Need::Selected && filters_messages && !signal_sampled;
+        let messages = q.messages && filters_messages && !signal_sampled;
         let mut decisions = decisions;
         if messages || (logs.iter().any(|l| l.sampled) && !signal_sampled) {
             let _t = crate::timing::phase("logs: read back the window");
@@ -406,17 +378,6 @@ pub fn load_with(
 
 /// The DB's first pass: display clock, table span, resolved filter, rows.
 type FirstPass = (Zoned, Option<(i64, i64)>, Filter, Chunk);
-
-/// What a command needs of the plain log messages (95 % of a day's records).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Need {
-    /// Events and typed lines only (the checks).
-    Structured,
-    /// Also the messages the filter selects (timeline, export): all of them without a
-    /// window or signal filter; otherwise only those, read back by seeking (window) or by a
-    /// byte search for the signal id.
-    Selected,
-}
 
 /// created_at may trail its own correlation epoch by the call's duration, never precede it by
 /// more than this (clock jitter between the app and the DB server).

@@ -53,11 +53,11 @@ pub(super) fn bring_back(
         if ranges.is_empty() {
             continue;
         }
-        let want = logs::Want {
+        let want = logs::Take {
             messages,
             messages_within: (!within.is_empty()).then_some(within.as_slice()),
-            messages_mentioning: None,
             events_within: (!events_within.is_empty()).then_some(events_within.as_slice()),
+            ..logs::Take::STRUCTURED
         };
         let mut more = l.read_back(&ranges, &want)?;
         align(&mut more, &d.clock);
@@ -120,11 +120,11 @@ pub(super) fn read_back_containing(
                     continue;
                 }
                 let everywhere = [(i64::MIN, i64::MAX)];
-                let want = logs::Want {
+                let want = logs::Take {
                     messages: messages_of.is_some(),
-                    messages_within: None,
                     messages_mentioning: *messages_of,
                     events_within: Some(&everywhere),
+                    ..logs::Take::STRUCTURED
                 };
                 let mut more = l.read_back(&ranges, &want)?;
                 align(&mut more, &d.clock);

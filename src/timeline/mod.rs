@@ -129,29 +129,16 @@ pub struct Timeline {
     pub sources: SourcesInfo,
 }
 
-/// Places a log chunk's naive readings on UTC with its file's clock.
+/// Places a log chunk's naive readings on UTC with its file's clock ([`SourceClock::utc`], the
+/// one place a naive reading becomes an instant).
 pub fn align(chunk: &mut Chunk, clock: &SourceClock) {
-    let place = |zone: crate::time::Zone, l: i64| -> i64 {
-        match zone {
-            crate::time::Zone::Fixed(off) => l - i64::from(off.local_minus_utc()) * 1_000_000,
-            zone => {
-                let local = chrono::DateTime::from_timestamp_micros(l)
-                    .unwrap_or_default()
-                    .naive_utc();
-                zone.to_utc(local).instant().timestamp_micros()
-            }
-        }
-    };
-    if clock.changes.is_empty() {
-        let zone = clock.zone;
-        for (u, l) in chunk.ts_utc.iter_mut().zip(&chunk.ts_local) {
-            *u = place(zone, *l);
-        }
-    } else {
-        for i in 0..chunk.len() {
-            let zone = clock.zone_at_line(chunk.line[i].unwrap_or(0));
-            chunk.ts_utc[i] = place(zone, chunk.ts_local[i]);
-        }
+    for ((u, &l), line) in chunk
+        .ts_utc
+        .iter_mut()
+        .zip(&chunk.ts_local)
+        .zip(&chunk.line)
+    {
+        *u = clock.utc(l, line.unwrap_or(0));
     }
 }
 

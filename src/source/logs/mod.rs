@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::error::AuditError;
 use crate::rows::{Chunk, ChunkSource, Kind};
-pub use record::{FileStats, Keep, Mark};
+pub use record::{FileStats, Mark, Take};
 
 /// One parsed log file.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub struct LogFile {
     pub last_ts: Option<i64>,
     /// True when every record is in `chunk`.
     pub complete: bool,
-    /// True when only every n-th event line is in `chunk` (`Keep::Sampled`).
+    /// True when not every event line is in `chunk` (a sampled or searched first pass).
     pub sampled: bool,
 }
 
@@ -163,64 +163,42 @@ fn display_names(paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
-/// Parses every file in parallel (and large plain files in parallel parts). Any unreadable
-/// file is an error: a timeline with a hole where a file should be must not be presented as
-/// complete. With `Keep::Structured`, plain messages are counted but not kept (see
-/// [`LogFile::messages`] to bring them back for a filter).
-///
-/// `sample_big`: a windowed question over big files. A file over [`SAMPLE_BYTES`] is read
-/// with `Keep::Sampled` (every n-th event line parsed, n = its size / `SAMPLE_BYTES`, so a
-/// file of any size keeps about the same number for clock detection); the window's events
-/// are read back whole afterwards ([`LogFile::read_back`]). Memory then follows the window,
-/// not the files.
-pub fn load(paths: &[PathBuf], keep: Keep, sampling: Sampling) -> Result<Vec<LogFile>, AuditError> {
+/// How a file's first pass reads it. `load::plan` decides it for every file, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Parsed, keeping what the [`Take`] says.
+    Parse(Take<'static>),
+    /// Searched, not parsed (a window or a signal over a big plain file): its typed lines found
+    /// by their fixed texts and its events sampled by probes every `unit` bytes
+    /// ([`seek::first_pass`]); parsed with `Take::sampled(every)` where the search cannot be
+    /// used.
+    Search { unit: u64, every: u32 },
+}
+
+/// Reads every file's first pass in parallel (and large plain files in parallel parts), each
+/// as its [`Pass`] says. Any unreadable file is an error: a timeline with a hole where a file
+/// should be must not be presented as complete. What a pass did not keep is counted, and read
+/// back when a question needs it ([`LogFile::read_back`]).
+pub fn load(paths: &[PathBuf], passes: &[Pass]) -> Result<Vec<LogFile>, AuditError> {
     let names = display_names(paths);
-    // AUDIT_SAMPLE_BYTES lowers the threshold (the tests sample files of a few MiB).
-    let unit = std::env::var("AUDIT_SAMPLE_BYTES")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(SAMPLE_BYTES);
-    let size_of = |p: &PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    // Sampling::All: one rate for every file, from their total size, so the number of events
-    // kept stays about the same however many files there are.
-    let total: u64 = paths.iter().map(size_of).sum();
     paths
         .par_iter()
         .zip(names.par_iter())
-        .map(|(path, name)| {
-            let gzip = path.extension().is_some_and(|e| e == "gz");
-            let size = match sampling {
-                // A gzip stream cannot be entered midway: every slice would decompress it whole
-                // again to read its events back, so its events are all kept on the first pass.
-                Sampling::All if gzip => 0,
-                Sampling::All => total,
-                _ => size_of(path),
-            };
-            let every = u32::try_from(size / unit).unwrap_or(u32::MAX);
-            let keep = match keep {
-                Keep::Structured if sampling != Sampling::Off && every >= 2 => Keep::Sampled(every),
-                k => k,
-            };
-            // A window or a signal over a big plain file: searched, not parsed.
-            if matches!(keep, Keep::Sampled(_)) && sampling == Sampling::Big && !gzip && seeking() {
+        .zip(passes.par_iter())
+        .map(|((path, name), pass)| match *pass {
+            Pass::Parse(take) => load_one(path, name, take),
+            Pass::Search { unit, every } => {
                 let g = seek::Geometry::for_unit(unit);
                 let found = seek::first_pass(path, name, &g).map_err(|e| {
                     AuditError::input(path.display().to_string(), format!("cannot read: {e}"))
                 })?;
-                if let Some(s) = found {
-                    return Ok(seeked(path, name, s));
+                match found {
+                    Some(s) => Ok(seeked(path, name, s)),
+                    None => load_one(path, name, Take::sampled(every)),
                 }
             }
-            load_one(path, name, keep)
         })
         .collect()
-}
-
-/// `AUDIT_SEEK=0` parses a windowed question's big files whole (sampled) instead of
-/// searching them: for comparing the two.
-fn seeking() -> bool {
-    std::env::var_os("AUDIT_SEEK").is_none_or(|v| v != "0")
 }
 
 /// A file's first pass by search ([`seek::first_pass`]): like a sampled one, not complete.
@@ -236,40 +214,27 @@ fn seeked(path: &Path, name: &str, s: seek::Seeked) -> LogFile {
         marks: s.marks,
         lines,
     };
+    // Like a sampled pass: not every event is in it.
     log_file(
         name,
         path.display().to_string(),
         false,
         parsed,
-        Keep::Sampled(1),
+        (false, true),
     )
 }
 
 /// A read-back range longer than this is parsed in pieces, in parallel.
 const SPLIT_BYTES: u64 = 32 << 20;
 
-/// Which files the first pass samples (see [`load`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sampling {
-    Off,
-    /// Files of at least twice [`SAMPLE_BYTES`], each at its own rate.
-    Big,
-    /// Every plain file, at one rate from their total size (a time-sliced run); `.gz` files
-    /// are read whole once and keep every event.
-    All,
-}
-
-/// Files smaller than twice this are never sampled (see [`load`]).
-pub const SAMPLE_BYTES: u64 = 64 << 20;
-
-fn load_one(path: &Path, name: &str, keep: Keep) -> Result<LogFile, AuditError> {
+fn load_one(path: &Path, name: &str, take: Take<'_>) -> Result<LogFile, AuditError> {
     let gzip = path.extension().is_some_and(|e| e == "gz");
     let shown = path.display().to_string();
     let parsed = if gzip {
         let (r, _) = open(path)?;
-        reader::parse_reader(r, name, keep)
+        reader::parse_reader(r, name, take)
     } else {
-        reader::parse_file(path, name, keep)
+        reader::parse_file(path, name, take)
     }
     .map_err(|e| {
         let what = if gzip {
@@ -289,12 +254,25 @@ fn load_one(path: &Path, name: &str, keep: Keep) -> Result<LogFile, AuditError> 
             ),
         ));
     }
-    Ok(log_file(name, shown, gzip, parsed, keep))
+    let whole = take.messages && !take.is_sampled();
+    Ok(log_file(
+        name,
+        shown,
+        gzip,
+        parsed,
+        (whole, take.is_sampled()),
+    ))
 }
 
 /// A parsed (or searched) file with its process identity: the PIDs of its lock lines, given
-/// to its rows.
-fn log_file(name: &str, path: String, gzip: bool, parsed: reader::Parsed, keep: Keep) -> LogFile {
+/// to its rows. `(complete, sampled)`: every record is in it; not every event is.
+fn log_file(
+    name: &str,
+    path: String,
+    gzip: bool,
+    parsed: reader::Parsed,
+    (complete, sampled): (bool, bool),
+) -> LogFile {
     let mut chunk = parsed.chunk;
     let locks = lock_offsets(&chunk);
     let pids = locks.iter().map(|(_, p)| *p).collect();
@@ -311,8 +289,8 @@ fn log_file(name: &str, path: String, gzip: bool, parsed: reader::Parsed, keep: 
         marks: parsed.marks,
         first_ts: parsed.first_ts,
         last_ts: parsed.last_ts,
-        complete: keep == Keep::Everything,
-        sampled: matches!(keep, Keep::Sampled(_)),
+        complete,
+        sampled,
     }
 }
 
@@ -344,18 +322,6 @@ fn assign_pids(chunk: &mut Chunk, locks: &[(u64, u32)]) {
     }
 }
 
-/// What [`LogFile::read_back`] brings back: plain messages (all those in the ranges, or those
-/// whose naive time is in `messages_within`), and a sampled file's events whose naive time
-/// is in `events_within`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Want<'a> {
-    pub messages: bool,
-    pub messages_within: Option<&'a [(i64, i64)]>,
-    /// Only the messages that mention this number (what a signal filter selects them by).
-    pub messages_mentioning: Option<i64>,
-    pub events_within: Option<&'a [(i64, i64)]>,
-}
-
 impl LogFile {
     /// Brings back what the first pass did not keep from the byte ranges `[from, to)` (record
     /// starts taken from the sparse index): the plain messages when `messages`, and — for a
@@ -364,7 +330,7 @@ impl LogFile {
     pub fn read_back(
         &self,
         ranges: &[(u64, Option<u64>, u32)],
-        want: &Want<'_>,
+        want: &Take<'_>,
     ) -> Result<Chunk, AuditError> {
         let path = Path::new(&self.info.path);
         let mut out = Chunk::new(ChunkSource::Log, Some(self.info.name.clone()));
@@ -375,9 +341,9 @@ impl LogFile {
             return Ok(out);
         }
         let keep = if messages {
-            Keep::Everything
+            Take::EVERYTHING
         } else {
-            Keep::Structured
+            Take::STRUCTURED
         };
         let shown = self.info.path.clone();
         let parts: Vec<Chunk> = if self.info.gzip {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::record::{Assembler, FileStats, Keep, Mark, parse_timestamp};
+use super::record::{Assembler, FileStats, Mark, Take, parse_timestamp};
 use crate::rows::{Chunk, ChunkSource};
 
 /// Bytes read at a time.
@@ -143,10 +143,10 @@ fn feed<R: Read>(
 }
 
 /// Parses a whole stream (a `.gz`, or a small file) as one part.
-pub fn parse_reader<R: Read>(r: R, name: &str, keep: Keep) -> io::Result<Parsed> {
+pub fn parse_reader<R: Read>(r: R, name: &str, take: Take<'_>) -> io::Result<Parsed> {
     let mut a = Assembler::new(
         Chunk::new(ChunkSource::Log, Some(name.to_string())),
-        keep,
+        take,
         1,
     );
     let end = feed(r, 0, &mut a, None, false, false)?;
@@ -174,7 +174,7 @@ impl From<Assembler> for Parsed {
 fn parse_part(
     path: &Path,
     name: &str,
-    keep: Keep,
+    take: Take<'_>,
     start: u64,
     end: Option<u64>,
 ) -> io::Result<Parsed> {
@@ -184,7 +184,7 @@ fn parse_part(
     f.seek(SeekFrom::Start(from))?;
     let mut a = Assembler::new(
         Chunk::new(ChunkSource::Log, Some(name.to_string())),
-        keep,
+        take,
         1,
     );
     let stop = feed(f, from, &mut a, end, start > 0, start > 0)?;
@@ -194,11 +194,11 @@ fn parse_part(
 }
 
 /// Parses a plain file in parallel parts and stitches them together.
-pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
+pub fn parse_file(path: &Path, name: &str, take: Take<'_>) -> io::Result<Parsed> {
     let size = std::fs::metadata(path)?.len();
     let parts = size.div_ceil(PART).max(1);
     if parts == 1 {
-        let p = parse_reader(File::open(path)?, name, keep)?;
+        let p = parse_reader(File::open(path)?, name, take)?;
         crate::progress::inc(size);
         return Ok(p);
     }
@@ -206,11 +206,11 @@ pub fn parse_file(path: &Path, name: &str, keep: Keep) -> io::Result<Parsed> {
     let results: Vec<Parsed> = bounds
         .par_iter()
         .enumerate()
-        .map(|(k, &s)| parse_part(path, name, keep, s, bounds.get(k + 1).copied()))
+        .map(|(k, &s)| parse_part(path, name, take, s, bounds.get(k + 1).copied()))
         .collect::<io::Result<_>>()?;
     let mut it = results.into_iter();
     let Some(mut all) = it.next() else {
-        return parse_reader(File::open(path)?, name, keep);
+        return parse_reader(File::open(path)?, name, take);
     };
     let mut chunks = Vec::with_capacity(it.len());
     for mut p in it {
@@ -260,14 +260,14 @@ pub fn parse_range(
     path: &Path,
     name: &str,
     (from, to, first_line): (u64, Option<u64>, u32),
-    keep: Keep,
+    take: Take<'_>,
     progress: bool,
 ) -> io::Result<(Chunk, FileStats)> {
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(from))?;
     let mut a = Assembler::new(
         Chunk::new(ChunkSource::Log, Some(name.to_string())),
-        keep,
+        take,
         first_line,
     );
     let stop = feed(
@@ -343,7 +343,7 @@ mod tests {
         data.resize(data.len() + (50 << 20), b'x');
         data.extend_from_slice(b"\n2025-10-18 15:00:01,000 - m - INFO - next\n");
         let started = std::time::Instant::now();
-        let p = parse_reader(Trickle(&data, 64 << 10), "x.log", Keep::Everything).unwrap();
+        let p = parse_reader(Trickle(&data, 64 << 10), "x.log", Take::EVERYTHING).unwrap();
         // Linear takes ~1 s in a debug build; the quadratic search took a minute.
         assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
         assert_eq!((p.stats.records, p.stats.lines), (2, 2));
@@ -368,10 +368,10 @@ mod tests {
         text.push_str("2025-10-18 15:01:00,000 - m - INFO - last without newline");
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), &text);
-        let whole = parse_reader(File::open(&p).unwrap(), "x.log", Keep::Everything).unwrap();
+        let whole = parse_reader(File::open(&p).unwrap(), "x.log", Take::EVERYTHING).unwrap();
         for cut in 1..text.len() as u64 {
-            let a = parse_part(&p, "x.log", Keep::Everything, 0, Some(cut)).unwrap();
-            let mut b = parse_part(&p, "x.log", Keep::Everything, cut, None).unwrap();
+            let a = parse_part(&p, "x.log", Take::EVERYTHING, 0, Some(cut)).unwrap();
+            let mut b = parse_part(&p, "x.log", Take::EVERYTHING, cut, None).unwrap();
             for l in b.chunk.line.iter_mut().flatten() {
                 *l += a.lines;
             }
@@ -400,7 +400,7 @@ mod tests {
 2025-10-18 15:00:02,000 - core.event_logger - INFO - bot_started: {'a': 1}\n";
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), text);
-        let s = parse_reader(File::open(&p).unwrap(), "x.log", Keep::Structured).unwrap();
+        let s = parse_reader(File::open(&p).unwrap(), "x.log", Take::STRUCTURED).unwrap();
         assert_eq!(s.stats.records, 3);
         assert_eq!(s.stats.lines, 4);
         assert_eq!(s.stats.continuation_lines, 1);
@@ -413,7 +413,7 @@ mod tests {
         assert_eq!(s.marks[0].offset, 0);
         // A range brings the plain message back with its line number.
         let range = (0, Some(s.chunk.byte_offset[0].unwrap()), 1);
-        let (c, st) = parse_range(&p, "x.log", range, Keep::Everything, false).unwrap();
+        let (c, st) = parse_range(&p, "x.log", range, Take::EVERYTHING, false).unwrap();
         assert_eq!((st.records, st.lines, st.continuation_lines), (1, 2, 1));
         assert_eq!(c.message, vec!["chatter\n  more chatter".to_string()]);
         assert_eq!(c.line, vec![Some(1)]);

@@ -318,23 +318,71 @@ pub struct Mark {
 /// Records between two marks of the sparse index.
 pub const MARK_EVERY: u64 = 1024;
 
-/// Which records become rows. Events and typed lines always do (every check needs them);
-/// plain messages only when asked — on a day of logs they are 95 % of the records and most
-/// of the bytes, and most questions never print them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Keep {
-    Structured,
-    Everything,
-    /// Like `Structured`, but only every n-th event line is parsed and kept (for clock
-    /// detection); the rest are counted. The first pass of a windowed question over a big
-    /// file: the events inside the window are read back afterwards, whole.
-    Sampled(u32),
+/// What one read of a log file keeps as rows — a file's first pass, or a byte range read back
+/// ([`super::LogFile::read_back`]); everything else is counted, never dropped silently. Every
+/// read of a log takes one; `load::plan` decides them.
+///
+/// A first pass keeps events and typed lines (every check needs them) and plain messages only
+/// when asked: on a day of logs those are 95 % of the records and most of the bytes, and most
+/// questions never print them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Take<'a> {
+    /// Plain messages.
+    pub messages: bool,
+    /// Only every n-th event line is parsed and kept (0 and 1: all), the rest counted; a
+    /// process's lifecycle lines always. A big file's first pass, for clock detection: a
+    /// question's events are read back afterwards, whole.
+    pub every: u32,
+    /// Reading back: plain messages only when their naive time is in one of these …
+    pub messages_within: Option<&'a [(i64, i64)]>,
+    /// … and mention this number (what a signal selects them by).
+    pub messages_mentioning: Option<i64>,
+    /// Reading back a sampled file: the event lines whose naive time is in one of these that
+    /// its first pass did not keep.
+    pub events_within: Option<&'a [(i64, i64)]>,
+}
+
+impl Take<'_> {
+    /// Events and typed lines; plain messages are counted.
+    pub const STRUCTURED: Take<'static> = Take {
+        messages: false,
+        every: 1,
+        messages_within: None,
+        messages_mentioning: None,
+        events_within: None,
+    };
+    /// Every record.
+    pub const EVERYTHING: Take<'static> = Take {
+        messages: true,
+        ..Take::STRUCTURED
+    };
+
+    /// [`Take::STRUCTURED`], with every `n`-th event line.
+    pub fn sampled(n: u32) -> Take<'static> {
+        Take {
+            every: n,
+            ..Take::STRUCTURED
+        }
+    }
+
+    /// Only some event lines are kept.
+    pub fn is_sampled(&self) -> bool {
+        self.every > 1
+    }
+
+    /// What a first pass keeps of this (the read-back filters apply after parsing).
+    fn pass(&self) -> (bool, u32) {
+        (self.messages, self.every.max(1))
+    }
 }
 
 /// Turns lines into records: a record starts at a timestamped line; the lines after it
 /// belong to it. Fed line by line (without the newline), with the line's byte offset.
 pub struct Assembler {
-    keep: Keep,
+    /// Plain messages are kept.
+    messages: bool,
+    /// Every n-th event line is kept.
+    every: u32,
     pub chunk: Chunk,
     pub stats: FileStats,
     pending: Option<Pending>,
@@ -344,7 +392,7 @@ pub struct Assembler {
     pub last_ts: Option<i64>,
     pub marks: Vec<Mark>,
     line_no: u32,
-    /// Event lines seen (for `Keep::Sampled`).
+    /// Event lines seen (for sampling).
     events_seen: u64,
     /// The start of the record being read: marked when a lock line follows it, and at the end
     /// (a process's last record ends its stretch of the file, whatever the first pass kept).
@@ -353,9 +401,11 @@ pub struct Assembler {
 
 impl Assembler {
     /// `first_line` is the 1-based number the next line gets.
-    pub fn new(chunk: Chunk, keep: Keep, first_line: u32) -> Assembler {
+    pub fn new(chunk: Chunk, take: Take<'_>, first_line: u32) -> Assembler {
+        let (messages, every) = take.pass();
         Assembler {
-            keep,
+            messages,
+            every,
             chunk,
             stats: FileStats::default(),
             pending: None,
@@ -437,12 +487,12 @@ impl Assembler {
             self.marks.push(here);
         }
         self.stats.records += 1;
-        if let Keep::Sampled(every) = self.keep {
+        if self.every > 1 {
             // A process's start and end are never sampled away: its lifetime reads them. (Only
             // event lines are looked at for that: plain messages are 95 % of the records.)
             if typed::is_event_line(h.message) && !is_lifecycle(h.message) {
                 self.events_seen += 1;
-                if (self.events_seen - 1) % u64::from(every.max(1)) != 0 {
+                if (self.events_seen - 1) % u64::from(self.every) != 0 {
                     self.stats.events_not_parsed += 1;
                     self.skipping = true;
                     return;
@@ -460,7 +510,7 @@ impl Assembler {
         if matches!(typed, Typed::Other) {
             self.stats.messages.add(h.level);
         }
-        if matches!(typed, Typed::Other) && self.keep != Keep::Everything {
+        if matches!(typed, Typed::Other) && !self.messages {
             self.skipping = true;
             return;
         }
@@ -534,7 +584,7 @@ pub fn parse_stream<R: BufRead>(
 ) -> io::Result<()> {
     let mut a = Assembler::new(
         std::mem::replace(chunk, Chunk::new(chunk.source, chunk.file.clone())),
-        Keep::Everything,
+        Take::EVERYTHING,
         1,
     );
     let mut buf = Vec::with_capacity(4096);

@@ -37,7 +37,7 @@ use rayon::prelude::*;
 
 use super::reader;
 use super::record::{
-    Assembler, FileStats, Keep, Mark, is_lifecycle, parse_header_at, parse_timestamp,
+    Assembler, FileStats, Mark, Take, is_lifecycle, parse_header_at, parse_timestamp,
 };
 use super::typed::{self, Typed};
 use crate::rows::{Chunk, ChunkSource, Kind};
@@ -189,7 +189,7 @@ fn scan_segment(
     let mut seg = Segment::default();
     let mut a = Assembler::new(
         Chunk::new(ChunkSource::Log, Some(name.to_string())),
-        Keep::Structured,
+        Take::STRUCTURED,
         1,
     );
     let mut kept = 0usize;
@@ -505,7 +505,7 @@ fn reread(path: &Path, name: &str, index: Found) -> io::Result<Option<Found>> {
         .map(|batch| -> io::Result<Option<Chunk>> {
             let mut a = Assembler::new(
                 Chunk::new(ChunkSource::Log, Some(name.to_string())),
-                Keep::Structured,
+                Take::STRUCTURED,
                 1,
             );
             let mut buf = Vec::new();
@@ -701,7 +701,7 @@ fn with_probes(path: &Path, name: &str, g: &Geometry, found: Found) -> io::Resul
     }
     let parsed: Vec<(Chunk, FileStats)> = probes
         .par_iter()
-        .map(|&range| reader::parse_range(path, name, range, Keep::Structured, false))
+        .map(|&range| reader::parse_range(path, name, range, Take::STRUCTURED, false))
         .collect::<io::Result<_>>()?;
     // The probes' rows the search did not keep (their events; typed lines and lifecycle
     // events are already there, the same records parsed the same way), merged in file order.
@@ -880,8 +880,8 @@ mod tests {
         let bytes = sample();
         std::fs::write(&path, &bytes).unwrap();
         let read = || File::open(&path).unwrap();
-        let full = reader::parse_reader(read(), "x.log", Keep::Structured).unwrap();
-        let every = reader::parse_reader(read(), "x.log", Keep::Everything).unwrap();
+        let full = reader::parse_reader(read(), "x.log", Take::STRUCTURED).unwrap();
+        let every = reader::parse_reader(read(), "x.log", Take::EVERYTHING).unwrap();
         let lifecycle = |c: &Chunk, i: usize| {
             matches!(
                 c.event_type[i].as_deref(),
@@ -1121,7 +1121,7 @@ mod tests {
         let bytes = sample();
         std::fs::write(&path, &bytes).unwrap();
         let every =
-            reader::parse_reader(File::open(&path).unwrap(), "x.log", Keep::Everything).unwrap();
+            reader::parse_reader(File::open(&path).unwrap(), "x.log", Take::EVERYTHING).unwrap();
         let records: Vec<(u64, i64)> = (0..every.chunk.len())
             .map(|i| (every.chunk.byte_offset[i].unwrap(), every.chunk.ts_local[i]))
             .collect();
@@ -1215,7 +1215,7 @@ mod tests {
         let path = dir.path().join("x.log");
         std::fs::write(&path, sample()).unwrap();
         let full =
-            reader::parse_reader(File::open(&path).unwrap(), "x.log", Keep::Structured).unwrap();
+            reader::parse_reader(File::open(&path).unwrap(), "x.log", Take::STRUCTURED).unwrap();
         let by_offset: HashMap<u64, Row> = rows(&full.chunk)
             .into_iter()
             .map(|r| (r.1.unwrap(), r))
