@@ -15,13 +15,14 @@ use audit_gen::{Scenario, Truth, generate};
 
 use crate::support::scenario::check;
 
-struct Case {
-    name: &'static str,
-    dir: PathBuf,
-    truth: Truth,
+pub struct Case {
+    pub name: &'static str,
+    pub dir: PathBuf,
+    pub truth: Truth,
 }
 
-fn cases() -> &'static [Case] {
+/// The suite's scenarios, generated once per test process.
+pub fn cases() -> &'static [Case] {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("accuracy");

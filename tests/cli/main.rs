@@ -3,6 +3,7 @@
 mod support;
 
 mod accuracy;
+mod agreement;
 mod ci;
 mod db;
 mod dbfaults;

@@ -20,27 +20,41 @@ pub fn logs_fixture(name: &str) -> PathBuf {
     root().join("fixtures/logs").join(name)
 }
 
-/// The binary with no config file and no DATABASE_URL leaking in from the environment.
-pub fn audit() -> Command {
+/// The binary with nothing leaking in from the developer's environment: no `AUDIT_*`
+/// variable (a threshold, a config file, a read-plan size), no DATABASE_URL, no PGTZ. Big
+/// files' indexes kept between runs go under the target directory, not ~/.cache.
+fn isolated() -> Command {
     let mut c = Command::cargo_bin("audit").expect("binary");
-    // Big files' indexes kept between runs go under the target directory, not ~/.cache.
-    c.env_remove("DATABASE_URL")
-        .env_remove("AUDIT_CONFIG")
-        .env_remove("PGTZ")
-        .env(
-            "AUDIT_CACHE_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-cache"),
-        );
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AUDIT_") {
+            c.env_remove(&k);
+        }
+    }
+    c.env_remove("DATABASE_URL").env_remove("PGTZ").env(
+        "AUDIT_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-cache"),
+    );
+    c
+}
+
+/// The binary with no config file (and nothing from the environment, see [`isolated`]).
+pub fn audit() -> Command {
+    let mut c = isolated();
     c.arg("--no-config");
+    c
+}
+
+/// The binary reading the config file `config`.
+pub fn audit_with_config(config: &Path) -> Command {
+    let mut c = isolated();
+    c.arg("--config").arg(config);
     c
 }
 
 /// The binary run from the repo root, reading the repo's audit.toml (the README's first command).
 pub fn audit_in_repo() -> Command {
-    let mut c = Command::cargo_bin("audit").expect("binary");
-    c.env_remove("DATABASE_URL")
-        .env_remove("AUDIT_CONFIG")
-        .current_dir(root());
+    let mut c = isolated();
+    c.current_dir(root());
     c
 }
 
