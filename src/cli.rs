@@ -70,7 +70,7 @@ pub enum Command {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CheckOpts,
-    /// Findings whose fingerprint is in this baseline are accepted and do not fail the job [default: [check] baseline]
+    /// Findings whose fingerprint is in this baseline are accepted and do not fail the job [default: `[check] baseline`]
     #[arg(
         long,
         value_name = "FILE",
@@ -133,7 +133,7 @@ pub struct CheckParams {
     /// Largest |log − created_at − lag| of a twin, in ms [default: from the measured spread, at least 100]
     #[arg(long, value_name = "MS", env = "AUDIT_TOLERANCE_MS")]
     pub tolerance_ms: Option<u64>,
-    /// Rows this close to an edge of a log file that is not a clean start or stop are not accused, in ms [default: 2000]
+    /// Rows this close to the first or last record of a log file are not accused, in ms [default: 2000]
     #[arg(long, value_name = "MS", env = "AUDIT_GRACE_MS")]
     pub grace_ms: Option<u64>,
     /// Downtime shorter than this is a restart, not a gap, in seconds [default: 60]
@@ -184,7 +184,7 @@ pub struct CheckOpts {
     /// Output format
     #[arg(long, value_enum, default_value_t = FindingsFormat::Table, help_heading = "Output")]
     pub format: FindingsFormat,
-    /// Exit 1 when a finding of this severity or higher is reported [default: medium, or [check] fail_on]
+    /// Exit 1 when a finding of this severity or higher is reported [default: medium, or `[check] fail_on`]
     #[arg(long, value_enum, help_heading = "Output", env = "AUDIT_FAIL_ON")]
     pub fail_on: Option<crate::checks::Severity>,
 }

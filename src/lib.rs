@@ -1,10 +1,15 @@
 //! `audit`: forensic reconciliation of a trading bot's `monitoring.events` rows with its log
 //! files, on one UTC timeline.
 //!
-//! Data flows one way: [`source`] (PostgreSQL, snapshots, logs) → [`clock`] (each source's
-//! zone, with provenance) → [`timeline`] (one polars frame) → [`report`] (table, JSON, CSV).
-//! [`commands`] wires them per subcommand; `main.rs` only maps the outcome to an exit code.
-//! Synthetic scenarios with known ground truth come from `audit-gen` (synth/, its own package).
+//! Layers, each naming only those below it (docs/architecture.md): [`rows`] and [`time`] (the
+//! shared vocabulary) ← [`payload`] (an event's identity) ← [`source`] (readers: PostgreSQL,
+//! snapshots, logs) ← [`clock`] (each source's clock and its estimation) ← [`timeline`] (one
+//! polars frame) ← [`load`] (read plan, first pass, clock decisions, read-back) and [`checks`]
+//! (pure functions → findings) ← [`engine`] (every check or one, the same answer; the verdict)
+//! ← [`report`] (renderers of one `Report`) ← [`commands`] (glue), with [`settings`] resolving
+//! every flag, variable and `audit.toml` key once. `main.rs` only maps the outcome to an exit
+//! code. Synthetic scenarios with known ground truth come from `audit-gen` (synth/, its own
+//! package).
 
 pub mod checks;
 pub mod cli;

@@ -31,8 +31,7 @@ pub const MARGIN_US: i64 = 10 * 60 * 1_000_000;
 pub struct Params {
     /// Largest |log − created_at − lag| of a twin, ms; None: from the measured spread.
     pub tolerance_ms: Option<u64>,
-    /// Rows this close to an edge of a file's coverage that is not a clean start or stop are
-    /// not accused, ms.
+    /// Rows this close to the first or last record of a file's coverage are not accused, ms.
     pub grace_ms: u64,
     /// Downtime shorter than this is a restart, not a gap, s.
     pub min_gap_s: u64,

@@ -11,7 +11,7 @@ use super::clocks::ClockDecision;
 
 /// What a time-sliced run carries from one slice's load to the next: the first pass over the
 /// logs (every file read once, sampled), the DB anchors, and the clocks, decided once for the
-/// whole run ([`settle_clocks`]) so every slice places its rows the same way.
+/// whole run ([`super::settle_clocks`]) so every slice places its rows the same way.
 #[derive(Default)]
 pub struct Reuse {
     /// The logs' first pass (each load places its rows on UTC again).
@@ -59,7 +59,7 @@ impl Reuse {
         )
     }
 
-    /// The clocks [`settle_clocks`] decided.
+    /// The clocks [`super::settle_clocks`] decided.
     pub fn decisions(&self) -> &[ClockDecision] {
         self.decisions.as_deref().unwrap_or_default()
     }

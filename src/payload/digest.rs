@@ -1,4 +1,4 @@
-//! A DB payload read once: its canonical text, its [`fields::payload_hash`] and the top-level
+//! A DB payload read once: its canonical text, its [`super::payload_hash`] and the top-level
 //! fields that name a signal, a position and a symbol.
 //!
 //! Every DB row's `event_data` goes through here, and building a `serde_json::Value` (a

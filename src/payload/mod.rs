@@ -3,11 +3,11 @@
 //!
 //! Both sides are reduced to one canonical JSON text (keys sorted, no spaces, numbers as
 //! serde_json prints them) and a 64-bit hash of it with numbers compared as floats. One tagged
-//! walk defines the hash ([`canon::Canon`]); the one-pass readers of jsonb ([`digest`]) and of
+//! walk defines the hash (`canon::Canon`); the one-pass readers of jsonb ([`digest`]) and of
 //! dict reprs ([`pyfast`]) write it while they read, and everything they leave to the full
 //! parsers (`serde_json`, [`pyrepr`]) goes through [`identity`], the same walk over a parsed
 //! value. How numbers are spelled on each side, Python's float repr among them, is in one
-//! place ([`number`]). [`fields`] reads what a payload names (signal, position, symbol).
+//! place (`number`). [`fields`] reads what a payload names (signal, position, symbol).
 
 pub(crate) mod canon;
 pub mod digest;
@@ -20,7 +20,7 @@ use serde_json::Value;
 
 pub use digest::Digest;
 
-/// The canonical text and the hash of a parsed payload: [`canon::Canon`]'s walk over it (the
+/// The canonical text and the hash of a parsed payload: `canon::Canon`'s walk over it (the
 /// same bytes and the same hash the one-pass readers write).
 pub fn identity(v: &Value) -> (String, u64) {
     let mut c = canon::Canon::with_capacity(64);

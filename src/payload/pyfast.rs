@@ -1,4 +1,4 @@
-//! An event line's dict read once: the canonical JSON, [`fields::payload_hash`] and the
+//! An event line's dict read once: the canonical JSON, [`super::payload_hash`] and the
 //! top-level fields, straight from the Python repr, for what the bot's event lines hold.
 //!
 //! [`super::pyrepr::parse`] builds a `serde_json::Value` (a `String` per key, a B-tree per

@@ -2,7 +2,7 @@
 //! records on one UTC axis, findings in colour, the clock panel, a window table. Everything is
 //! inline (CSS, JS, SVG, data), so the file can be attached to a ticket and opened offline.
 //!
-//! The page is drawn from a JSON payload ([`payload::build`]) of what `audit check` produced;
+//! The page is drawn from a JSON payload (`payload::build`) of what `audit check` produced;
 //! the script and style live beside this file (`html/*.js`, `html/page.css`).
 
 mod payload;

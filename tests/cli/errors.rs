@@ -180,6 +180,20 @@ fn a_panic_is_one_scrubbed_line_and_exit_2() {
 }
 
 #[test]
+fn the_test_panic_switch_takes_only_the_value_1() {
+    // Any other value (0, empty, yes) is a normal run: the shipped binary must not be one
+    // stray environment variable away from a panic.
+    for value in ["0", "", "yes", "true"] {
+        let mut c = crate::support::audit_in_repo();
+        c.args(["--quiet", "timeline", "--signal", "4869992", "--count"])
+            .env("AUDIT_TEST_PANIC", value);
+        let r = run(c);
+        assert_eq!(r.code, 0, "AUDIT_TEST_PANIC={value:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("internal error"), "{}", r.stderr);
+    }
+}
+
+#[test]
 fn a_host_that_never_answers_times_out_in_one_line() {
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): nothing answers, so the connect timeout decides.
     let mut c = audit();

@@ -250,7 +250,7 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// Record counts by level, in [`LEVELS`] order, then records without a level.
+/// Record counts by level, in `LEVELS` order, then records without a level.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LevelCounts(pub [u64; 9]);
 

@@ -40,7 +40,7 @@ impl EventData {
         }
     }
 
-    /// [`fields::payload_hash`].
+    /// [`crate::payload::payload_hash`].
     pub fn hash(&self) -> u64 {
         match self {
             EventData::Read(p) => p.hash,
