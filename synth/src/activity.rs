@@ -7,7 +7,7 @@ use super::market::Market;
 use super::model::{Counters, Event, Level, Line};
 use super::py::Py;
 use super::rng::Rng;
-use super::scenario::{Ending, Process, Scenario};
+use super::scenario::{DEFAULT_JITTER_US, Ending, HostFn, Process, Scenario};
 use super::text::BANNER;
 
 /// Who wrote a set of rows.
@@ -102,6 +102,8 @@ pub fn process(s: &Scenario, idx: usize, counters: &mut Counters) -> Activity {
         events: Vec::new(),
         lines: Vec::new(),
         started: 0,
+        jitter_us: pr.clock.jitter_us,
+        host: pr.host_fn(),
     };
     let t0 = us(pr.start) + m.rng.range(600_000, 1_400_000);
     m.started = t0;
@@ -246,6 +248,9 @@ pub fn ghost(s: &Scenario, window: usize, writer: usize, counters: &mut Counters
         events: Vec::new(),
         lines: Vec::new(),
         started: from,
+        // No log lines; its host's clock is unknown, so taken as exact.
+        jitter_us: DEFAULT_JITTER_US,
+        host: HostFn::exact(),
     };
     let n = m.rng.range(3, 8) as usize;
     m.seed_positions(from, n);

@@ -124,8 +124,14 @@ fn fields(id: i64, e: &Event) -> [Option<String>; 11] {
     ]
 }
 
-/// Writes `events.csv`; rows must be in id order. Returns the bytes written.
-pub fn write_csv(path: &Path, rows: &[Row<'_>], display: FixedOffset) -> io::Result<u64> {
+/// Writes `events.csv`; rows must be in id order; `created_at` gives each row's stamp (UTC
+/// µs, the DB clock's reading of the event's instant). Returns the bytes written.
+pub fn write_csv(
+    path: &Path,
+    rows: &[Row<'_>],
+    display: FixedOffset,
+    created_at: &dyn Fn(&Event) -> i64,
+) -> io::Result<u64> {
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut line = String::with_capacity(1024);
     let mut bytes = 0u64;
@@ -136,7 +142,7 @@ pub fn write_csv(path: &Path, rows: &[Row<'_>], display: FixedOffset) -> io::Res
             csv_field(f.as_deref(), &mut line);
             line.push(',');
         }
-        csv_field(Some(&pg_timestamptz(e.created, display)), &mut line);
+        csv_field(Some(&pg_timestamptz(created_at(e), display)), &mut line);
         line.push('\n');
         if line.len() > 1 << 16 {
             bytes += line.len() as u64;
@@ -151,8 +157,14 @@ pub fn write_csv(path: &Path, rows: &[Row<'_>], display: FixedOffset) -> io::Res
 }
 
 /// Writes `events.sql`: settings, the schema, INSERTs of 500 rows each with explicit ids and
-/// UTC created_at, and the id sequence moved past the last id. Returns the bytes written.
-pub fn write_sql(path: &Path, rows: &[Row<'_>], header: &str) -> io::Result<u64> {
+/// UTC created_at (from `created_at`, as in [`write_csv`]), and the id sequence moved past
+/// the last id. Returns the bytes written.
+pub fn write_sql(
+    path: &Path,
+    rows: &[Row<'_>],
+    header: &str,
+    created_at: &dyn Fn(&Event) -> i64,
+) -> io::Result<u64> {
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut s = String::with_capacity(1 << 17);
     for l in header.lines() {
@@ -182,7 +194,7 @@ pub fn write_sql(path: &Path, rows: &[Row<'_>], header: &str) -> io::Result<u64>
             }
             s.push_str(", ");
         }
-        sql_literal(Some(&pg_timestamptz(e.created, utc)), &mut s);
+        sql_literal(Some(&pg_timestamptz(created_at(e), utc)), &mut s);
         s.push(')');
         if s.len() > 1 << 16 {
             bytes += s.len() as u64;

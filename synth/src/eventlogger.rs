@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use super::activity::{Activity, WriterKind};
 use super::model::{Level, Line};
 use super::rng::Rng;
-use super::text::batch_traceback;
+use super::text::{REFUSED, batch_traceback, refused_traceback};
 
 const INTERVAL: i64 = 5_000_000;
 const BATCH: usize = 100;
@@ -28,6 +28,8 @@ pub struct Batch {
     /// The shutdown / end-of-data flush (not a candidate for injected failures).
     pub last: bool,
     pub failed: bool,
+    /// Failed because the database refused the connection (it was down).
+    pub down: bool,
 }
 
 /// The flushes of one writer. Events must be sorted by enqueue time.
@@ -49,6 +51,7 @@ pub fn batches(a: &Activity, writer: usize, rng: &mut Rng) -> Vec<Batch> {
             events: queue.drain(..take).collect(),
             last: last_flush,
             failed: false,
+            down: false,
         });
         at + dur
     };
@@ -126,12 +129,23 @@ pub fn flush_lines(a: &Activity, batches: &[(usize, &Batch)], ids: &[Option<i64>
             failed_batch: None,
         });
         if b.failed {
+            let (msg, cont) = if b.down {
+                (
+                    format!("EventLogger batch write failed: {REFUSED}"),
+                    refused_traceback(),
+                )
+            } else {
+                (
+                    "EventLogger batch write failed: connection was closed in the middle of operation".into(),
+                    batch_traceback(),
+                )
+            };
             out.push(Line {
                 t: b.done_at,
                 level: Level::Error,
                 logger: "core.event_logger",
-                msg: "EventLogger batch write failed: connection was closed in the middle of operation".into(),
-                cont: Some(batch_traceback()),
+                msg,
+                cont: Some(cont),
                 failed_batch: Some(k),
             });
             continue;

@@ -1,7 +1,7 @@
 //! The faults a scenario can carry, and their `--fault` spellings. Counted faults (lost
-//! lines, lost batches, duplicates) are injected while generating (`inject`); structural ones
-//! (overlap, ghost writer, skewed or changing host clocks) shape the processes
-//! (`Scenario::plan`).
+//! lines, lost batches, duplicates) and a database down are injected while generating
+//! (`inject`); structural ones (overlap, ghost writer, skewed or changing host offsets, host
+//! and DB clock errors) shape the processes and the scenario (`Scenario::plan`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -33,6 +33,57 @@ pub struct Faults {
     /// …to this offset [default: one hour ahead of the host's].
     #[serde(with = "opt_offset")]
     pub offset_change_to: Option<FixedOffset>,
+    /// Host clock errors, in order (a later one wins for the same process).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_clocks: Vec<HostClockFault>,
+    /// NTP steps of host clocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ntp_steps: Vec<NtpStep>,
+    /// The DB server's clock error (it stamps `created_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_clock: Option<DbClockFault>,
+    /// The database refuses every insert of the process that starts last.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub db_down: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// `host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]]`: process N's host clock (every
+/// process's without N) is SKEW_MS off at the process's start and drifts DRIFT_PPM; its log
+/// lines trail their rows by 0..JITTER_MS [default: 3].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HostClockFault {
+    /// 1-based, as `Scenario::processes` lists them; none: every process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<usize>,
+    pub skew_ms: f64,
+    #[serde(default)]
+    pub drift_ppm: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter_ms: Option<f64>,
+}
+
+/// `ntp-step=[N:]MS[@FRACTION]`: process N's host clock (the first's without N) jumps by MS
+/// (negative: back) at FRACTION of its life [default: 0.5].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NtpStep {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<usize>,
+    pub ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+}
+
+/// `db-clock=SKEW_MS[,DRIFT_PPM]`: the DB server's clock is SKEW_MS off at the scenario's
+/// start and drifts DRIFT_PPM.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DbClockFault {
+    pub skew_ms: f64,
+    #[serde(default)]
+    pub drift_ppm: f64,
 }
 
 mod opt_offset {
@@ -66,6 +117,10 @@ pub enum Fault {
     GhostWriter,
     SkewedHost(FixedOffset),
     OffsetChange(Option<FixedOffset>),
+    HostClock(HostClockFault),
+    NtpStep(NtpStep),
+    DbClock(DbClockFault),
+    DbDown,
 }
 
 impl Faults {
@@ -81,6 +136,10 @@ impl Faults {
                 self.offset_change = true;
                 self.offset_change_to = o;
             }
+            Fault::HostClock(h) => self.host_clocks.push(h),
+            Fault::NtpStep(st) => self.ntp_steps.push(st),
+            Fault::DbClock(d) => self.db_clock = Some(d),
+            Fault::DbDown => self.db_down = true,
         }
     }
 
@@ -109,6 +168,18 @@ impl Faults {
             (true, None) => v.push("offset-change".into()),
             _ => {}
         }
+        for h in &self.host_clocks {
+            v.push(Fault::HostClock(*h).to_string());
+        }
+        for st in &self.ntp_steps {
+            v.push(Fault::NtpStep(*st).to_string());
+        }
+        if let Some(d) = self.db_clock {
+            v.push(Fault::DbClock(d).to_string());
+        }
+        if self.db_down {
+            v.push("db-down".into());
+        }
         v
     }
 }
@@ -117,7 +188,8 @@ impl FromStr for Fault {
     type Err = String;
 
     /// `lost-log-lines=5`, `lost-db-batch[=1]`, `duplicates=3`, `overlap`, `ghost-writer`,
-    /// `skewed-host=+05:30`, `offset-change[=+05:00]`.
+    /// `skewed-host=+05:30`, `offset-change[=+05:00]`, `host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]]`,
+    /// `ntp-step=[N:]MS[@FRACTION]`, `db-clock=SKEW_MS[,DRIFT_PPM]`, `db-down`.
     fn from_str(s: &str) -> Result<Fault, String> {
         let (name, value) = match s.split_once('=') {
             Some((n, v)) => (n.trim(), Some(v.trim())),
@@ -148,11 +220,111 @@ impl FromStr for Fault {
             "ghost-writer" => no_value(Fault::GhostWriter),
             "skewed-host" => Ok(Fault::SkewedHost(offset(value.unwrap_or("+05:30"))?)),
             "offset-change" => Ok(Fault::OffsetChange(value.map(offset).transpose()?)),
+            "host-clock" => host_clock(value.unwrap_or_default()).map(Fault::HostClock),
+            "ntp-step" => ntp_step(value.unwrap_or_default()).map(Fault::NtpStep),
+            "db-clock" => db_clock(value.unwrap_or_default()).map(Fault::DbClock),
+            "db-down" => no_value(Fault::DbDown),
             other => Err(format!(
-                "unknown fault `{other}`; expected lost-log-lines=N, lost-db-batch=N, duplicates=N, overlap, ghost-writer, skewed-host=+HH:MM or offset-change[=+HH:MM]"
+                "unknown fault `{other}`; expected lost-log-lines=N, lost-db-batch=N, duplicates=N, overlap, ghost-writer, skewed-host=+HH:MM, offset-change[=+HH:MM], host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]], ntp-step=[N:]MS[@FRACTION], db-clock=SKEW_MS[,DRIFT_PPM] or db-down"
             )),
         }
     }
+}
+
+/// A finite number within ±`max`.
+fn number(fault: &str, what: &str, text: &str, max: f64) -> Result<f64, String> {
+    let t = text.trim();
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() && x.abs() <= max => Ok(x),
+        Ok(_) => Err(format!("--fault {fault}: {what} `{t}` is beyond ±{max}")),
+        Err(_) => Err(format!("--fault {fault}: {what} `{t}` is not a number")),
+    }
+}
+
+/// `N:` before a value: a process number (1-based).
+fn process_prefix<'a>(fault: &str, v: &'a str) -> Result<(Option<usize>, &'a str), String> {
+    match v.split_once(':') {
+        None => Ok((None, v)),
+        Some((n, rest)) => match n.trim().parse::<usize>() {
+            Ok(k) if k >= 1 => Ok((Some(k), rest)),
+            _ => Err(format!(
+                "--fault {fault}: `{n}` is not a process number (1, 2, …)"
+            )),
+        },
+    }
+}
+
+fn host_clock(v: &str) -> Result<HostClockFault, String> {
+    const F: &str = "host-clock";
+    let (process, rest) = process_prefix(F, v)?;
+    let parts: Vec<&str> = rest.split(',').collect();
+    if parts.len() > 3 || rest.trim().is_empty() {
+        return Err(format!(
+            "--fault {F}: expected [N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]] (got `{v}`)"
+        ));
+    }
+    let skew_ms = number(F, "skew (ms)", parts[0], 86_400_000.0)?;
+    let drift_ppm = parts
+        .get(1)
+        .map(|p| number(F, "drift (ppm)", p, 1000.0))
+        .transpose()?
+        .unwrap_or(0.0);
+    let jitter_ms = parts
+        .get(2)
+        .map(|p| number(F, "jitter (ms)", p, 1000.0))
+        .transpose()?;
+    if jitter_ms.is_some_and(|j| j < 0.0) {
+        return Err(format!("--fault {F}: a jitter cannot be negative"));
+    }
+    Ok(HostClockFault {
+        process,
+        skew_ms,
+        drift_ppm,
+        jitter_ms,
+    })
+}
+
+fn ntp_step(v: &str) -> Result<NtpStep, String> {
+    const F: &str = "ntp-step";
+    let (process, rest) = process_prefix(F, v)?;
+    let (ms, at) = match rest.split_once('@') {
+        Some((m, a)) => (m, Some(a)),
+        None => (rest, None),
+    };
+    if ms.trim().is_empty() {
+        return Err(format!(
+            "--fault {F}: expected [N:]MS[@FRACTION] (got `{v}`)"
+        ));
+    }
+    let ms = number(F, "step (ms)", ms, 3_600_000.0)?;
+    if ms == 0.0 {
+        return Err(format!("--fault {F}: a step of 0 ms"));
+    }
+    let at = at.map(|a| number(F, "fraction", a, 1.0)).transpose()?;
+    if at.is_some_and(|a| a <= 0.0 || a >= 1.0) {
+        return Err(format!(
+            "--fault {F}: the fraction of the process's life must be between 0 and 1"
+        ));
+    }
+    Ok(NtpStep { process, ms, at })
+}
+
+fn db_clock(v: &str) -> Result<DbClockFault, String> {
+    const F: &str = "db-clock";
+    let parts: Vec<&str> = v.split(',').collect();
+    if parts.len() > 2 || v.trim().is_empty() {
+        return Err(format!(
+            "--fault {F}: expected SKEW_MS[,DRIFT_PPM] (got `{v}`)"
+        ));
+    }
+    Ok(DbClockFault {
+        skew_ms: number(F, "skew (ms)", parts[0], 86_400_000.0)?,
+        drift_ppm: parts
+            .get(1)
+            .map(|p| number(F, "drift (ppm)", p, 1000.0))
+            .transpose()?
+            .unwrap_or(0.0),
+    })
 }
 
 impl fmt::Display for Fault {
@@ -166,6 +338,39 @@ impl fmt::Display for Fault {
             Fault::SkewedHost(o) => write!(f, "skewed-host={}", format_offset(*o)),
             Fault::OffsetChange(Some(o)) => write!(f, "offset-change={}", format_offset(*o)),
             Fault::OffsetChange(None) => f.write_str("offset-change"),
+            Fault::HostClock(h) => {
+                f.write_str("host-clock=")?;
+                if let Some(n) = h.process {
+                    write!(f, "{n}:")?;
+                }
+                write!(f, "{}", h.skew_ms)?;
+                if h.drift_ppm != 0.0 || h.jitter_ms.is_some() {
+                    write!(f, ",{}", h.drift_ppm)?;
+                }
+                if let Some(j) = h.jitter_ms {
+                    write!(f, ",{j}")?;
+                }
+                Ok(())
+            }
+            Fault::NtpStep(st) => {
+                f.write_str("ntp-step=")?;
+                if let Some(n) = st.process {
+                    write!(f, "{n}:")?;
+                }
+                write!(f, "{}", st.ms)?;
+                if let Some(a) = st.at {
+                    write!(f, "@{a}")?;
+                }
+                Ok(())
+            }
+            Fault::DbClock(d) => {
+                write!(f, "db-clock={}", d.skew_ms)?;
+                if d.drift_ppm != 0.0 {
+                    write!(f, ",{}", d.drift_ppm)?;
+                }
+                Ok(())
+            }
+            Fault::DbDown => f.write_str("db-down"),
         }
     }
 }
@@ -185,11 +390,38 @@ mod tests {
             "skewed-host=+05:30",
             "offset-change=+05:00",
             "offset-change",
+            "host-clock=7200",
+            "host-clock=-3.5,12",
+            "host-clock=2:7.2,-31,1.5",
+            "host-clock=0,0,0",
+            "ntp-step=-2100@0.4",
+            "ntp-step=3:500",
+            "db-clock=1300,-12",
+            "db-clock=-800",
+            "db-down",
         ] {
             let f: Fault = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(f.to_string(), text);
         }
-        for bad in ["lost-log-lines=x", "overlap=2", "skewed-host=5", "rain"] {
+        for bad in [
+            "lost-log-lines=x",
+            "overlap=2",
+            "skewed-host=5",
+            "rain",
+            "host-clock",
+            "host-clock=x",
+            "host-clock=1,2,3,4",
+            "host-clock=0:5",
+            "host-clock=5,0,-1",
+            "host-clock=5,2000",
+            "ntp-step=0",
+            "ntp-step=500@1.5",
+            "ntp-step=500@0",
+            "ntp-step=inf",
+            "db-clock=",
+            "db-clock=1,2,3",
+            "db-down=1",
+        ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad}");
         }
     }

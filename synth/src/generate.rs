@@ -1,6 +1,11 @@
 //! The order of generation: each writer's activity → injected duplicates → EventLogger
-//! batches → failed batches and lost log lines → ids across writers → files (logs in
-//! parallel, one thread per file, beside the CSV/SQL) → `truth.json` from what was written.
+//! batches → a database down, failed batches and lost log lines → ids across writers → files
+//! (logs in parallel, one thread per file, beside the CSV/SQL) → `truth.json` from what was
+//! written.
+//!
+//! Three clocks: every time here is a true instant (µs, UTC); a log line shows its host's
+//! reading (`Process::host_fn`, in `logfile`), a row's `created_at` the DB server's
+//! (`Scenario::db_reading_us`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -15,11 +20,11 @@ use super::inject;
 use super::logfile::{self, LogReport};
 use super::model::{Counters, Event, Line};
 use super::rng::Rng;
-use super::scenario::Scenario;
+use super::scenario::{Ending, Process, Scenario};
 use super::timefmt::{format_offset, rfc3339_micros};
 use super::truth::{
-    self, CorrRow, Counts, FileTruth, Gap, LineCause, LineFault, LogRef, OffsetSpan, Overlap,
-    RowCause, RowFault, Truth,
+    self, ClockSegment, ClockStep, CorrRow, Counts, FileClock, FileTruth, Gap, LineCause,
+    LineFault, LogRef, OffsetSpan, Overlap, RowCause, RowFault, Truth,
 };
 
 /// What [`generate`] wrote.
@@ -104,13 +109,18 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
     for g in 0..s.ghost.len() {
         acts.push(activity::ghost(s, g, np + g, &mut counters));
     }
+    // Writers whose every insert the database refuses.
+    let down: Vec<bool> = (0..acts.len())
+        .map(|w| w < np && s.processes[w].db_down)
+        .collect();
     let mut fault_rng = Rng::new(s.seed).fork(0xFA17);
-    let dups = inject::duplicates(&mut acts, s.faults.duplicates, &mut fault_rng);
+    let dups = inject::duplicates(&mut acts, &down, s.faults.duplicates, &mut fault_rng);
     let mut batch_rng = Rng::new(s.seed).fork(0xB47C);
     let mut batches: Vec<Batch> = Vec::new();
     for (w, a) in acts.iter().enumerate() {
         batches.extend(eventlogger::batches(a, w, &mut batch_rng));
     }
+    let down_batches = inject::db_down(&mut batches, &down);
     let failed = inject::failed_batches(
         &acts,
         &mut batches,
@@ -149,6 +159,7 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
     let total_life: i64 = lives.iter().sum();
     let csv_path = dir.join("events.csv");
     let sql_path = dir.join("events.sql");
+    let created_at = |e: &Event| s.db_reading_us(e.created);
     let (reports, csv_bytes, sql_bytes) = std::thread::scope(|sc| {
         let handles: Vec<_> = (0..np)
             .map(|i| {
@@ -168,7 +179,7 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
                 })
             })
             .collect();
-        let csv = dbfiles::write_csv(&csv_path, &rows, s.display_offset)
+        let csv = dbfiles::write_csv(&csv_path, &rows, s.display_offset, &created_at)
             .map_err(|e| SynthError::io(&csv_path, e));
         let header = format!(
             "monitoring.events of an audit-gen scenario (seed {}); load with: psql -v ON_ERROR_STOP=1 -f events.sql",
@@ -177,7 +188,7 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
         let sql = s
             .write_sql
             .then(|| {
-                dbfiles::write_sql(&sql_path, &rows, &header)
+                dbfiles::write_sql(&sql_path, &rows, &header, &created_at)
                     .map_err(|e| SynthError::io(&sql_path, e))
             })
             .transpose();
@@ -197,6 +208,7 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
         lost_log_lines: lost as u64,
         lost_db_batches: failed as u64,
         duplicates: dups as u64,
+        db_down_batches: down_batches as u64,
         ..Counts::default()
     };
     let truth = assemble(s, &acts, &batches, &ids, &reports, &rows, &mut counts);
@@ -234,16 +246,32 @@ fn assemble(
         WriterKind::Process(i) => reports[i].name.clone(),
         WriterKind::Ghost(_) => "ghost".to_string(),
     };
+    // The grace applies only to an edge that is not clean: a file that holds its process's
+    // `Lock acquired` is covered from its first record, one that ends cleanly (shutdown
+    // lines, `Lock released`) up to its last.
     let covered = |t: i64| {
-        reports
-            .iter()
-            .any(|r| r.first_us + EDGE_US <= t && t <= r.last_us - EDGE_US)
+        reports.iter().zip(&s.processes).any(|(r, pr)| {
+            let lo = r.first_us + if r.lock_line.is_some() { 0 } else { EDGE_US };
+            let hi = r.last_us
+                - if pr.ending == Ending::Clean {
+                    0
+                } else {
+                    EDGE_US
+                };
+            lo <= t && t <= hi
+        })
     };
+    let created_at = |ev: &Event| s.db_reading_us(ev.created);
     let db_first = rows.iter().map(|r| r.1.created).min().unwrap_or(0);
     let db_last = rows.iter().map(|r| r.1.created).max().unwrap_or(0);
     let failed_events: HashSet<(usize, usize)> = batches
         .iter()
         .filter(|b| b.failed)
+        .flat_map(|b| b.events.iter().map(move |&e| (b.writer, e)))
+        .collect();
+    let down_events: HashSet<(usize, usize)> = batches
+        .iter()
+        .filter(|b| b.down)
         .flat_map(|b| b.events.iter().map(move |&e| (b.writer, e)))
         .collect();
 
@@ -276,7 +304,7 @@ fn assemble(
                     missing_in_log.push(RowFault {
                         id,
                         event_type: ev.event_type.to_string(),
-                        created_utc: rfc3339_micros(ev.created),
+                        created_utc: rfc3339_micros(created_at(ev)),
                         cause,
                         covered: covered(ev.created),
                     });
@@ -290,8 +318,10 @@ fn assemble(
                         file: reports[i].name.clone(),
                         line: reports[i].event_line[e],
                         event_type: ev.event_type.to_string(),
-                        created_utc: rfc3339_micros(ev.created),
-                        cause: if failed_events.contains(&(w, e)) {
+                        created_utc: rfc3339_micros(created_at(ev)),
+                        cause: if down_events.contains(&(w, e)) {
+                            LineCause::DbDown
+                        } else if failed_events.contains(&(w, e)) {
                             LineCause::FailedBatch
                         } else {
                             LineCause::UnflushedAtKill
@@ -305,7 +335,7 @@ fn assemble(
                 corr.push(CorrRow {
                     id,
                     epoch,
-                    created: ev.created,
+                    created: created_at(ev),
                     writer: writer_name(w),
                     duplicate: ev.dup.is_some(),
                 });
@@ -394,6 +424,7 @@ fn assemble(
                 event_lines: r.event_lines,
                 invalid_utf8_lines: r.invalid_utf8_lines,
                 db_rows: ids[i].iter().flatten().count() as u64,
+                clock: file_clock(s, pr, r),
             }
         })
         .collect();
@@ -409,7 +440,7 @@ fn assemble(
         *counts.by_type.entry(e.event_type.to_string()).or_default() += 1;
     }
     Truth {
-        version: 1,
+        version: truth::VERSION,
         generator: format!("audit-gen {}", env!("CARGO_PKG_VERSION")),
         seed: s.seed,
         start_utc: rfc3339_micros(s.start.timestamp_micros()),
@@ -429,4 +460,66 @@ fn assemble(
         batch_failures,
         inversions: truth::inversions(corr, 600_000_000),
     }
+}
+
+/// µs → seconds, to the µs.
+fn secs(us: f64) -> f64 {
+    us.round() / 1e6
+}
+
+/// The true clock of process `pr`'s file `r` against `created_at`: the offset
+/// `naive log time − created_at` of an event at true instant t is the host's error + its zone
+/// offset − the DB clock's error, linear between the steps and the offset change.
+pub(crate) fn file_clock(s: &Scenario, pr: &Process, r: &LogReport) -> FileClock {
+    let host = pr.host_fn();
+    let zone_us = |o: chrono::FixedOffset| i64::from(o.local_minus_utc()) * 1_000_000;
+    let change = pr
+        .offset_change
+        .map(|(at, o)| (at.timestamp_micros(), zone_us(o)));
+    let base = zone_us(pr.log_offset);
+    let zone_at = |t: i64| match change {
+        Some((at, z)) if t >= at => z,
+        _ => base,
+    };
+    let offset_us = |t: i64| zone_at(t) as f64 + host.error_exact_us(t) - s.db_error_exact_us(t);
+    let drift = ((pr.clock.drift_ppm - s.db_clock.drift_ppm) * 1e6).round() / 1e6;
+    let segments = r
+        .segments
+        .iter()
+        .flatten()
+        .map(|sp| ClockSegment {
+            from_line: sp.first_line,
+            to_line: sp.last_line,
+            from_utc: rfc3339_micros(sp.first_t),
+            to_utc: rfc3339_micros(sp.last_t),
+            offset_start_s: secs(offset_us(sp.first_t)),
+            offset_end_s: secs(offset_us(sp.last_t)),
+            drift_ppm: drift,
+        })
+        .collect();
+    let mut steps = Vec::new();
+    for (k, &at) in r.boundaries.iter().enumerate() {
+        // A step after the file's last record shows in no line.
+        let Some(next) = r.segments[k + 1..].iter().flatten().next() else {
+            continue;
+        };
+        let jump: i64 = host
+            .steps
+            .iter()
+            .filter(|st| st.0 == at)
+            .map(|st| st.1)
+            .sum::<i64>()
+            + match change {
+                Some((c, z)) if c == at => z - base,
+                _ => 0,
+            };
+        let after = offset_us(at);
+        steps.push(ClockStep {
+            line: next.first_line,
+            at_utc: rfc3339_micros(at),
+            before_s: secs(after - jump as f64),
+            after_s: secs(after),
+        });
+    }
+    FileClock { segments, steps }
 }

@@ -3,7 +3,8 @@
 //! check may rightly withhold judgement:
 //! - duplicates: an event queued twice (same dict, same created_at), logged once;
 //! - lost DB batches: a flush whose `executemany` fails — rows gone, log lines kept;
-//! - lost log lines: a row inserted whose log line was never written.
+//! - lost log lines: a row inserted whose log line was never written;
+//! - the database down for a process's whole life: every flush of it fails.
 //!
 //! Each kind avoids the others' events, so every injected fault stays visible.
 
@@ -32,11 +33,12 @@ fn is_process(a: &Activity) -> bool {
 
 /// Queues a second copy of `n` events a few ms after the first; returns how many. Half of
 /// them (rounded up) are `position_created`, the incident's pattern (FLMUSDT, position 1317).
-pub fn duplicates(acts: &mut [Activity], n: usize, rng: &mut Rng) -> usize {
+/// Writers marked in `down` (the DB refuses their inserts) get none: no copy would be seen.
+pub fn duplicates(acts: &mut [Activity], down: &[bool], n: usize, rng: &mut Rng) -> usize {
     let mut created: Vec<(usize, usize)> = Vec::new();
     let mut others: Vec<(usize, usize)> = Vec::new();
     for (w, a) in acts.iter().enumerate() {
-        if !is_process(a) {
+        if !is_process(a) || down.get(w).copied().unwrap_or(false) {
             continue;
         }
         for (i, e) in a.events.iter().enumerate() {
@@ -75,7 +77,21 @@ pub fn duplicates(acts: &mut [Activity], n: usize, rng: &mut Rng) -> usize {
     chosen.len()
 }
 
-/// Fails `n` periodic flushes; returns how many.
+/// Fails every flush of the writers marked in `down` (the database refuses the connection);
+/// returns how many.
+pub fn db_down(batches: &mut [Batch], down: &[bool]) -> usize {
+    let mut n = 0;
+    for b in batches.iter_mut() {
+        if down.get(b.writer).copied().unwrap_or(false) {
+            b.failed = true;
+            b.down = true;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Fails `n` periodic flushes (of those not failed already); returns how many.
 pub fn failed_batches(acts: &[Activity], batches: &mut [Batch], n: usize, rng: &mut Rng) -> usize {
     let cands: Vec<usize> = batches
         .iter()
@@ -83,6 +99,7 @@ pub fn failed_batches(acts: &[Activity], batches: &mut [Batch], n: usize, rng: &
         .filter(|(_, b)| {
             let a = &acts[b.writer];
             is_process(a)
+                && !b.failed
                 && !b.last
                 && b.events.len() >= 2
                 && inside(a, b.flush_at)

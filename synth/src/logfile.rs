@@ -3,6 +3,11 @@
 //! local time (`2025-10-18 15:07:13,510`, msecs truncated), continuation lines for tracebacks
 //! and banners, and chatter merged in time order. Byte-oriented and buffered: a day's
 //! 850 MiB is mostly this loop.
+//!
+//! Records are written in true-time order; each shows its host clock's reading of the instant
+//! it is written (`Process::host_fn`) in the zone offset of that instant. The sink also notes,
+//! for the truth, which records fall in each stretch between two clock steps or offset
+//! changes.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -11,7 +16,7 @@ use std::path::Path;
 use super::activity::Activity;
 use super::chatter::Chatter;
 use super::model::{Level, Line};
-use super::scenario::Process;
+use super::scenario::{HostFn, Process};
 
 /// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's algorithm).
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -71,6 +76,16 @@ impl Stamp {
     }
 }
 
+/// The records of one stretch of a file between two clock discontinuities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegSpan {
+    pub first_line: u32,
+    /// True instant the record is written, UTC µs.
+    pub first_t: i64,
+    pub last_line: u32,
+    pub last_t: i64,
+}
+
 /// The open file, its counters and its clock.
 pub struct Sink {
     w: BufWriter<File>,
@@ -78,6 +93,13 @@ pub struct Sink {
     stamp: Stamp,
     offset_us: i64,
     change: Option<(i64, i64)>,
+    clock: HostFn,
+    /// Sorted true instants where the clock steps or the offset changes…
+    boundaries: Vec<i64>,
+    /// …the stretch the last record fell in…
+    seg: usize,
+    /// …and the records of each stretch (boundaries + 1 of them).
+    segs: Vec<Option<SegSpan>>,
     pub line: u32,
     pub records: u64,
     pub bytes: u64,
@@ -89,6 +111,11 @@ pub struct Sink {
 
 impl Sink {
     fn create(path: &Path, pr: &Process) -> io::Result<Sink> {
+        let clock = pr.host_fn();
+        let mut boundaries: Vec<i64> = clock.steps.iter().map(|s| s.0).collect();
+        boundaries.extend(pr.offset_change.map(|(at, _)| at.timestamp_micros()));
+        boundaries.sort_unstable();
+        let segs = vec![None; boundaries.len() + 1];
         Ok(Sink {
             w: BufWriter::with_capacity(1 << 20, File::create(path)?),
             buf: Vec::with_capacity(1 << 18),
@@ -103,6 +130,10 @@ impl Sink {
                     i64::from(o.local_minus_utc()) * 1_000_000,
                 )
             }),
+            clock,
+            boundaries,
+            seg: 0,
+            segs,
             line: 0,
             records: 0,
             bytes: 0,
@@ -127,7 +158,26 @@ impl Sink {
         let ms = t - t.rem_euclid(1000);
         self.first.get_or_insert(ms);
         self.last = ms;
-        self.stamp.write(t + self.offset_us, &mut self.buf);
+        while self.seg < self.boundaries.len() && t >= self.boundaries[self.seg] {
+            self.seg += 1;
+        }
+        let line = self.line;
+        match &mut self.segs[self.seg] {
+            Some(sp) => {
+                sp.last_line = line;
+                sp.last_t = t;
+            }
+            none => {
+                *none = Some(SegSpan {
+                    first_line: line,
+                    first_t: t,
+                    last_line: line,
+                    last_t: t,
+                })
+            }
+        }
+        self.stamp
+            .write(self.clock.read(t) + self.offset_us, &mut self.buf);
         if alt {
             // `%(asctime)s - %(levelname)s - [%(name)s] %(message)s`
             self.buf.extend_from_slice(b" - ");
@@ -196,6 +246,12 @@ pub struct LogReport {
     pub event_line: Vec<u32>,
     /// (batch index, line) of each `batch write failed` record.
     pub failed_batch_lines: Vec<(usize, u32)>,
+    /// The `✅ Lock acquired` record (the file holds its process's start).
+    pub lock_line: Option<u32>,
+    /// Sorted true instants of the clock's steps and offset change…
+    pub boundaries: Vec<i64>,
+    /// …and the records of each stretch around them (`boundaries.len() + 1`; None: empty).
+    pub segments: Vec<Option<SegSpan>>,
 }
 
 enum Item<'a> {
@@ -229,6 +285,7 @@ pub fn write(
     let mut sink = Sink::create(path, pr)?;
     let mut event_line = vec![0u32; a.events.len()];
     let mut failed_batch_lines = Vec::new();
+    let mut lock_line = None;
     let mut event_lines = 0u64;
     let mut repr = String::with_capacity(512);
     for (t, _, item) in &items {
@@ -251,6 +308,9 @@ pub fn write(
                 let line = sink.begin(*t, l.level, l.logger, false);
                 if let Some(k) = l.failed_batch {
                     failed_batch_lines.push((k, line));
+                }
+                if lock_line.is_none() && l.msg.starts_with("✅ Lock acquired") {
+                    lock_line = Some(line);
                 }
                 sink.buf.extend_from_slice(l.msg.as_bytes());
                 sink.end()?;
@@ -276,6 +336,9 @@ pub fn write(
         change_line: sink.change_line,
         event_line,
         failed_batch_lines,
+        lock_line,
+        boundaries: std::mem::take(&mut sink.boundaries),
+        segments: std::mem::take(&mut sink.segs),
     };
     sink.finish()?;
     Ok(report)

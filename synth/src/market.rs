@@ -5,6 +5,7 @@
 use super::model::{Counters, Event, Level, Line, Position, decimal_text, rounded};
 use super::py::Py;
 use super::rng::Rng;
+use super::scenario::{DEFAULT_JITTER_US, HostFn};
 use super::text::{SYMBOLS, Symbol};
 
 /// One writer's market: positions, and what it has emitted so far.
@@ -18,6 +19,10 @@ pub struct Market<'c> {
     pub events: Vec<Event>,
     pub lines: Vec<Line>,
     pub started: i64,
+    /// An event's log line trails it by 0..=jitter_us.
+    pub jitter_us: i64,
+    /// The writer's host clock: the correlation epochs are its readings.
+    pub host: HostFn,
 }
 
 impl Market<'_> {
@@ -53,7 +58,8 @@ impl Market<'_> {
             writer: self.writer,
             created: t,
             enqueued: t,
-            lag: self.rng.range(0, 3000),
+            // One draw whatever the jitter, scaled: the default 3 ms draws as it always did.
+            lag: self.rng.range(0, DEFAULT_JITTER_US) * self.jitter_us / DEFAULT_JITTER_US,
             event_type,
             severity,
             correlation_id: None,

@@ -42,17 +42,20 @@ pub struct Line {
 #[derive(Debug, Clone)]
 pub struct Event {
     pub writer: usize,
-    /// `datetime.now(UTC)` taken by `log_event`.
+    /// The true instant `log_event` took `datetime.now(UTC)`; the row's `created_at` is the
+    /// DB clock's reading of it (`Scenario::db_reading_us`).
     pub created: i64,
     /// When it entered the queue (later than `created` only for a duplicate's second copy).
     pub enqueued: i64,
-    /// The log twin is written this long after `created` (0–3 ms).
+    /// The log twin is written this long after `created` (0..=the host's jitter, 3 ms by
+    /// default).
     pub lag: i64,
     pub event_type: &'static str,
     pub data: Py,
     pub severity: &'static str,
     pub correlation_id: Option<String>,
-    /// The correlation id's epoch (µs), for position_created/position_error.
+    /// The correlation id's epoch (µs), for position_created/position_error: the writer's
+    /// host clock reading of the instant `open_position` started.
     pub epoch: Option<i64>,
     pub position_id: Option<i64>,
     pub order_id: Option<String>,

@@ -25,6 +25,101 @@ pub enum Ending {
     Running,
 }
 
+/// The delay between `log_event` taking `created_at` and its log line being written, by
+/// default: uniform 0–3 ms.
+pub const DEFAULT_JITTER_US: i64 = 3_000;
+
+/// How wrong a host's clock is. Its reading of the true instant T is
+/// `T + skew + drift·(T − origin) + Σ steps at or before T`, the origin being the start of
+/// the process it runs (see [`Process::host_reading_us`]). The default is an exact clock
+/// with the usual 0–3 ms delay of a log line behind its row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostClock {
+    /// The error at the origin, µs.
+    pub skew_us: i64,
+    /// How fast it runs: +50 gains 50 µs per true second.
+    pub drift_ppm: f64,
+    /// An event's log line is written a uniform 0..=jitter_us after its `created_at` is
+    /// taken (never before).
+    pub jitter_us: i64,
+    /// NTP corrections: at that true instant the clock jumps by that many µs (negative: it
+    /// goes back).
+    pub steps: Vec<(DateTime<Utc>, i64)>,
+}
+
+impl Default for HostClock {
+    fn default() -> HostClock {
+        HostClock {
+            skew_us: 0,
+            drift_ppm: 0.0,
+            jitter_us: DEFAULT_JITTER_US,
+            steps: Vec::new(),
+        }
+    }
+}
+
+/// `drift_ppm` over `dt_us`, rounded to the µs (exactly 0 without drift).
+fn drift_us(drift_ppm: f64, dt_us: i64) -> i64 {
+    if drift_ppm == 0.0 {
+        0
+    } else {
+        (dt_us as f64 * drift_ppm * 1e-6).round() as i64
+    }
+}
+
+/// A host clock ready to read: [`HostClock`] with its origin and steps in µs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostFn {
+    pub origin_us: i64,
+    pub skew_us: i64,
+    pub drift_ppm: f64,
+    /// (true instant, jump), sorted by instant.
+    pub steps: Vec<(i64, i64)>,
+}
+
+impl HostFn {
+    /// An exact clock.
+    pub fn exact() -> HostFn {
+        HostFn::default()
+    }
+
+    /// The clock's error at true instant `t` (µs), drift rounded to the µs.
+    pub fn error_us(&self, t: i64) -> i64 {
+        let mut e = self.skew_us + drift_us(self.drift_ppm, t - self.origin_us);
+        for &(at, d) in &self.steps {
+            if at > t {
+                break;
+            }
+            e += d;
+        }
+        e
+    }
+
+    /// Its reading of true instant `t` (µs).
+    pub fn read(&self, t: i64) -> i64 {
+        t + self.error_us(t)
+    }
+
+    /// The error at `t` in µs, unrounded (for the truth's offsets).
+    pub fn error_exact_us(&self, t: i64) -> f64 {
+        let steps: i64 = self
+            .steps
+            .iter()
+            .filter(|(at, _)| *at <= t)
+            .map(|(_, d)| d)
+            .sum();
+        (self.skew_us + steps) as f64 + self.drift_ppm * 1e-6 * (t - self.origin_us) as f64
+    }
+}
+
+/// The database server's clock, which stamps `created_at`: its reading of the true instant
+/// T is `T + skew + drift·(T − scenario start)`. Exact by default (`created_at` = T).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DbClock {
+    pub skew_us: i64,
+    pub drift_ppm: f64,
+}
+
 /// One bot process: one `monitoring_logs/bot_YYYYMMDD_HHMMSS.log`.
 #[derive(Debug, Clone)]
 pub struct Process {
@@ -39,13 +134,45 @@ pub struct Process {
     pub ending: Ending,
     /// It found a stale lock file on start (another instance's lock was removed).
     pub stale_lock: bool,
+    /// Its host's clock error (exact by default).
+    pub clock: HostClock,
+    /// The database refused every one of its inserts (it was down, or unreachable from this
+    /// host, for the process's whole life): each flush logs `batch write failed`.
+    pub db_down: bool,
 }
 
 impl Process {
-    /// `bot_YYYYMMDD_HHMMSS.log`, from the start in the host's local time.
+    /// `bot_YYYYMMDD_HHMMSS.log`, from the start as its host's clock reads it, in the host's
+    /// local time.
     pub fn file_name(&self) -> String {
-        let local = self.start.with_timezone(&self.log_offset);
+        let t = self.start.timestamp_micros();
+        let read = self.host_fn().read(t);
+        let local = DateTime::from_timestamp_micros(read)
+            .unwrap_or(self.start)
+            .with_timezone(&self.log_offset);
         format!("bot_{}.log", local.format("%Y%m%d_%H%M%S"))
+    }
+
+    /// Its host clock, ready to read (origin: the process's start).
+    pub fn host_fn(&self) -> HostFn {
+        let mut steps: Vec<(i64, i64)> = self
+            .clock
+            .steps
+            .iter()
+            .map(|(at, d)| (at.timestamp_micros(), *d))
+            .collect();
+        steps.sort_unstable();
+        HostFn {
+            origin_us: self.start.timestamp_micros(),
+            skew_us: self.clock.skew_us,
+            drift_ppm: self.clock.drift_ppm,
+            steps,
+        }
+    }
+
+    /// The host's reading of true instant `t` (µs since the epoch, UTC).
+    pub fn host_reading_us(&self, t: i64) -> i64 {
+        self.host_fn().read(t)
     }
 }
 
@@ -73,6 +200,8 @@ pub struct Scenario {
     pub faults: Faults,
     /// Also write `events.sql`.
     pub write_sql: bool,
+    /// The clock that stamps `created_at` (exact by default).
+    pub db_clock: DbClock,
 }
 
 /// The knobs of [`Scenario::plan`].
@@ -142,6 +271,50 @@ fn frac(d: Duration, f: f64) -> Duration {
     Duration::microseconds((d.num_microseconds().unwrap_or(i64::MAX) as f64 * f) as i64)
 }
 
+fn ms_to_us(ms: f64) -> i64 {
+    (ms * 1000.0).round() as i64
+}
+
+/// The processes a fault names: `Some(n)` the n-th (1-based, as `Scenario::processes`
+/// lists them), `None` every one.
+fn targets(n: usize, process: Option<usize>, what: &str) -> Result<Vec<usize>, SynthError> {
+    match process {
+        None => Ok((0..n).collect()),
+        Some(k) if (1..=n).contains(&k) => Ok(vec![k - 1]),
+        Some(k) => Err(SynthError::invalid(format!(
+            "--fault {what}: there is no process {k} (this scenario has {n})"
+        ))),
+    }
+}
+
+/// `host-clock` (in order, a later one overriding an earlier one for the same process) and
+/// `ntp-step` (added up).
+fn apply_clock_faults(processes: &mut [Process], faults: &Faults) -> Result<(), SynthError> {
+    let n = processes.len();
+    for h in &faults.host_clocks {
+        for i in targets(n, h.process, "host-clock")? {
+            let c = &mut processes[i].clock;
+            c.skew_us = ms_to_us(h.skew_ms);
+            c.drift_ppm = h.drift_ppm;
+            if let Some(j) = h.jitter_ms {
+                c.jitter_us = ms_to_us(j);
+            }
+        }
+    }
+    for st in &faults.ntp_steps {
+        // Default: the first process.
+        for i in targets(n, Some(st.process.unwrap_or(1)), "ntp-step")? {
+            let pr = &mut processes[i];
+            let at = pr.start + frac(pr.end - pr.start, st.at.unwrap_or(0.5));
+            pr.clock.steps.push((at, ms_to_us(st.ms)));
+        }
+    }
+    for pr in processes.iter_mut() {
+        pr.clock.steps.sort_by_key(|s| s.0);
+    }
+    Ok(())
+}
+
 impl Scenario {
     /// The usual shape: process 1 from the start until a clean restart, process 2 from the
     /// restart to the end (still running); then the structural faults:
@@ -149,7 +322,10 @@ impl Scenario {
     ///   lock stale), runs up to 20 min alongside it, and is killed;
     /// - ghost writer: rows inside the restart gap and during a stretch of process 2;
     /// - skewed host: process 2's host writes its log in that offset;
-    /// - offset change: process 1's host clock changes 60 % into its life.
+    /// - offset change: process 1's host clock changes 60 % into its life;
+    /// - host clocks, NTP steps, the DB clock: set on the processes (numbered from 1 in the
+    ///   order above: 1, 2, the overlap's 3) and the scenario;
+    /// - DB down: every insert of the process that starts last fails.
     pub fn plan(p: &Params, faults: &Faults) -> Result<Scenario, SynthError> {
         if p.duration < Duration::minutes(10) {
             return Err(SynthError::invalid(
@@ -190,6 +366,8 @@ impl Scenario {
                 offset_change: None,
                 ending: Ending::Clean,
                 stale_lock: false,
+                clock: HostClock::default(),
+                db_down: false,
             },
             Process {
                 pid: next_pid(&mut rng),
@@ -199,6 +377,8 @@ impl Scenario {
                 offset_change: None,
                 ending: Ending::Running,
                 stale_lock: false,
+                clock: HostClock::default(),
+                db_down: false,
             },
         ];
         let p1_len = p1_end - start;
@@ -221,6 +401,8 @@ impl Scenario {
                 offset_change: None,
                 ending: Ending::Killed,
                 stale_lock: true,
+                clock: HostClock::default(),
+                db_down: false,
             });
         }
         let mut ghost = Vec::new();
@@ -238,6 +420,18 @@ impl Scenario {
                 end: g0 + frac(p2_len, 0.2).min(Duration::minutes(10)),
             });
         }
+        apply_clock_faults(&mut processes, faults)?;
+        if faults.db_down {
+            // The process that starts last (the second, after the restart, even with an
+            // overlap's third one).
+            if let Some(last) = processes.iter_mut().max_by_key(|pr| pr.start) {
+                last.db_down = true;
+            }
+        }
+        let db_clock = faults.db_clock.map_or(DbClock::default(), |d| DbClock {
+            skew_us: ms_to_us(d.skew_ms),
+            drift_ppm: d.drift_ppm,
+        });
         let s = Scenario {
             seed: p.seed,
             start,
@@ -249,6 +443,7 @@ impl Scenario {
             ghost,
             faults: faults.clone(),
             write_sql: p.write_sql,
+            db_clock,
         };
         s.validate()?;
         Ok(s)
@@ -256,6 +451,18 @@ impl Scenario {
 
     pub fn end(&self) -> DateTime<Utc> {
         self.start + self.duration
+    }
+
+    /// The DB server's reading of true instant `t` (µs): the `created_at` it stamps.
+    pub fn db_reading_us(&self, t: i64) -> i64 {
+        t + self.db_clock.skew_us
+            + drift_us(self.db_clock.drift_ppm, t - self.start.timestamp_micros())
+    }
+
+    /// The DB clock's error at `t` in µs, unrounded (for the truth's offsets).
+    pub fn db_error_exact_us(&self, t: i64) -> f64 {
+        self.db_clock.skew_us as f64
+            + self.db_clock.drift_ppm * 1e-6 * (t - self.start.timestamp_micros()) as f64
     }
 
     /// Checks what a hand-built scenario could get wrong.
@@ -289,6 +496,7 @@ impl Scenario {
                     )));
                 }
             }
+            validate_clock(pr)?;
             if !names.insert(pr.file_name()) {
                 return Err(SynthError::invalid(format!(
                     "two processes would write {}",
@@ -304,8 +512,57 @@ impl Scenario {
                 return Err(SynthError::invalid("an empty ghost-writer window"));
             }
         }
+        let d = self.db_clock;
+        if d.skew_us.abs() > MAX_SKEW_US || !drift_ok(d.drift_ppm) {
+            return Err(SynthError::invalid(format!(
+                "the DB clock (skew {} µs, drift {} ppm) is beyond ±1 day or ±1000 ppm",
+                d.skew_us, d.drift_ppm
+            )));
+        }
         Ok(())
     }
+}
+
+/// The largest clock errors a scenario accepts (the hosts', the DB's).
+const MAX_SKEW_US: i64 = 86_400_000_000;
+const MAX_DRIFT_PPM: f64 = 1000.0;
+
+/// Finite and within ±1000 ppm (NaN is not).
+fn drift_ok(ppm: f64) -> bool {
+    ppm.is_finite() && ppm.abs() <= MAX_DRIFT_PPM
+}
+
+/// A host clock the truth can state: bounded errors, a jitter of at most 1 s, steps of at most
+/// an hour inside the process's life (a minute from its ends, like an offset change), none at
+/// the instant of another step or of the offset change.
+fn validate_clock(pr: &Process) -> Result<(), SynthError> {
+    let c = &pr.clock;
+    let bad = |what: String| Err(SynthError::invalid(format!("process {}: {what}", pr.pid)));
+    if c.skew_us.abs() > MAX_SKEW_US || !drift_ok(c.drift_ppm) {
+        return bad(format!(
+            "host clock skew {} µs / drift {} ppm beyond ±1 day / ±1000 ppm",
+            c.skew_us, c.drift_ppm
+        ));
+    }
+    if !(0..=1_000_000).contains(&c.jitter_us) {
+        return bad(format!("jitter {} µs outside 0 .. 1 s", c.jitter_us));
+    }
+    let mut instants: Vec<DateTime<Utc>> = pr.offset_change.iter().map(|(at, _)| *at).collect();
+    for &(at, d) in &c.steps {
+        if d == 0 || d.abs() > 3_600_000_000 {
+            return bad(format!(
+                "a clock step of {d} µs (expected 1 µs .. 1 h, either sign)"
+            ));
+        }
+        if at <= pr.start + Duration::minutes(1) || at >= pr.end - Duration::minutes(1) {
+            return bad("a clock step must fall inside its life, a minute from its ends".into());
+        }
+        if instants.contains(&at) {
+            return bad("two clock steps (or a step and the offset change) at one instant".into());
+        }
+        instants.push(at);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

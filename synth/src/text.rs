@@ -161,5 +161,42 @@ pub fn batch_traceback() -> String {
     )
 }
 
+/// What asyncpg says when the server refuses connections.
+pub const REFUSED: &str = "[Errno 111] Connect call failed ('10.8.0.1', 5432)";
+
+/// The traceback of a flush while the database is down: the pool cannot connect.
+pub fn refused_traceback() -> String {
+    traceback(
+        &[
+            (
+                &format!("{APP}/core/event_logger.py"),
+                236,
+                "_flush",
+                "async with self.pool.acquire() as conn:",
+            ),
+            (
+                &format!("{APP}/venv/lib/python3.12/site-packages/asyncpg/pool.py"),
+                1024,
+                "_acquire_impl",
+                "await ch.connect()",
+            ),
+            (
+                &format!("{APP}/venv/lib/python3.12/site-packages/asyncpg/connect_utils.py"),
+                1049,
+                "_create_ssl_connection",
+                "tr, pr = await loop.create_connection(",
+            ),
+            (
+                "/usr/lib/python3.12/asyncio/base_events.py",
+                1130,
+                "create_connection",
+                "raise exceptions[0]",
+            ),
+        ],
+        "ConnectionRefusedError",
+        REFUSED,
+    )
+}
+
 pub const BANNER: &str =
     "================================================================================";

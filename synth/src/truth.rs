@@ -3,8 +3,15 @@
 //! `file:line` is listed by id or `file:line` here; instants are RFC 3339 UTC with µs.
 //!
 //! Coverage flags say whether a check can judge an item: `covered` (a row written while some
-//! log file was being written, at least 2 s — the default `--grace-ms` — from its first and
-//! last record) and `db_covered` (a log line inside the DB's span, 2 s from its ends).
+//! log file was being written; the 2 s grace — the default `--grace-ms` — applies only to an
+//! edge that is not clean: a file that holds its process's `Lock acquired` is covered from its
+//! first record, one that ends cleanly up to its last, a killed or still-running one up to
+//! 2 s before its last) and `db_covered` (a log line inside the DB's span, first to last
+//! `created_at`, 2 s from its ends).
+//!
+//! Each file's `clock` is its true clock as `audit` reports it: the offset
+//! `naive log time − created_at` of an event at an instant (host reading + zone − DB clock
+//! reading, seconds), piecewise linear between steps (NTP steps, offset changes).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,6 +42,8 @@ pub enum LineCause {
     FailedBatch,
     /// The process was killed with the event still queued.
     UnflushedAtKill,
+    /// The database was down for the process's whole life: every flush failed.
+    DbDown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -70,6 +79,80 @@ pub struct OffsetSpan {
     pub from_utc: String,
 }
 
+/// A stretch of a file's clock between two steps: the offset `naive log time − created_at`
+/// of an event at true instant t is `offset_start_s + drift_ppm·1e-6·(t − from_utc)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockSegment {
+    /// First and last record written in it (the record's first line).
+    pub from_line: u32,
+    pub to_line: u32,
+    /// True instants of those records (µs).
+    pub from_utc: String,
+    pub to_utc: String,
+    /// The offset at `from_utc` and at `to_utc`, seconds (µs precision), on the DB's clock.
+    pub offset_start_s: f64,
+    pub offset_end_s: f64,
+    /// The offset's slope against true time: host drift − DB drift.
+    pub drift_ppm: f64,
+}
+
+/// A discontinuity of a file's clock: an NTP step, or the zone offset changing (a whole hour,
+/// or whatever the change is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockStep {
+    /// The first record written after it.
+    pub line: u32,
+    /// The true instant it happens.
+    pub at_utc: String,
+    /// The offset just before and just after it, seconds.
+    pub before_s: f64,
+    pub after_s: f64,
+}
+
+/// A file's true clock against `created_at`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileClock {
+    pub segments: Vec<ClockSegment>,
+    pub steps: Vec<ClockStep>,
+}
+
+impl FileClock {
+    /// The offset (seconds) the truth gives at true instant `t_us`: the segment holding it,
+    /// else the nearest one's line extended.
+    pub fn offset_at(&self, t_us: i64) -> Option<f64> {
+        segment_offset(&self.segments, t_us)
+    }
+}
+
+/// An RFC 3339 instant as µs since the epoch.
+pub fn parse_us(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.timestamp_micros())
+}
+
+/// The offset of segments at `t_us`: the segment that holds it, else the nearest by time.
+pub(crate) fn segment_offset(segs: &[ClockSegment], t_us: i64) -> Option<f64> {
+    let mut best: Option<(i64, f64)> = None;
+    for s in segs {
+        let (Some(a), Some(b)) = (parse_us(&s.from_utc), parse_us(&s.to_utc)) else {
+            continue;
+        };
+        let dist = if t_us < a {
+            a - t_us
+        } else if t_us > b {
+            t_us - b
+        } else {
+            0
+        };
+        let v = s.offset_start_s + s.drift_ppm * 1e-6 * (t_us - a) as f64 / 1e6;
+        if best.is_none_or(|(d, _)| dist < d) {
+            best = Some((dist, v));
+        }
+    }
+    best.map(|b| b.1)
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileTruth {
     pub name: String,
@@ -86,6 +169,9 @@ pub struct FileTruth {
     pub invalid_utf8_lines: u64,
     /// DB rows this process inserted.
     pub db_rows: u64,
+    /// The file's clock against `created_at` (empty in a version-1 truth).
+    #[serde(default)]
+    pub clock: FileClock,
 }
 
 /// Two processes alive at once.
@@ -139,9 +225,17 @@ pub struct Counts {
     pub lost_db_batches: u64,
     pub duplicates: u64,
     pub ghost_rows: u64,
+    /// Flushes that failed because the database was down (`db-down`).
+    #[serde(default)]
+    pub db_down_batches: u64,
     /// Rows per event type.
     pub by_type: BTreeMap<String, u64>,
 }
+
+/// The format's version: 2 added `files[].clock`, the `db_down` line cause and
+/// `counts.db_down_batches`, changed `covered` (no grace at a clean edge) and made the
+/// instants of rows (`created_utc`) `created_at` as the DB clock stamped it.
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Truth {

@@ -171,10 +171,12 @@ impl Market<'_> {
             ("leverage", Py::Int(5)),
             ("atomic", Py::Bool(true)),
         ]);
-        let corr = correlation_id(Some(sid), epoch);
+        // `datetime.now(UTC)` on the bot's host: its clock's reading of the true instant.
+        let shown = self.host.read(epoch);
+        let corr = correlation_id(Some(sid), shown);
         let ev = self.event(created, "position_created", d);
         ev.correlation_id = Some(corr);
-        ev.epoch = Some(epoch);
+        ev.epoch = Some(shown);
         let lag = ev.lag;
         self.line(
             created + lag + 300,
@@ -231,9 +233,10 @@ impl Market<'_> {
             ("stage", Py::str("create_order")),
             ("retryable", Py::Bool(false)),
         ]);
+        let shown = self.host.read(epoch);
         let ev = self.event(created, "position_error", d);
-        ev.correlation_id = Some(correlation_id(signal, epoch));
-        ev.epoch = Some(epoch);
+        ev.correlation_id = Some(correlation_id(signal, shown));
+        ev.epoch = Some(shown);
         ev.error_message = Some(message.to_string());
         ev.stack_trace = Some(trace);
     }
