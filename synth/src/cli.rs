@@ -63,7 +63,11 @@ pub struct Args {
     #[arg(long)]
     pub sql: bool,
     /// A fault to inject (repeatable): lost-log-lines=N, lost-db-batch=N, duplicates=N,
-    /// overlap, ghost-writer, skewed-host=+HH:MM, offset-change[=+HH:MM]
+    /// overlap, ghost-writer, skewed-host=+HH:MM, offset-change[=+HH:MM],
+    /// host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]] (process N's host, 1-based; every
+    /// host without N), ntp-step=[N:]MS[@FRACTION] (process N's host, the first's without N,
+    /// jumps MS at FRACTION of its life, default 0.5), db-clock=SKEW_MS[,DRIFT_PPM], db-down
+    /// (the last-started process's inserts all fail)
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
     /// Print nothing but errors
@@ -203,15 +207,30 @@ pub fn summary(out: &Output) -> String {
         out.dir.display(),
         out.elapsed.as_secs_f64()
     );
+    let clocks = !(t.faults.host_clocks.is_empty()
+        && t.faults.ntp_steps.is_empty()
+        && t.faults.db_clock.is_none());
     for f in &t.files {
         let offs: Vec<String> = f.offsets.iter().map(|o| o.offset.clone()).collect();
+        let mut clock = offs.join(" → ");
+        if let (true, Some(a), Some(b)) =
+            (clocks, f.clock.segments.first(), f.clock.segments.last())
+        {
+            clock += &format!(
+                " (vs created_at {:+.3} s .. {:+.3} s, {:+.1} ppm, {} steps)",
+                a.offset_start_s,
+                b.offset_end_s,
+                a.drift_ppm,
+                f.clock.steps.len()
+            );
+        }
         s += &format!(
             "  monitoring_logs/{}  {} lines, {}, {} event lines, clock {}\n",
             f.name,
             f.lines,
             mib(f.bytes),
             f.event_lines,
-            offs.join(" → ")
+            clock
         );
     }
     s += &format!(
@@ -283,5 +302,45 @@ mod tests {
         let mut quiet = Vec::new();
         run_args(&[&args[..], &["--quiet"]].concat(), &mut quiet).unwrap();
         assert!(quiet.is_empty());
+    }
+
+    #[test]
+    fn clock_faults_from_the_command_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("s");
+        let args = [
+            "--out",
+            dir.to_str().unwrap(),
+            "--hours",
+            "0.5",
+            "--log-mib",
+            "0",
+            "--fault",
+            "host-clock=2:-4000,25,1",
+            "--fault",
+            "ntp-step=2:1500@0.5",
+            "--fault",
+            "db-clock=800",
+            "--fault",
+            "db-down",
+        ];
+        let mut stdout = Vec::new();
+        let out = run_args(&args, &mut stdout).unwrap();
+        let text = String::from_utf8(stdout).unwrap();
+        assert!(
+            text.contains(
+                "faults: host-clock=2:-4000,25,1, ntp-step=2:1500@0.5, db-clock=800, db-down\n"
+            ),
+            "{text}"
+        );
+        // Process 2: 4 s slow, the DB 0.8 s fast, +4 h: 14395.2 s at its start.
+        assert!(
+            text.contains("clock +04:00 (vs created_at +14395.200 s .."),
+            "{text}"
+        );
+        let t = &out.truth;
+        assert_eq!(t.files[1].clock.steps.len(), 1);
+        assert_eq!(t.files[1].db_rows, 0);
+        assert!(t.counts.db_down_batches > 0);
     }
 }

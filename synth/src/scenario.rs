@@ -608,6 +608,124 @@ mod tests {
         assert!(s.ghost[1].start > s.processes[1].start);
     }
 
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_host_clock_reads_skew_drift_and_steps() {
+        // 7.2 s fast at 03:00, +50 ppm, back 2.1 s at 03:10 and forward 0.5 s at 03:20.
+        let start = at("2025-10-18T03:00:00Z");
+        let clock = HostClock {
+            skew_us: 7_200_000,
+            drift_ppm: 50.0,
+            jitter_us: 0,
+            steps: vec![
+                (at("2025-10-18T03:20:00Z"), 500_000),
+                (at("2025-10-18T03:10:00Z"), -2_100_000),
+            ],
+        };
+        let mut pr = Process {
+            pid: 1,
+            start,
+            end: at("2025-10-18T04:00:00Z"),
+            log_offset: offset_h(4),
+            offset_change: None,
+            ending: Ending::Clean,
+            stale_lock: false,
+            clock,
+            db_down: false,
+        };
+        let h = pr.host_fn();
+        let us = |s: &str| at(s).timestamp_micros();
+        let t0 = start.timestamp_micros();
+        assert_eq!(h.read(t0), t0 + 7_200_000);
+        // 600 s later: +30 ms of drift; the step is at this very instant: applied.
+        let t = us("2025-10-18T03:10:00Z");
+        assert_eq!(h.error_us(t - 1), 7_200_000 + 30_000);
+        assert_eq!(h.error_us(t), 7_200_000 + 30_000 - 2_100_000);
+        // 1 h: +180 ms of drift, both steps.
+        let t = us("2025-10-18T04:00:00Z");
+        assert_eq!(h.read(t), t + 7_200_000 + 180_000 - 2_100_000 + 500_000);
+        // 1.5 s at 50 ppm: 75 µs.
+        assert_eq!(h.error_us(t0 + 1_500_000), 7_200_075);
+        assert!((h.error_exact_us(t) - h.error_us(t) as f64).abs() < 1.0);
+        // The file is named by the host's reading of the start, in its zone.
+        assert_eq!(pr.file_name(), "bot_20251018_070007.log");
+        pr.clock.skew_us = -1;
+        assert_eq!(pr.file_name(), "bot_20251018_065959.log");
+        assert_eq!(pr.host_reading_us(t0), t0 - 1);
+        // An exact clock reads true time.
+        let exact = HostFn::exact();
+        assert_eq!(exact.read(t0), t0);
+    }
+
+    #[test]
+    fn the_db_clock_stamps_created_at() {
+        let mut f = Faults::default();
+        f.add("db-clock=-1500,20".parse().unwrap());
+        let s = Scenario::plan(&Params::new(1), &f).unwrap();
+        let t0 = s.start.timestamp_micros();
+        assert_eq!(s.db_reading_us(t0), t0 - 1_500_000);
+        // Half an hour later: +36 ms.
+        assert_eq!(
+            s.db_reading_us(t0 + 1_800_000_000),
+            t0 + 1_800_000_000 - 1_500_000 + 36_000
+        );
+        let s = Scenario::plan(&Params::new(1), &Faults::default()).unwrap();
+        assert_eq!(s.db_reading_us(t0 + 5), t0 + 5);
+    }
+
+    #[test]
+    fn clock_faults_set_the_processes_clocks() {
+        let mut f = Faults::default();
+        for x in [
+            "overlap",
+            "host-clock=1500,-20",
+            "host-clock=2:-3000,10,0.5",
+            "ntp-step=-2100@0.4",
+            "ntp-step=3:800",
+            "db-down",
+        ] {
+            f.add(x.parse().unwrap());
+        }
+        let s = Scenario::plan(&Params::new(3), &f).unwrap();
+        let c: Vec<&HostClock> = s.processes.iter().map(|p| &p.clock).collect();
+        assert_eq!(
+            (c[0].skew_us, c[0].drift_ppm, c[0].jitter_us),
+            (1_500_000, -20.0, 3_000)
+        );
+        assert_eq!(
+            (c[1].skew_us, c[1].drift_ppm, c[1].jitter_us),
+            (-3_000_000, 10.0, 500)
+        );
+        assert_eq!(c[2].skew_us, 1_500_000);
+        let p1 = &s.processes[0];
+        assert_eq!(
+            c[0].steps,
+            vec![(p1.start + frac(p1.end - p1.start, 0.4), -2_100_000)]
+        );
+        assert!(c[1].steps.is_empty());
+        let p3 = &s.processes[2];
+        assert_eq!(
+            c[2].steps,
+            vec![(p3.start + frac(p3.end - p3.start, 0.5), 800_000)]
+        );
+        // The database is down for the process that starts last: the second, not the
+        // overlap's third.
+        let down: Vec<bool> = s.processes.iter().map(|p| p.db_down).collect();
+        assert_eq!(down, vec![false, true, false]);
+
+        let mut f = Faults::default();
+        f.add("host-clock=4:100".parse().unwrap());
+        let e = Scenario::plan(&Params::new(3), &f).unwrap_err();
+        assert!(e.to_string().contains("no process 4"), "{e}");
+        // A step a few seconds from a process's end is refused.
+        let mut f = Faults::default();
+        f.add("ntp-step=900@0.999".parse().unwrap());
+        assert!(Scenario::plan(&Params::new(3), &f).is_err());
+    }
+
     #[test]
     fn impossible_scenarios_are_refused() {
         let mut p = Params::new(1);

@@ -5,13 +5,17 @@
 //! window):
 //! - `missing_in_log`: rows without a log line written while a log file was `covered`;
 //!   `no_log_coverage`: the same rows written while none was; `missing_in_db`: log event
-//!   lines without a row, inside the DB's span (`db_covered`);
+//!   lines without a row, inside the DB's span (`db_covered`); `no_db_coverage`: the same
+//!   lines outside it (in practice a database down for a process's life, `db_down`);
 //! - `duplicate_event`: each injected duplicate, as its set of ids;
 //! - `correlation_inversion`: each pair of rows whose orders disagree; and, of those, the
 //!   pairs written by two different writers (the class `multiple_writers` claims that);
 //! - `process_overlap` (two files, interval to the ms), `process_gap` (longer than the 60 s
 //!   default, its two files and interval to the ms), `unattributed_activity` (ghost rows
 //!   written while no process was alive, by id).
+//!
+//! The clocks a document reports (`clock.<file>`) are scored by [`clock`], against each
+//! file's true clock; [`clock_suite`] draws scenarios across the range of clock errors.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -20,6 +24,10 @@ use serde_json::Value;
 
 use super::truth::Truth;
 use super::{Fault, Faults, Params};
+
+mod clocks;
+
+pub use clocks::{ClockScore, FileClockScore, clock, clock_suite, db_down_case};
 
 /// The default `audit lifetimes --min-gap-s`.
 pub const MIN_GAP_S: f64 = 60.0;
@@ -155,6 +163,30 @@ pub fn missing_logs(t: &Truth, doc: &Value) -> BTreeMap<String, Tally> {
         .filter_map(|f| log_ref(&f["log"]))
         .collect();
     out.insert("missing_in_db".into(), Tally::of(exp_db, got_db));
+    // Log event lines without a row where the DB holds no rows to judge them by: every line
+    // of `missing_in_db` that is not `db_covered`, whatever its cause. The product cannot
+    // tell a database down from another reason a row is missing, only that the DB's span
+    // does not reach the line, so the truth is the coverage, not the cause; in generated
+    // scenarios these are the `db_down` lines after the DB's newest row (the faults that
+    // lose rows otherwise are placed well inside the DB's span). A finding names its lines
+    // in `log` and/or `logs`.
+    let exp_nodb: BTreeSet<(String, u64)> = t
+        .missing_in_db
+        .iter()
+        .filter(|l| !l.db_covered)
+        .map(|l| (l.file.clone(), u64::from(l.line)))
+        .collect();
+    let got_nodb: BTreeSet<(String, u64)> = findings(doc, "no_db_coverage")
+        .flat_map(|f| {
+            let many = f["logs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(log_ref);
+            log_ref(&f["log"]).into_iter().chain(many)
+        })
+        .collect();
+    out.insert("no_db_coverage".into(), Tally::of(exp_nodb, got_nodb));
     out
 }
 
