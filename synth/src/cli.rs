@@ -62,13 +62,16 @@ pub struct Args {
     /// Also write events.sql (schema + INSERTs with explicit ids, for psql)
     #[arg(long)]
     pub sql: bool,
-    /// A fault to inject (repeatable): lost-log-lines=N, lost-db-batch=N, duplicates=N,
-    /// overlap, ghost-writer, skewed-host=+HH:MM, offset-change[=+HH:MM],
-    /// host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]] (process N's host, 1-based; every
-    /// host without N), ntp-step=[N:]MS[@FRACTION] (process N's host, the first's without N,
-    /// jumps MS at FRACTION of its life, default 0.5), db-clock=SKEW_MS[,DRIFT_PPM], db-down
-    /// (the last-started process's inserts all fail)
-    #[arg(long = "fault", value_name = "FAULT")]
+    /// A fault to inject (repeatable); the spellings are in `--help` and docs/synth.md.
+    #[arg(
+        long = "fault",
+        value_name = "FAULT",
+        help = "A fault to inject (repeatable): lost-log-lines=N, lost-db-batch=N, duplicates=N, \
+overlap, ghost-writer, skewed-host=+HH:MM, offset-change[=+HH:MM], \
+host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]] (process N's host, 1-based; every host without N), \
+ntp-step=[N:]MS[@FRACTION] (process N's host, the first's without N, jumps MS at FRACTION of its \
+life, default 0.5), db-clock=SKEW_MS[,DRIFT_PPM], db-down (the last-started process's inserts all fail)"
+    )]
     pub faults: Vec<Fault>,
     /// Print nothing but errors
     #[arg(short, long)]
@@ -217,11 +220,12 @@ pub fn summary(out: &Output) -> String {
             (clocks, f.clock.segments.first(), f.clock.segments.last())
         {
             clock += &format!(
-                " (vs created_at {:+.3} s .. {:+.3} s, {:+.1} ppm, {} steps)",
+                " (vs created_at {:+.3} s .. {:+.3} s, {:+.1} ppm, {} step{})",
                 a.offset_start_s,
                 b.offset_end_s,
                 a.drift_ppm,
-                f.clock.steps.len()
+                f.clock.steps.len(),
+                if f.clock.steps.len() == 1 { "" } else { "s" }
             );
         }
         s += &format!(

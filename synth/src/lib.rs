@@ -18,14 +18,15 @@
 //! ```
 //!
 //! The output directory holds `monitoring_logs/bot_YYYYMMDD_HHMMSS.log` (one per process,
-//! naive local times of its host), `events.csv` (psql `\copy … CSV HEADER` in the display
+//! naive local times of its host, whose clock may be off, drift and step), `events.csv` (psql `\copy … CSV HEADER` in the display
 //! offset), optionally `events.sql`, and `truth.json` ([`Truth`]).
 //!
 //! How it is built, one concern per file: [`scenario`] (what runs when), [`faults`],
 //! `model`/`market`/`waves`/`activity` (each writer's `log_event` calls and typed lines), `eventlogger`
 //! (flushes and ids), `inject` (the counted faults), `chatter` and `logfile` (the log bytes),
 //! `dbfiles` (CSV and SQL), [`py`] (Python reprs and jsonb text), [`truth`], `generate`
-//! (the order of it all), [`score`] (findings against the truth, for the accuracy suite),
+//! (the order of it all), [`score`] (findings and clocks against the truth, the accuracy and
+//! clock suites),
 //! `timefmt` (its own offset and instant spellings) and [`cli`] (the `audit-gen` command
 //! line). Deterministic: one seed, one set of bytes; see `rng`.
 
@@ -53,7 +54,7 @@ use std::path::Path;
 
 pub use faults::{Fault, Faults};
 pub use generate::{Output, generate};
-pub use scenario::{Ending, Params, Process, Scenario, Window};
+pub use scenario::{DbClock, Ending, HostClock, HostFn, Params, Process, Scenario, Window};
 pub use truth::Truth;
 
 /// Why a scenario could not be generated.
