@@ -610,7 +610,7 @@ fn the_clock_suite_is_deterministic_and_covers_its_ranges() {
         }
         let m = c.params.duration.num_minutes();
         minutes.push(m as f64);
-        lost_pct.push(c.faults.lost_log_lines as f64 / (58.0 * m as f64) * 100.0);
+        lost_pct.push(c.faults.lost_log_lines as f64 / (56.0 * m as f64) * 100.0);
         assert!(c.faults.lost_db_batches >= 7 && c.faults.lost_db_batches <= 15);
         // Every case plans; every step falls 2 minutes from its file's ends.
         let s = Scenario::plan(&c.params, &c.faults).unwrap_or_else(|e| panic!("{}: {e}", c.name));

@@ -328,9 +328,9 @@ pub fn clock_suite(seed: u64, n: usize) -> Vec<SuiteCase> {
         if let Some(d) = db {
             f.add(Fault::DbClock(d));
         }
-        // About 58 event lines a minute at the default rate; a flush every 5 s.
+        // About 56 event lines a minute at the default rate; a flush every 5 s.
         let pct = (rng.uniform(2.0, 5.0) * 10.0).round() / 10.0;
-        let lost = (pct / 100.0 * 58.0 * minutes as f64).round() as usize;
+        let lost = (pct / 100.0 * 56.0 * minutes as f64).round() as usize;
         let batches = ((minutes * 12) as f64 / 100.0).round().max(1.0) as usize;
         f.add(Fault::LostLogLines(lost));
         f.add(Fault::LostDbBatch(batches));
