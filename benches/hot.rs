@@ -161,9 +161,10 @@ fn matching(bencher: divan::Bencher) {
             missing_columns: vec![],
             extra_columns: vec![],
             span: None,
+            live_until: None,
         },
         storage: Storage::Absolute,
-        display: audit::time::Zoned::new(utc.zone, utc.provenance.clone()),
+        display: audit::time::Zoned::new(utc.zone(), utc.provenance.clone()),
         chunk: db,
     };
     let file = LogFile {

@@ -399,13 +399,17 @@ impl Chunk {
     }
 }
 
-/// The instants a log file (a process within it) covers, on UTC: its first and last record.
+/// The instants a log file (a process within it) covers, on UTC: its first and last record,
+/// and whether they are a clean start (its `Lock acquired` line) and a clean stop (its shutdown
+/// lines): a clean edge needs no grace, the process was alive and logging right up to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coverage {
     pub file: String,
     pub pid: Option<u32>,
     pub start: i64,
     pub end: i64,
+    pub clean_start: bool,
+    pub clean_end: bool,
 }
 
 /// One row on its way into a [`Chunk`].

@@ -335,6 +335,8 @@ mod tests {
             pid: Some(7),
             start: at(-60_000.0),
             end: at(60_000.0),
+            clean_start: false,
+            clean_end: false,
         }];
         let f = check(
             &v,
@@ -381,6 +383,8 @@ mod tests {
                 pid: Some(pid),
                 start: at(0.0),
                 end: at(10_000.0),
+                clean_start: false,
+                clean_end: false,
             })
             .collect()
     }

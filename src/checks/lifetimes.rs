@@ -507,6 +507,8 @@ mod tests {
             pid: Some(pid),
             start: at(a),
             end: at(b),
+            clean_start: false,
+            clean_end: false,
         }
     }
 

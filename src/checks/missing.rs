@@ -28,7 +28,7 @@ pub enum Direction {
 pub fn reports(direction: Direction, kind: FindingKind) -> bool {
     match direction {
         Direction::Both => true,
-        Direction::DbOnly => kind != FindingKind::MissingInDb,
+        Direction::DbOnly => !matches!(kind, FindingKind::MissingInDb | FindingKind::NoDbCoverage),
         Direction::LogOnly => {
             !matches!(kind, FindingKind::MissingInLog | FindingKind::NoLogCoverage)
         }
@@ -42,11 +42,20 @@ pub struct Params {
     pub direction: Direction,
     /// Log files' coverage, from the whole files (not just the loaded window).
     pub logs: Vec<Coverage>,
-    /// First and last created_at of the DB source.
+    /// First and last instant the DB covers: its first and last created_at (a snapshot), or
+    /// to the time of the query (a live database).
     pub db_span: Option<(i64, i64)>,
-    /// Rows this close to the edge of a file's coverage are not accused.
+    /// The span ends at the time of the query: its end allows the queue's flush interval.
+    pub db_live: bool,
+    /// Rows this close to an edge of a file's coverage that is not a clean start or stop are
+    /// not accused; log lines this close to the DB's span's edges neither.
     pub grace_us: i64,
+    /// Log files whose clock is not settled: their lines are not judged.
+    pub unjudged: Vec<String>,
 }
+
+/// EventLogger flushes every 5 s: a live database may not hold the last seconds' rows yet.
+const FLUSH_US: i64 = 10_000_000;
 
 /// Counts per event type.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -57,6 +66,7 @@ pub struct TypeCount {
     pub missing_in_log: usize,
     pub missing_in_db: usize,
     pub no_log_coverage: usize,
+    pub no_db_coverage: usize,
 }
 
 impl TypeCount {
@@ -67,6 +77,7 @@ impl TypeCount {
         self.missing_in_log += c.missing_in_log;
         self.missing_in_db += c.missing_in_db;
         self.no_log_coverage += c.no_log_coverage;
+        self.no_db_coverage += c.no_db_coverage;
     }
 }
 
@@ -137,17 +148,101 @@ pub fn no_coverage_text(r: &Run, rows: usize) -> String {
     )
 }
 
-/// The file covering `t` (its records, less the grace at both ends).
-fn covered_by(p: &Params, t: i64) -> Option<&Coverage> {
-    p.logs
-        .iter()
-        .find(|c| c.start + p.grace_us <= t && t <= c.end - p.grace_us)
+/// The instants a coverage vouches for: its records, less the grace at an edge that is not
+/// clean.
+fn vouches(p: &Params, c: &Coverage) -> (i64, i64) {
+    let start = if c.clean_start {
+        c.start
+    } else {
+        c.start + p.grace_us
+    };
+    let end = if c.clean_end {
+        c.end
+    } else {
+        c.end - p.grace_us
+    };
+    (start, end)
 }
 
-/// True when `t` is inside the DB's rows (less the grace): a log line there should have a row.
-fn db_covers(p: &Params, t: i64) -> bool {
-    p.db_span
-        .is_some_and(|(a, b)| a + p.grace_us <= t && t <= b - p.grace_us)
+/// The file covering `t`.
+fn covered_by(p: &Params, t: i64) -> Option<&Coverage> {
+    p.logs.iter().find(|c| {
+        let (a, b) = vouches(p, c);
+        a <= t && t <= b
+    })
+}
+
+/// Where a log line at `t` stands against the DB's span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DbSide {
+    /// Inside it: a line there should have a row.
+    Inside,
+    /// Within the grace of an edge: too close to call.
+    Edge,
+    Before,
+    After,
+}
+
+fn db_side(p: &Params, t: i64) -> Option<DbSide> {
+    let (a, b) = p.db_span?;
+    let end_grace = if p.db_live {
+        p.grace_us.max(FLUSH_US)
+    } else {
+        p.grace_us
+    };
+    Some(if t < a - p.grace_us {
+        DbSide::Before
+    } else if t > b + p.grace_us && !p.db_live {
+        DbSide::After
+    } else if a + p.grace_us <= t && t <= b - end_grace {
+        DbSide::Inside
+    } else {
+        DbSide::Edge
+    })
+}
+
+/// Where an uncovered instant is: at an edge of a file that is not clean (within its grace),
+/// or between files; never "before the start" of a file it is after.
+fn where_uncovered(p: &Params, t: i64) -> String {
+    let grace = p.grace_us as f64 / 1e6;
+    if let Some(c) = p
+        .logs
+        .iter()
+        .find(|c| !c.clean_start && c.start <= t && t < c.start + p.grace_us)
+    {
+        return format!(
+            "in the first {grace:.1} s of {}, which does not begin with a clean process start",
+            c.file
+        );
+    }
+    if let Some(c) = p
+        .logs
+        .iter()
+        .find(|c| !c.clean_end && c.end - p.grace_us < t && t <= c.end)
+    {
+        return format!(
+            "in the last {grace:.1} s of {}, which does not end with a clean stop",
+            c.file
+        );
+    }
+    let prev = p.logs.iter().filter(|c| c.end < t).max_by_key(|c| c.end);
+    let next = p
+        .logs
+        .iter()
+        .filter(|c| c.start > t)
+        .min_by_key(|c| c.start);
+    match (prev, next) {
+        (Some(a), Some(b)) => format!("between the end of {} and the start of {}", a.file, b.file),
+        (Some(a), None) => format!("after the end of {}", a.file),
+        (None, Some(b)) => format!("before the start of {}", b.file),
+        (None, None) => "and no log file was given".to_string(),
+    }
+}
+
+/// A log line of a file whose clock is settled.
+fn judged(p: &Params, v: &View<'_>, i: usize) -> bool {
+    v.s("file", i)
+        .is_none_or(|f| !p.unjudged.iter().any(|u| u == f))
 }
 
 /// The counts of [`check`], without building its findings: the naive reading's counts need
@@ -191,8 +286,15 @@ pub fn summary(v: &View<'_>, m: &Matching, p: &Params) -> Summary {
     if p.direction != Direction::DbOnly {
         for &i in &m.log_unmatched {
             let t = v.ts_utc.get(i).unwrap_or(0);
-            if in_window(p, t) && db_covers(p, t) {
-                by_type.entry(et(i)).or_default().missing_in_db += 1;
+            if !in_window(p, t) || !judged(p, v, i) {
+                continue;
+            }
+            match db_side(p, t) {
+                Some(DbSide::Inside) => by_type.entry(et(i)).or_default().missing_in_db += 1,
+                Some(DbSide::Before | DbSide::After) => {
+                    by_type.entry(et(i)).or_default().no_db_coverage += 1
+                }
+                _ => {}
             }
         }
     }
@@ -234,7 +336,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
         }
     }
     // DB rows without a twin.
-    let mut uncovered: BTreeMap<(Option<String>, Option<String>), Vec<usize>> = BTreeMap::new();
+    let mut uncovered: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     if p.direction != Direction::LogOnly {
         for &i in &m.db_unmatched {
             let t = v.ts_utc.get(i).unwrap_or(0);
@@ -244,20 +346,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             let etype = et(i);
             let id = v.event_id.get(i).unwrap_or(0);
             let Some(cov) = covered_by(p, t) else {
-                // Which gap between files: the last file ending before and the first starting after.
-                let prev = p
-                    .logs
-                    .iter()
-                    .filter(|c| c.end < t + p.grace_us)
-                    .max_by_key(|c| c.end)
-                    .map(|c| c.file.clone());
-                let next = p
-                    .logs
-                    .iter()
-                    .filter(|c| c.start > t - p.grace_us)
-                    .min_by_key(|c| c.start)
-                    .map(|c| c.file.clone());
-                uncovered.entry((prev, next)).or_default().push(i);
+                uncovered.entry(where_uncovered(p, t)).or_default().push(i);
                 continue;
             };
             let (before, after) = by_file
@@ -324,18 +413,12 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             findings.push(f.sealed());
         }
     }
-    for ((prev, next), rows) in uncovered {
+    for (between, rows) in uncovered {
         let first = v.ts_utc.get(rows[0]).unwrap_or(0);
         let last = v
             .ts_utc
             .get(*rows.last().unwrap_or(&rows[0]))
             .unwrap_or(first);
-        let between = match (&prev, &next) {
-            (Some(a), Some(b)) => format!("between the end of {a} and the start of {b}"),
-            (Some(a), None) => format!("after the end of {a}"),
-            (None, Some(b)) => format!("before the start of {b}"),
-            (None, None) => "and no log file was given".to_string(),
-        };
         let run = Run {
             of: RunOf::NoCoverage,
             key: between,
@@ -357,12 +440,26 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
         findings.push(f.sealed());
     }
 
-    // Log event lines without a DB row.
+    // Log event lines without a DB row: inside the DB's span, a lost row; outside it, lines
+    // the DB cannot answer for (a stale snapshot, a database that was down), per file and side.
+    let mut outside: BTreeMap<(String, bool), Vec<usize>> = BTreeMap::new();
     if p.direction != Direction::DbOnly {
         for &i in &m.log_unmatched {
             let t = v.ts_utc.get(i).unwrap_or(0);
-            if !in_window(p, t) || !db_covers(p, t) {
+            if !in_window(p, t) || !judged(p, v, i) {
                 continue;
+            }
+            match db_side(p, t) {
+                Some(DbSide::Inside) => {}
+                Some(side @ (DbSide::Before | DbSide::After)) => {
+                    let file = v.s("file", i).unwrap_or_default().to_string();
+                    outside
+                        .entry((file, side == DbSide::After))
+                        .or_default()
+                        .push(i);
+                    continue;
+                }
+                _ => continue,
             }
             let etype = et(i);
             let file = v.s("file", i).unwrap_or_default().to_string();
@@ -400,6 +497,48 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
         }
     }
 
+    for ((file, after), rows) in outside {
+        let first = v.ts_utc.get(rows[0]).unwrap_or(0);
+        let last = v
+            .ts_utc
+            .get(*rows.last().unwrap_or(&rows[0]))
+            .unwrap_or(first);
+        let (lines, stretch) = (rows.len(), (last - first) as f64 / 1e6);
+        let (db_first, db_last) = p.db_span.unwrap_or((0, 0));
+        let side = if after {
+            format!("after the DB's newest row ({} UTC)", hms(db_last))
+        } else {
+            format!("before the DB's oldest row ({} UTC)", hms(db_first))
+        };
+        // A minute of the bot's work the DB cannot answer for fails the gate: a stale snapshot
+        // and a database that was down both deserve attention.
+        let severity = if stretch > 60.0 {
+            Severity::Medium
+        } else {
+            Severity::Info
+        };
+        let mut f = Finding::new(
+            FindingKind::NoDbCoverage,
+            severity,
+            first,
+            format!(
+                "{lines} event line(s) of {file} from {} to {} UTC ({stretch:.0} s) were logged {side}: the database holds nothing of that time (a stale snapshot, or the database was down), so they are not judged as lost rows",
+                hms(first),
+                hms(last)
+            ),
+        );
+        f.log = Some(LogRef {
+            file: file.clone(),
+            line: v.line.get(rows[0]).unwrap_or(0),
+        });
+        f.logs = vec![LogRef {
+            file,
+            line: v.line.get(*rows.last().unwrap_or(&rows[0])).unwrap_or(0),
+        }];
+        f.details = serde_json::json!({ "lines": lines, "seconds": stretch, "after": after });
+        findings.push(f.sealed());
+    }
+
     super::sort(&mut findings);
     (findings, summary(v, m, p))
 }
@@ -425,7 +564,9 @@ mod tests {
             direction: Direction::Both,
             logs,
             db_span: Some((at(-600_000.0), at(600_000.0))),
+            db_live: false,
             grace_us: 2_000_000,
+            unjudged: Vec::new(),
         }
     }
 
@@ -435,6 +576,8 @@ mod tests {
             pid: Some(1),
             start: at(a),
             end: at(b),
+            clean_start: false,
+            clean_end: false,
         }
     }
 
@@ -517,13 +660,141 @@ mod tests {
             kinds.contains(&(FindingKind::MissingInLog, vec![3])),
             "{kinds:?}"
         );
-        // In time order: row 2 (in the grace window before a.log ended), then row 1.
+        // Row 2 is in the grace of an end that is not a clean stop, row 1 after the end: each
+        // is said as it is.
         assert!(
-            kinds.contains(&(FindingKind::NoLogCoverage, vec![2, 1])),
+            kinds.contains(&(FindingKind::NoLogCoverage, vec![2])),
             "{kinds:?}"
         );
+        assert!(
+            kinds.contains(&(FindingKind::NoLogCoverage, vec![1])),
+            "{kinds:?}"
+        );
+        let text = |id: i64| {
+            f.iter()
+                .find(|x| x.event_ids == vec![id])
+                .map(|x| x.explanation.clone())
+                .unwrap_or_default()
+        };
+        assert!(
+            text(2).contains("in the last 2.0 s of a.log, which does not end with a clean stop"),
+            "{}",
+            text(2)
+        );
+        assert!(text(1).contains("after the end of a.log"), "{}", text(1));
         assert_eq!(s.total.no_log_coverage, 2);
         assert_eq!(s.total.missing_in_log, 1);
+    }
+
+    #[test]
+    fn a_row_after_a_clean_start_is_covered_and_no_edge_is_called_before_the_start() {
+        // Row 1 is 1.5 s after a.log's first record: a lock line (clean start) vouches for it;
+        // b.log starts without one, so row 2, 1.5 s into it, is in its grace, and said so.
+        let t = Tb::new()
+            .db(1, "position_created", r#"{"a":1}"#, 1_500.0)
+            .db(2, "position_created", r#"{"a":2}"#, 201_500.0)
+            .build();
+        let mut a = cov("a.log", 0.0, 100_000.0);
+        a.clean_start = true;
+        let b = cov("b.log", 200_000.0, 300_000.0);
+        let (f, _) = run(&t, &params(None, vec![a, b]));
+        let row = |id: i64| {
+            f.iter()
+                .find(|x| x.event_id == Some(id) || x.event_ids.contains(&id))
+        };
+        assert_eq!(
+            row(1).map(|x| x.kind),
+            Some(FindingKind::MissingInLog),
+            "{f:?}"
+        );
+        let two = row(2).expect("row 2");
+        assert_eq!(two.kind, FindingKind::NoLogCoverage);
+        assert!(
+            two.explanation.contains(
+                "in the first 2.0 s of b.log, which does not begin with a clean process start"
+            ),
+            "{}",
+            two.explanation
+        );
+        assert!(
+            !two.explanation.contains("before the start"),
+            "{}",
+            two.explanation
+        );
+    }
+
+    #[test]
+    fn lines_the_db_cannot_answer_for_are_no_db_coverage_and_a_long_stretch_fails_the_gate() {
+        // The DB's rows span ±600 s; a.log goes on 2 minutes after its newest row.
+        let mut tb = Tb::new().db(1, "other", r#"{"z":0}"#, 0.0);
+        for k in 0..13 {
+            tb = tb.log_event(
+                "a.log",
+                100 + k,
+                "order_placed",
+                &format!("{{\"o\":{k}}}"),
+                610_000.0 + f64::from(k) * 10_000.0,
+            );
+        }
+        // And one line just after the newest row, within the grace: not called either way.
+        tb = tb.log_event("a.log", 99, "order_placed", r#"{"o":99}"#, 601_000.0);
+        let t = tb.build();
+        let (f, s) = run(&t, &params(None, vec![cov("a.log", -600_000.0, 740_000.0)]));
+        let n: Vec<&Finding> = f
+            .iter()
+            .filter(|x| x.kind == FindingKind::NoDbCoverage)
+            .collect();
+        assert_eq!(n.len(), 1, "{f:?}");
+        assert_eq!(n[0].severity, Severity::Medium);
+        assert_eq!(n[0].details["lines"], 13);
+        assert!(
+            n[0].explanation.contains("after the DB's newest row"),
+            "{}",
+            n[0].explanation
+        );
+        assert!(
+            f.iter().all(|x| x.kind != FindingKind::MissingInDb),
+            "{f:?}"
+        );
+        assert_eq!((s.total.no_db_coverage, s.total.missing_in_db), (13, 0));
+        // A short stretch (a snapshot taken a few seconds before the logs were copied) is said,
+        // but does not fail the gate.
+        let short = Tb::new()
+            .db(1, "other", r#"{"z":0}"#, 0.0)
+            .log_event("a.log", 7, "order_placed", r#"{"o":1}"#, 605_000.0)
+            .log_event("a.log", 8, "order_placed", r#"{"o":2}"#, 630_000.0)
+            .build();
+        let (f, _) = run(
+            &short,
+            &params(None, vec![cov("a.log", -600_000.0, 640_000.0)]),
+        );
+        let n: Vec<&Finding> = f
+            .iter()
+            .filter(|x| x.kind == FindingKind::NoDbCoverage)
+            .collect();
+        assert_eq!(n.len(), 1, "{f:?}");
+        assert_eq!(n[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn a_file_on_an_unsettled_clock_is_not_judged() {
+        let t = Tb::new()
+            .db(1, "other", r#"{"z":0}"#, -500_000.0)
+            .log_event("u.log", 10, "order_placed", r#"{"o":1}"#, 1_000.0)
+            .build();
+        let mut p = params(None, vec![]);
+        let (f, _) = run(&t, &p);
+        assert!(
+            f.iter().any(|x| x.kind == FindingKind::MissingInDb),
+            "{f:?}"
+        );
+        p.unjudged = vec!["u.log".into()];
+        let (f, s) = run(&t, &p);
+        assert!(
+            f.iter().all(|x| x.kind != FindingKind::MissingInDb),
+            "{f:?}"
+        );
+        assert_eq!(s.total.missing_in_db, 0);
     }
 
     #[test]

@@ -29,19 +29,23 @@ pub enum FindingKind {
     UnattributedActivity,
     DuplicateEvent,
     ClockOffsetChange,
+    ClockUnsettled,
+    NoDbCoverage,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 9] = [
+    pub const ALL: [FindingKind; 11] = [
         FindingKind::MissingInLog,
         FindingKind::MissingInDb,
         FindingKind::NoLogCoverage,
+        FindingKind::NoDbCoverage,
         FindingKind::CorrelationInversion,
         FindingKind::ProcessOverlap,
         FindingKind::ProcessGap,
         FindingKind::UnattributedActivity,
         FindingKind::DuplicateEvent,
         FindingKind::ClockOffsetChange,
+        FindingKind::ClockUnsettled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +59,8 @@ impl FindingKind {
             FindingKind::UnattributedActivity => "unattributed_activity",
             FindingKind::DuplicateEvent => "duplicate_event",
             FindingKind::ClockOffsetChange => "clock_offset_change",
+            FindingKind::ClockUnsettled => "clock_unsettled",
+            FindingKind::NoDbCoverage => "no_db_coverage",
         }
     }
 }
@@ -101,15 +107,16 @@ impl FindingKind {
     /// The check that produces this kind.
     pub fn check(self) -> Check {
         match self {
-            FindingKind::MissingInLog | FindingKind::MissingInDb | FindingKind::NoLogCoverage => {
-                Check::MissingLogs
-            }
+            FindingKind::MissingInLog
+            | FindingKind::MissingInDb
+            | FindingKind::NoLogCoverage
+            | FindingKind::NoDbCoverage => Check::MissingLogs,
             FindingKind::CorrelationInversion => Check::Inversions,
             FindingKind::ProcessOverlap
             | FindingKind::ProcessGap
             | FindingKind::UnattributedActivity => Check::Lifetimes,
             FindingKind::DuplicateEvent => Check::Duplicates,
-            FindingKind::ClockOffsetChange => Check::Skew,
+            FindingKind::ClockOffsetChange | FindingKind::ClockUnsettled => Check::Skew,
         }
     }
 }

@@ -122,9 +122,10 @@ impl Tb {
                 missing_columns: vec![],
                 extra_columns: vec![],
                 span,
+                live_until: None,
             },
             storage: crate::source::events::Storage::Absolute,
-            display: crate::time::Zoned::new(utc.zone, utc.provenance.clone()),
+            display: crate::time::Zoned::new(utc.zone(), utc.provenance.clone()),
             chunk: db,
         };
         let logs: Vec<LogFile> = self

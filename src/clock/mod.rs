@@ -1,44 +1,61 @@
-//! Clocks: the one place that reasons about time zones.
+//! Clocks: the one place that reasons about how a source's readings become instants.
 //!
 //! The bot's evidence is written on three clocks (REFERENCE.md): correlation-id epochs in UTC,
 //! `created_at` (absolute, but *shown* in the DB session's zone), and log lines in the log
-//! host's naive local time. Every source gets a [`SourceClock`]: the zone its naive readings are
-//! in, and where that zone came from, so every output can say which offsets it applied and why.
+//! host's naive local time. The instants of the timeline are the DB's `created_at`; every log
+//! file gets a [`SourceClock`] that places its naive readings on them, and says where it came
+//! from, so every output can say which offsets it applied and why.
+//!
+//! The model: naive local time = UTC + offset(t), with offset(t) piecewise linear. Each
+//! [`Piece`] (a stretch between two steps: an NTP correction, a VM resume, DST, a host that
+//! moved) is a zone (whole quarter hours, or a named zone with its DST) plus a skew (any value,
+//! to the microsecond) growing with a drift (ppm) of the source's own clock. The same model
+//! describes a log host whose clock is seconds off, and a DB server that stamps `created_at`
+//! on another machine: the offset is always the log's against the DB's. [`skew`] estimates it
+//! from the data.
 
+pub mod fit;
 pub mod skew;
 
 use crate::time::{Provenance, Zone};
 
-/// One source's clock: the zone its naive readings are in, and why we believe it.
+/// One stretch of a source's clock, between two steps.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SourceClock {
+pub struct Piece {
+    /// The first line read with this piece.
+    pub first_line: u32,
+    /// The whole-zone part of the offset: fixed quarter hours, or a named zone and its DST.
     pub zone: Zone,
-    pub provenance: Provenance,
-    /// Where the offset changes inside the source: from this line on, this zone.
-    pub changes: Vec<(u32, Zone)>,
+    /// The rest of the offset at `t0_local`, µs: how far the source's clock is off.
+    pub skew_us: f64,
+    /// How fast the rest grows, µs per second of the source's own clock (ppm).
+    pub drift_ppm: f64,
+    /// The naive reading at which the skew is `skew_us`.
+    pub t0_local: i64,
 }
 
-impl SourceClock {
-    pub fn new(zone: Zone, provenance: Provenance) -> Self {
-        SourceClock {
+impl Piece {
+    /// A piece that is exactly a zone.
+    pub fn zone(first_line: u32, zone: Zone) -> Piece {
+        Piece {
+            first_line,
             zone,
-            provenance,
-            changes: Vec::new(),
+            skew_us: 0.0,
+            drift_ppm: 0.0,
+            t0_local: 0,
         }
     }
 
-    /// The zone in force at a line (the last change at or before it).
-    pub fn zone_at_line(&self, line: u32) -> Zone {
-        self.changes
-            .iter()
-            .take_while(|(from, _)| *from <= line)
-            .last()
-            .map_or(self.zone, |(_, z)| *z)
+    /// The skew at a naive reading, µs.
+    pub fn skew_at(&self, ts_local: i64) -> f64 {
+        self.skew_us + self.drift_ppm * 1e-6 * (ts_local - self.t0_local) as f64
     }
 
-    /// A naive reading of this source at `line`, placed on UTC (µs).
-    pub fn utc(&self, ts_local: i64, line: u32) -> i64 {
-        match self.zone_at_line(line) {
+    /// A naive reading placed on UTC (µs). The skew is applied in whole milliseconds: a log
+    /// line's time has no finer resolution, and an instant a fraction of a millisecond off its
+    /// line's own would only look like precision.
+    pub fn utc(&self, ts_local: i64) -> i64 {
+        let zoned = match self.zone {
             Zone::Fixed(off) => ts_local - i64::from(off.local_minus_utc()) * 1_000_000,
             zone => {
                 let local = chrono::DateTime::from_timestamp_micros(ts_local)
@@ -46,45 +63,95 @@ impl SourceClock {
                     .naive_utc();
                 zone.to_utc(local).instant().timestamp_micros()
             }
+        };
+        if self.skew_us == 0.0 && self.drift_ppm == 0.0 {
+            return zoned;
+        }
+        zoned - (self.skew_at(ts_local) / 1000.0).round() as i64 * 1000
+    }
+
+    /// The whole offset at a naive reading (local − UTC), µs.
+    pub fn offset_us(&self, ts_local: i64) -> i64 {
+        ts_local - self.utc(ts_local)
+    }
+
+    /// True when the piece is exactly its zone.
+    pub fn is_zone_only(&self) -> bool {
+        self.skew_us == 0.0 && self.drift_ppm == 0.0
+    }
+}
+
+/// One source's clock: how its naive readings are placed on UTC, and why we believe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceClock {
+    pub provenance: Provenance,
+    /// In line order; the first holds from the start of the source. Never empty.
+    pub pieces: Vec<Piece>,
+}
+
+impl SourceClock {
+    /// A clock that is exactly a zone.
+    pub fn new(zone: Zone, provenance: Provenance) -> Self {
+        SourceClock {
+            provenance,
+            pieces: vec![Piece::zone(0, zone)],
         }
     }
 
-    /// The clock a detection gives: the first segment's offset, and a change at each later one.
-    pub fn detected(e: &skew::Estimate) -> Option<SourceClock> {
-        let first = e.segments.first()?;
-        let provenance = Provenance::Detected {
-            anchors: e.anchors,
-            spread_ms: e.spread_ms,
-            detail: format!(
-                "{}{} of {} lines agree, lag {:+.1} ms, confidence {}{}",
-                match e.method {
-                    skew::Method::Twins if e.message_anchors > 0 => {
-                        format!(
-                            "{} UTC times printed in messages agree too; ",
-                            e.message_anchors
-                        )
-                    }
-                    skew::Method::Twins => String::new(),
-                    skew::Method::UtcInMessage =>
-                        "from UTC times printed in messages (no DB twins); ".into(),
-                },
-                e.anchors,
-                e.candidates,
-                skew::tidy(e.lag_median_ms),
-                format!("{:?}", e.confidence).to_lowercase(),
-                if e.segments.len() > 1 {
-                    ", OFFSET CHANGES inside the file"
-                } else {
-                    ""
-                }
-            ),
-        };
-        let mut c = SourceClock::new(Zone::Fixed(first.offset), provenance);
-        c.changes = e.segments[1..]
+    /// The zone of the first piece (the zone the source starts in).
+    pub fn zone(&self) -> Zone {
+        self.pieces.first().map_or(Zone::UTC, |p| p.zone)
+    }
+
+    /// Every zone the clock uses, in order of first use, without repeats.
+    pub fn zones(&self) -> Vec<Zone> {
+        let mut out: Vec<Zone> = Vec::new();
+        for p in &self.pieces {
+            if !out.contains(&p.zone) {
+                out.push(p.zone);
+            }
+        }
+        out
+    }
+
+    /// The pieces after the first: where the clock steps.
+    pub fn steps(&self) -> &[Piece] {
+        self.pieces.get(1..).unwrap_or_default()
+    }
+
+    /// The piece in force at a line (the last starting at or before it).
+    pub fn piece_at_line(&self, line: u32) -> &Piece {
+        let k = self.pieces.partition_point(|p| p.first_line <= line);
+        &self.pieces[k.saturating_sub(1).min(self.pieces.len() - 1)]
+    }
+
+    /// The zone in force at a line.
+    pub fn zone_at_line(&self, line: u32) -> Zone {
+        self.piece_at_line(line).zone
+    }
+
+    /// A naive reading of this source at `line`, placed on UTC (µs): the one place a naive
+    /// reading becomes an instant.
+    pub fn utc(&self, ts_local: i64, line: u32) -> i64 {
+        self.piece_at_line(line).utc(ts_local)
+    }
+
+    /// The most any piece is off its zone over the source's readings, µs (rounded up to the
+    /// millisecond): a skew, and what a drift adds over a day on either side of its anchor.
+    pub fn skew_bound_us(&self) -> i64 {
+        const DAY_US: f64 = 86_400e6;
+        self.pieces
             .iter()
-            .map(|s| (s.first_line, Zone::Fixed(s.offset)))
-            .collect();
-        Some(c)
+            .map(|p| p.skew_us.abs() + p.drift_ppm.abs() * 1e-6 * DAY_US)
+            .fold(0.0, f64::max)
+            .div_euclid(1000.0) as i64
+            * 1000
+            + 1000
+    }
+
+    /// True when no piece has a skew or a drift (a zone, given or detected, and nothing more).
+    pub fn is_zone_only(&self) -> bool {
+        self.pieces.iter().all(Piece::is_zone_only)
     }
 }
 
@@ -157,7 +224,7 @@ mod tests {
             LogTzRule::parse("bot_*.log=+04:00", "--log-tz").unwrap(),
         ];
         let c = log_clock("bot_20251018_145959.log", &rules);
-        assert_eq!(c.zone.to_string(), "+04:00");
+        assert_eq!(c.zone().to_string(), "+04:00");
         assert_eq!(
             c.provenance,
             Provenance::Given {
@@ -165,7 +232,7 @@ mod tests {
             }
         );
         assert_eq!(
-            log_clock("trading_bot.log", &rules).zone.to_string(),
+            log_clock("trading_bot.log", &rules).zone().to_string(),
             "+03:00"
         );
         let none = log_clock("trading_bot.log", &[]);

@@ -1,30 +1,33 @@
-//! Detecting a log file's clock from the data itself.
+//! Estimating a log file's clock from the data itself.
 //!
 //! A DB row and its log twin are born within milliseconds (REFERENCE.md): the row's
-//! `created_at` is absolute, the log line's time is naive local. For every log event line,
-//! every DB row with the same event type and payload gives a candidate `log − created_at`;
-//! the true offset is the whole quarter-hour most candidates sit within a couple of seconds
-//! of. Chance matches (periodic events with identical payloads) land anywhere in the 15
-//! minutes and are outvoted. The residuals around the winner give the spread; a change of
-//! winner along the file (DST, a host that moved) splits it into segments.
+//! `created_at` is on the DB's clock, the log line's time is the log host's naive local
+//! reading. For every log event line, every DB row with the same event type and payload gives a
+//! candidate `log − created_at`; [`fit`](super::fit) finds the piecewise-linear offset most of
+//! them sit on (a skew to the millisecond, a drift in ppm, steps where the host's clock was set
+//! or the zone changed), without assuming it is near a whole zone. Chance matches (periodic
+//! events with identical payloads) land anywhere and are outvoted. A file without twins can
+//! still be read from the UTC times its own messages print (a coarser anchor: whole quarter
+//! hours). The residuals around the fit give the spread that the twin tolerance is made of.
 
 use rustc_hash::FxHashMap as HashMap;
 
 use chrono::FixedOffset;
 use serde::Serialize;
 
+use super::fit::{self, Fitted, Obs};
+use super::{Piece, SourceClock};
 use crate::rows::{Chunk, ChunkSource, Kind};
+use crate::time::{Provenance, Zone, format_offset_us};
 
-/// Offsets are whole quarter-hours (every real zone is).
+/// Offsets are reported as whole quarter hours plus a skew.
 const QUARTER_US: i64 = 15 * 60 * 1_000_000;
-/// A candidate counts for a quarter-hour when it lies this close to it.
+/// A message's printed "now" counts for a quarter hour when it lies this close to it.
 const NEAR_US: i64 = 2_000_000;
-/// Offsets beyond ±14 h do not exist.
-const MAX_US: i64 = 14 * 3600 * 1_000_000 + NEAR_US;
+/// Offsets beyond ±14 h (and a minute of host error) do not exist.
+const MAX_US: i64 = 14 * 3600 * 1_000_000 + 60_000_000;
 /// Payloads repeated more often than this are not evidence of anything.
 const MAX_CANDIDATES: usize = 16;
-/// Fewest anchors on each side of an offset change.
-const MIN_SEGMENT: usize = 3;
 
 /// DB rows indexed by (event_type, payload key): their instants (µs, UTC).
 #[derive(Debug, Default)]
@@ -69,14 +72,46 @@ pub enum Confidence {
     High,
 }
 
-/// A stretch of a file read with one offset.
+/// A stretch of a file read with one continuous offset: offset(t) = `offset` + `skew_ms` +
+/// `drift_ppm`·(t − its first anchor), t on the file's own clock.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Segment {
     pub first_line: u32,
     pub last_line: u32,
+    /// The whole-zone part (quarter hours); with a zone given, that zone's offset there.
     #[serde(serialize_with = "ser_offset")]
     pub offset: FixedOffset,
+    /// The rest of the offset at the first anchor, ms.
+    pub skew_ms: f64,
+    pub drift_ppm: f64,
+    /// Naive times of the first and last anchor.
+    #[serde(skip)]
+    pub t0_local: i64,
+    #[serde(skip)]
+    pub t1_local: i64,
     pub anchors: usize,
+    /// Median absolute deviation of the anchors around the line, ms.
+    pub spread_ms: f64,
+}
+
+/// A log line follows its row's `created_at` by a few milliseconds (REFERENCE.md) and is
+/// truncated to the millisecond: an offset that stays this close to a whole zone is that zone.
+pub const LAG_US: f64 = 5_000.0;
+
+impl Segment {
+    /// The skew stays within [`LAG_US`] at both ends of its anchors.
+    pub fn within_lag(&self) -> bool {
+        let end =
+            self.skew_ms * 1000.0 + self.drift_ppm * 1e-6 * (self.t1_local - self.t0_local) as f64;
+        (self.skew_ms * 1000.0).abs() <= LAG_US && end.abs() <= LAG_US
+    }
+
+    /// The whole offset at a naive time, µs.
+    pub fn offset_us(&self, ts_local: i64) -> i64 {
+        let skew =
+            self.skew_ms * 1000.0 + self.drift_ppm * 1e-6 * (ts_local - self.t0_local) as f64;
+        i64::from(self.offset.local_minus_utc()) * 1_000_000 + skew.round() as i64
+    }
 }
 
 fn ser_offset<S: serde::Serializer>(o: &FixedOffset, s: S) -> Result<S::Ok, S::Error> {
@@ -86,24 +121,25 @@ fn ser_offset<S: serde::Serializer>(o: &FixedOffset, s: S) -> Result<S::Ok, S::E
 /// A detected clock for one log file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Estimate {
-    /// One segment when the offset holds for the whole file; more when it changed inside it.
+    /// One segment when the offset holds for the whole file; more when it steps inside it.
     pub segments: Vec<Segment>,
-    /// Event lines that had at least one DB candidate near a quarter-hour.
+    /// Event lines that had at least one DB candidate.
     pub candidates: usize,
-    /// Event lines whose twin sits at the winning offset.
+    /// Event lines whose twin sits on the fitted offset.
     pub anchors: usize,
-    /// Share of candidate lines that agree with the winner.
+    /// Share of candidate lines that agree with the fit.
     pub agreement: f64,
-    /// Median of (log − created_at − offset): the log line's lag behind its row, ms.
-    pub lag_median_ms: f64,
-    /// Median absolute deviation of that lag, ms.
+    /// The largest segment's residual spread (median absolute deviation), ms.
     pub spread_ms: f64,
     pub confidence: Confidence,
-    /// What the votes came from.
+    /// What the estimate rests on.
     pub method: Method,
     /// Lines printing a UTC "now" that agree with the offset (corroboration, or the anchors
     /// themselves when there were no twins).
     pub message_anchors: usize,
+    /// The zone the fit was made against (given by a flag or audit.toml), when one was.
+    #[serde(skip)]
+    pub zone: Option<Zone>,
 }
 
 /// The evidence an estimate rests on.
@@ -117,9 +153,80 @@ pub enum Method {
 }
 
 impl Estimate {
-    /// The offset of the first segment (the whole file when there is no change).
+    /// The whole-zone offset of the first segment.
     pub fn offset(&self) -> Option<FixedOffset> {
         self.segments.first().map(|s| s.offset)
+    }
+
+    /// The clock this estimate gives: a piece per segment, each from its step line on. A
+    /// segment whose skew stays within [`LAG_US`] of its zone over all its anchors is read as
+    /// exactly its zone: that much is the time a log line takes to follow its row (and the
+    /// millisecond it is truncated to), which no data tells apart from a clock error.
+    pub fn clock(&self, provenance: Provenance) -> Option<SourceClock> {
+        if self.segments.is_empty() {
+            return None;
+        }
+        let pieces = self
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let zone = self.zone.unwrap_or(Zone::Fixed(s.offset));
+                let first_line = if k == 0 { 0 } else { s.first_line };
+                if s.within_lag() {
+                    return Piece::zone(first_line, zone);
+                }
+                Piece {
+                    first_line,
+                    zone,
+                    skew_us: s.skew_ms * 1000.0,
+                    drift_ppm: s.drift_ppm,
+                    t0_local: s.t0_local,
+                }
+            })
+            .collect();
+        Some(SourceClock { provenance, pieces })
+    }
+
+    /// The clock a detection gives, with its provenance.
+    pub fn detected(&self) -> Option<SourceClock> {
+        self.clock(Provenance::Detected {
+            anchors: self.anchors,
+            spread_ms: self.spread_ms,
+            detail: self.describe(),
+        })
+    }
+
+    /// What the estimate rests on and how sure it is, in words.
+    pub fn describe(&self) -> String {
+        let first = self.segments.first();
+        let skew = first.map_or(0.0, |s| s.skew_ms);
+        let drift = first.map_or(0.0, |s| s.drift_ppm);
+        let mut d = match self.method {
+            Method::Twins if self.message_anchors > 0 => format!(
+                "{} UTC times printed in messages agree too; ",
+                self.message_anchors
+            ),
+            Method::Twins => String::new(),
+            Method::UtcInMessage => {
+                "from UTC times printed in messages (no DB twins: whole quarter hours, no skew measured); ".into()
+            }
+        };
+        d.push_str(&format!(
+            "{} of {} lines agree, skew {:+.1} ms, drift {:+.1} ppm, confidence {}",
+            self.anchors,
+            self.candidates,
+            tidy(skew),
+            tidy(drift),
+            format!("{:?}", self.confidence).to_lowercase(),
+        ));
+        if self.segments.len() > 1 {
+            d.push_str(&format!(
+                ", {} STEPS inside the file",
+                self.segments.len() - 1
+            ));
+        }
+        d
     }
 }
 
@@ -144,17 +251,32 @@ fn median(v: &mut [f64]) -> f64 {
 /// One log line's votes: for each quarter-hour it could be at, the residual (µs) of its
 /// closest candidate.
 struct Votes {
-    line: u32,
     by_quarter: Vec<(i64, i64)>,
 }
 
-/// Estimates the clock of one log file from its event lines' DB twins.
-pub fn estimate(chunk: &Chunk, db: &DbTwins) -> Estimate {
-    let mut votes: Vec<Votes> = Vec::new();
-    for i in 0..chunk.len() {
-        if chunk.kind[i] != Kind::Event {
-            continue;
+/// The offset of `zone` at a naive reading, µs.
+fn zone_offset_us(zone: &Zone, ts_local: i64) -> i64 {
+    match zone {
+        Zone::Fixed(off) => i64::from(off.local_minus_utc()) * 1_000_000,
+        z => {
+            let local = chrono::DateTime::from_timestamp_micros(ts_local)
+                .unwrap_or_default()
+                .naive_utc();
+            ts_local - z.to_utc(local).instant().timestamp_micros()
         }
+    }
+}
+
+/// Estimates the clock of one log file from its event lines' DB twins; `zone`: the zone a
+/// flag or audit.toml gives it (the fit is then its skew, drift and steps against that zone).
+pub fn estimate(chunk: &Chunk, db: &DbTwins, zone: Option<Zone>) -> Estimate {
+    // In line order: rows read back after a first pass are appended after it.
+    let mut order: Vec<usize> = (0..chunk.len())
+        .filter(|&i| chunk.kind[i] == Kind::Event)
+        .collect();
+    order.sort_by_key(|&i| chunk.line[i].unwrap_or(0));
+    let mut obs: Vec<Obs> = Vec::new();
+    for i in order {
         let (Some(et), Some(key)) = (&chunk.event_type[i], chunk.payload_hash[i]) else {
             continue;
         };
@@ -164,32 +286,155 @@ pub fn estimate(chunk: &Chunk, db: &DbTwins) -> Estimate {
         if times.len() > MAX_CANDIDATES {
             continue;
         }
-        let by_quarter = quarters(times.iter().map(|t| chunk.ts_local[i] - t));
-        if !by_quarter.is_empty() {
-            votes.push(Votes {
+        let local = chunk.ts_local[i];
+        let base = zone.as_ref().map_or(0, |z| zone_offset_us(z, local));
+        let deltas: Vec<i64> = times
+            .iter()
+            .map(|t| local - t - base)
+            .filter(|d| d.abs() <= MAX_US)
+            .collect();
+        if !deltas.is_empty() {
+            obs.push(Obs {
                 line: chunk.line[i].unwrap_or(0),
-                by_quarter,
+                local,
+                deltas,
             });
         }
     }
+    let fitted = fit::fit(&obs);
     let message_votes = message_votes(chunk);
-    let mut e = if votes.is_empty() {
-        let mut e = summarize(&message_votes);
-        e.method = Method::UtcInMessage;
-        e
+    let mut e = if fitted.is_empty() {
+        from_messages(&message_votes)
     } else {
-        summarize(&votes)
+        from_fit(&fitted, obs.len(), zone.as_ref())
     };
-    place_changes(chunk, &mut e.segments);
-    // Corroboration: message anchors that agree with the (first) winning offset.
-    if let Some(off) = e.offset() {
-        let q = i64::from(off.local_minus_utc()) * 1_000_000 / QUARTER_US;
+    e.zone = zone;
+    place_steps(chunk, &mut e.segments);
+    // Corroboration: messages whose printed UTC sits on the estimate's whole-zone offset.
+    if let (Method::Twins, Some(first)) = (e.method, e.segments.first()) {
+        let q = i64::from(first.offset.local_minus_utc()) * 1_000_000 / QUARTER_US;
         e.message_anchors = message_votes
             .iter()
             .filter(|v| v.by_quarter.iter().any(|(qq, _)| *qq == q))
             .count();
     }
     e
+}
+
+/// The estimate of fitted segments: each offset split into whole quarter hours (or the given
+/// zone's offset) and a skew.
+fn from_fit(fitted: &[Fitted], candidates: usize, zone: Option<&Zone>) -> Estimate {
+    let segments: Vec<Segment> = fitted
+        .iter()
+        .map(|f| {
+            let (offset, skew_us) = match zone {
+                Some(z) => {
+                    let o = zone_offset_us(z, f.t0_local);
+                    (o, f.offset_us)
+                }
+                None => {
+                    let whole = (f.offset_us / QUARTER_US as f64).round() as i64 * QUARTER_US;
+                    (whole, f.offset_us - whole as f64)
+                }
+            };
+            Segment {
+                first_line: f.first_line,
+                last_line: f.last_line,
+                offset: FixedOffset::east_opt((offset / 1_000_000) as i32)
+                    .unwrap_or(FixedOffset::east_opt(0).expect("zero")),
+                skew_ms: skew_us / 1000.0,
+                drift_ppm: f.drift_ppm,
+                t0_local: f.t0_local,
+                t1_local: f.t1_local,
+                anchors: f.anchors,
+                spread_ms: f.spread_us / 1000.0,
+            }
+        })
+        .collect();
+    let anchors: usize = segments.iter().map(|s| s.anchors).sum();
+    let agreement = if candidates == 0 {
+        0.0
+    } else {
+        anchors as f64 / candidates as f64
+    };
+    Estimate {
+        spread_ms: segments.iter().map(|s| s.spread_ms).fold(0.0, f64::max),
+        confidence: confidence(anchors, agreement),
+        segments,
+        candidates,
+        anchors,
+        agreement,
+        method: Method::Twins,
+        message_anchors: 0,
+        zone: None,
+    }
+}
+
+fn confidence(anchors: usize, agreement: f64) -> Confidence {
+    match (anchors, agreement) {
+        (0, _) => Confidence::None,
+        (n, a) if n >= 20 && a >= 0.9 => Confidence::High,
+        (n, a) if n >= 5 && a >= 0.7 => Confidence::Medium,
+        _ => Confidence::Low,
+    }
+}
+
+/// The estimate of the UTC "now"s printed in messages: the quarter hour most of them sit near,
+/// no skew (whole seconds printed on the host's own clock say nothing of the DB's).
+fn from_messages(votes: &[Votes]) -> Estimate {
+    let mut tally: HashMap<i64, (usize, Vec<f64>)> = HashMap::default();
+    for v in votes {
+        for (q, r) in &v.by_quarter {
+            let e = tally.entry(*q).or_default();
+            e.0 += 1;
+            e.1.push(*r as f64 / 1000.0);
+        }
+    }
+    // Most votes; ties go to the smaller |offset| so the choice is deterministic.
+    let best = tally
+        .into_iter()
+        .max_by_key(|(q, (n, _))| (*n, std::cmp::Reverse(q.abs()), *q));
+    let candidates = votes.len();
+    let Some((q, (n, mut res))) = best else {
+        return Estimate {
+            segments: Vec::new(),
+            candidates,
+            anchors: 0,
+            agreement: 0.0,
+            spread_ms: 0.0,
+            confidence: Confidence::None,
+            method: Method::UtcInMessage,
+            message_anchors: 0,
+            zone: None,
+        };
+    };
+    let mid = median(&mut res);
+    let mut dev: Vec<f64> = res.iter().map(|r| (r - mid).abs()).collect();
+    let agreement = n as f64 / candidates.max(1) as f64;
+    // Whole seconds on the host's own clock: never more than medium.
+    let confidence = confidence(n, agreement).min(Confidence::Medium);
+    Estimate {
+        segments: vec![Segment {
+            first_line: 0,
+            last_line: u32::MAX,
+            offset: FixedOffset::east_opt((q * QUARTER_US / 1_000_000) as i32)
+                .unwrap_or(FixedOffset::east_opt(0).expect("zero")),
+            skew_ms: 0.0,
+            drift_ppm: 0.0,
+            t0_local: 0,
+            t1_local: 0,
+            anchors: n,
+            spread_ms: median(&mut dev),
+        }],
+        candidates,
+        anchors: n,
+        agreement,
+        spread_ms: median(&mut dev),
+        confidence,
+        method: Method::UtcInMessage,
+        message_anchors: n,
+        zone: None,
+    }
 }
 
 /// The quarter-hours a set of candidate deltas (µs) sit near, with each one's closest residual.
@@ -280,25 +525,21 @@ fn message_votes(chunk: &Chunk) -> Vec<Votes> {
         }
         let by_quarter = quarters(deltas.into_iter());
         if !by_quarter.is_empty() {
-            out.push(Votes {
-                line: chunk.line[i].unwrap_or(0),
-                by_quarter,
-            });
+            out.push(Votes { by_quarter });
         }
     }
     out
 }
 
-/// Moves each offset change from the first anchor after it to where the file's own clock
-/// jumps: between the last anchor before and the first after, the record whose naive time
-/// steps by (closest to) the change of offset. Lines between two anchors without twins (a
-/// failed batch, chatter) are thus read with the right offset.
-fn place_changes(chunk: &Chunk, segments: &mut [Segment]) {
+/// Moves each step from the first anchor after it to where the file's own clock jumps: between
+/// the last anchor before and the first after, the record whose naive time steps by (closest
+/// to) the change of offset. Lines between two anchors without twins (a failed batch, chatter)
+/// are thus read with the right offset.
+fn place_steps(chunk: &Chunk, segments: &mut [Segment]) {
     for k in 1..segments.len() {
         let (prev_last, next_first) = (segments[k - 1].last_line, segments[k].first_line);
-        let step = i64::from(
-            segments[k].offset.local_minus_utc() - segments[k - 1].offset.local_minus_utc(),
-        ) * 1_000_000;
+        let at = segments[k].t0_local;
+        let step = segments[k].offset_us(at) - segments[k - 1].offset_us(at);
         let mut best: Option<(i64, u32)> = None;
         let mut prev_t: Option<i64> = None;
         // In line order: rows read back after a first pass are appended after it.
@@ -310,8 +551,8 @@ fn place_changes(chunk: &Chunk, segments: &mut [Segment]) {
         for (line, i) in rows {
             if let Some(p) = prev_t {
                 let miss = (chunk.ts_local[i] - p - step).abs();
-                // The jump must explain most of the change (within 10 minutes of it).
-                if miss < 600_000_000 && best.is_none_or(|(m, _)| miss < m) {
+                // The jump must explain most of the step (within 10 minutes of it).
+                if line > prev_last && miss < 600_000_000 && best.is_none_or(|(m, _)| miss < m) {
                     best = Some((miss, line));
                 }
             }
@@ -324,146 +565,14 @@ fn place_changes(chunk: &Chunk, segments: &mut [Segment]) {
     }
 }
 
-fn winner(votes: &[Votes]) -> Option<(i64, usize)> {
-    let mut tally: HashMap<i64, usize> = HashMap::default();
-    for v in votes {
-        for (q, _) in &v.by_quarter {
-            *tally.entry(*q).or_default() += 1;
-        }
-    }
-    // Most votes; ties go to the smaller |offset| so the choice is deterministic.
-    tally
-        .into_iter()
-        .max_by_key(|(q, n)| (*n, std::cmp::Reverse(q.abs()), *q))
-}
-
-/// Splits `votes` (in line order) where the winning quarter changes, recursively.
-fn split(votes: &[Votes], out: &mut Vec<(usize, usize, i64)>, start: usize) {
-    let Some((best_q, best_n)) = winner(votes) else {
-        return;
-    };
-    // Each line's unambiguous quarter (lines that fit several are left out of the split).
-    let single: Vec<Option<i64>> = votes
-        .iter()
-        .map(|v| {
-            if v.by_quarter.len() == 1 {
-                Some(v.by_quarter[0].0)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let mut best: Option<(usize, usize, i64, i64)> = None; // (score, split, left q, right q)
-    if votes.len() >= 2 * MIN_SEGMENT {
-        let quarters: Vec<i64> = {
-            let mut q: Vec<i64> = single.iter().flatten().copied().collect();
-            q.sort_unstable();
-            q.dedup();
-            q
-        };
-        for &a in &quarters {
-            for &b in &quarters {
-                if a == b {
-                    continue;
-                }
-                // prefix counts of a and suffix counts of b
-                let mut left = 0usize;
-                let total_b = single.iter().filter(|q| **q == Some(b)).count();
-                let mut right = total_b;
-                for k in 0..single.len() {
-                    if single[k] == Some(a) {
-                        left += 1;
-                    }
-                    if single[k] == Some(b) {
-                        right -= 1;
-                    }
-                    let (nl, nr) = (k + 1, single.len() - k - 1);
-                    if nl < MIN_SEGMENT
-                        || nr < MIN_SEGMENT
-                        || left < MIN_SEGMENT
-                        || right < MIN_SEGMENT
-                    {
-                        continue;
-                    }
-                    let score = left + right;
-                    if best.is_none_or(|(s, ..)| score > s) {
-                        best = Some((score, k + 1, a, b));
-                    }
-                }
-            }
-        }
-    }
-    let margin = MIN_SEGMENT.max(votes.len() / 20);
-    match best {
-        Some((score, at, _, _)) if score >= best_n + margin => {
-            split(&votes[..at], out, start);
-            split(&votes[at..], out, start + at);
-        }
-        _ => out.push((start, start + votes.len(), best_q)),
-    }
-}
-
-fn summarize(votes: &[Votes]) -> Estimate {
-    let mut parts: Vec<(usize, usize, i64)> = Vec::new();
-    split(votes, &mut parts, 0);
-    let mut segments = Vec::new();
-    let mut lags: Vec<f64> = Vec::new();
-    let mut anchors = 0usize;
-    for (a, b, q) in &parts {
-        let mut n = 0;
-        for v in &votes[*a..*b] {
-            if let Some((_, r)) = v.by_quarter.iter().find(|(qq, _)| qq == q) {
-                n += 1;
-                lags.push(*r as f64 / 1000.0);
-            }
-        }
-        anchors += n;
-        let secs = (q * QUARTER_US / 1_000_000) as i32;
-        if let Some(offset) = FixedOffset::east_opt(secs) {
-            segments.push(Segment {
-                first_line: votes[*a].line,
-                last_line: votes[b - 1].line,
-                offset,
-                anchors: n,
-            });
-        }
-    }
-    // Adjacent segments with the same offset (a split that recursion undid) merge back.
-    segments.dedup_by(|b, a| {
-        if a.offset == b.offset {
-            a.last_line = b.last_line;
-            a.anchors += b.anchors;
-            true
-        } else {
-            false
-        }
-    });
-    let lag_median_ms = median(&mut lags.clone());
-    let mut dev: Vec<f64> = lags.iter().map(|l| (l - lag_median_ms).abs()).collect();
-    let spread_ms = median(&mut dev);
-    let candidates = votes.len();
-    let agreement = if candidates == 0 {
-        0.0
-    } else {
-        anchors as f64 / candidates as f64
-    };
-    let confidence = match (anchors, agreement) {
-        (0, _) => Confidence::None,
-        (n, a) if n >= 20 && a >= 0.9 => Confidence::High,
-        (n, a) if n >= 5 && a >= 0.7 => Confidence::Medium,
-        _ => Confidence::Low,
-    };
-    Estimate {
-        segments,
-        candidates,
-        anchors,
-        agreement,
-        lag_median_ms,
-        spread_ms,
-        confidence,
-        method: Method::Twins,
-        message_anchors: 0,
-    }
+/// A step between two segments as it reads in a report: `+04:00:05.123 → +04:00:03.000`.
+pub fn describe_step(before: &Segment, after: &Segment) -> String {
+    let at = after.t0_local;
+    format!(
+        "{} → {}",
+        format_offset_us(before.offset_us(at)),
+        format_offset_us(after.offset_us(at))
+    )
 }
 
 /// The correlation-epoch check of the DB's own clock: `created_at − epoch` is the duration of
@@ -561,12 +670,14 @@ mod tests {
             .iter()
             .map(|(p, t)| ("e", p.as_str(), (t + 4 * H + 2_000) / 1000 * 1000))
             .collect::<Vec<_>>());
-        let e = estimate(&l, &twins);
+        let e = estimate(&l, &twins, None);
         assert_eq!(e.segments.len(), 1);
         assert_eq!(crate::time::format_offset(e.offset().unwrap()), "+04:00");
         assert_eq!(e.anchors, 40);
         assert_eq!(e.confidence, Confidence::High);
-        assert!((e.lag_median_ms - 2.0).abs() < 1.0, "{}", e.lag_median_ms);
+        // The 2 ms the log line trails its row (less the millisecond truncation) is skew.
+        let skew = e.segments[0].skew_ms;
+        assert!((0.5..=2.5).contains(&skew), "{skew}");
     }
 
     #[test]
@@ -589,7 +700,7 @@ mod tests {
             .iter()
             .map(|(p, t)| ("e", p.as_str(), t + 4 * H + 1_000))
             .collect::<Vec<_>>());
-        let e = estimate(&l, &twins);
+        let e = estimate(&l, &twins, None);
         assert_eq!(crate::time::format_offset(e.offset().unwrap()), "+04:00");
         assert_eq!(e.segments.len(), 1);
     }
@@ -610,7 +721,7 @@ mod tests {
             .enumerate()
             .map(|(i, (p, t))| ("e", p.as_str(), t + if i < 12 { 3 * H } else { 4 * H }))
             .collect::<Vec<_>>());
-        let e = estimate(&l, &twins);
+        let e = estimate(&l, &twins, None);
         let offs: Vec<String> = e
             .segments
             .iter()
@@ -657,7 +768,7 @@ mod tests {
             .iter()
             .map(|(e, p, t)| (e.as_str(), p.as_str(), *t))
             .collect::<Vec<_>>());
-        let e = estimate(&l, &twins);
+        let e = estimate(&l, &twins, None);
         assert_eq!(e.segments.len(), 2);
         // Line 11 is the first line on the new clock (the first no-twin line), not line 14.
         assert_eq!(
@@ -697,7 +808,7 @@ mod tests {
                 ..Row::default()
             });
         }
-        let e = estimate(&l, &twins);
+        let e = estimate(&l, &twins, None);
         assert_eq!(e.method, Method::UtcInMessage);
         assert_eq!(crate::time::format_offset(e.offset().unwrap()), "+04:00");
         assert_eq!(e.anchors, 2);
@@ -708,9 +819,124 @@ mod tests {
     fn no_twins_means_no_estimate() {
         let (_, twins) = db(&[("e", "{\"a\":1}", 0)]);
         let l = log(&[("e", "{\"a\":2}", 4 * H)]);
-        let e = estimate(&l, &twins);
+        let e = estimate(&l, &twins, None);
         assert_eq!(e.confidence, Confidence::None);
         assert!(e.offset().is_none());
+    }
+
+    #[test]
+    fn a_host_seconds_off_and_drifting_is_measured_to_the_millisecond() {
+        // +04:00, 6.4 s fast, 35 ppm fast, a line every 2 s for an hour, 1-3 ms late.
+        let base = 1_760_785_000_000_000i64;
+        let rows: Vec<(String, i64)> = (0..1800)
+            .map(|i| (payload(i), base + i * 2_000_000))
+            .collect();
+        let (_, twins) = db(&rows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), *t))
+            .collect::<Vec<_>>());
+        let off = |t: i64| 4 * H + 6_400_000 + ((t - base) as f64 * 35e-6) as i64;
+        let l = log(&rows
+            .iter()
+            .enumerate()
+            .map(|(i, (p, t))| {
+                (
+                    "e",
+                    p.as_str(),
+                    (t + off(*t) + 1_000 + (i as i64 % 3) * 1_000) / 1000 * 1000,
+                )
+            })
+            .collect::<Vec<_>>());
+        let e = estimate(&l, &twins, None);
+        assert_eq!(e.segments.len(), 1, "{e:#?}");
+        let s = &e.segments[0];
+        assert_eq!(crate::time::format_offset(s.offset), "+04:00");
+        assert!((s.drift_ppm - 35.0).abs() < 1.0, "{}", s.drift_ppm);
+        for (i, (_, t)) in rows.iter().enumerate().step_by(97) {
+            let local = l.ts_local[i];
+            let err = (s.offset_us(local) - off(*t)) as f64 / 1000.0;
+            assert!(err.abs() < 3.0, "line {}: {err} ms", i + 1);
+        }
+        // The clock places every line within a few ms of its row.
+        let c = e.detected().unwrap();
+        for (i, (_, t)) in rows.iter().enumerate() {
+            let placed = c.utc(l.ts_local[i], l.line[i].unwrap());
+            assert!(
+                (placed - t).abs() < 4_000,
+                "line {}: {} µs",
+                i + 1,
+                placed - t
+            );
+        }
+    }
+
+    #[test]
+    fn a_zone_given_keeps_its_zone_and_measures_the_rest() {
+        let base = 1_760_785_000_000_000i64;
+        let rows: Vec<(String, i64)> = (0..300)
+            .map(|i| (payload(i), base + i * 3_000_000))
+            .collect();
+        let (_, twins) = db(&rows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), *t))
+            .collect::<Vec<_>>());
+        let l = log(&rows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), t + 4 * H - 3_250_000))
+            .collect::<Vec<_>>());
+        let zone: Zone = "+04:00".parse().unwrap();
+        let e = estimate(&l, &twins, Some(zone));
+        assert_eq!(e.segments.len(), 1);
+        assert!(
+            (e.segments[0].skew_ms + 3250.0).abs() < 1.0,
+            "{}",
+            e.segments[0].skew_ms
+        );
+        let c = e.clock(Provenance::Given { by: "test".into() }).unwrap();
+        assert_eq!(c.zone(), zone);
+        assert_eq!(c.utc(l.ts_local[0], 1), rows[0].1);
+    }
+
+    #[test]
+    fn an_ntp_step_back_is_found_at_the_line_where_the_clock_jumps() {
+        // 200 twins a second apart; at line 121 the host is set back 1.8 s; a chatter line
+        // without a twin (line 120, already on the new clock) sits between the two anchors.
+        let base = 1_760_785_000_000_000i64;
+        let mut entries: Vec<(String, String, i64)> = Vec::new();
+        let mut truth_step_line = 0;
+        for i in 0..200i64 {
+            let t = base + i * 1_000_000;
+            let off = if i < 119 {
+                4 * H + 900_000
+            } else {
+                4 * H + 900_000 - 1_800_000
+            };
+            if i == 119 {
+                entries.push(("chatter".into(), "{\"x\":1}".into(), t - 400_000 + off));
+                truth_step_line = entries.len() as u32;
+            }
+            entries.push(("e".into(), payload(i), t + off));
+        }
+        let dbrows: Vec<(String, i64)> = (0..200)
+            .map(|i| (payload(i), base + i * 1_000_000))
+            .collect();
+        let (_, twins) = db(&dbrows
+            .iter()
+            .map(|(p, t)| ("e", p.as_str(), *t))
+            .collect::<Vec<_>>());
+        let l = log(&entries
+            .iter()
+            .map(|(e, p, t)| (e.as_str(), p.as_str(), *t))
+            .collect::<Vec<_>>());
+        let e = estimate(&l, &twins, None);
+        assert_eq!(e.segments.len(), 2, "{e:#?}");
+        assert_eq!(e.segments[1].first_line, truth_step_line);
+        assert!((e.segments[0].skew_ms - 900.0).abs() < 1.0);
+        assert!((e.segments[1].skew_ms + 900.0).abs() < 1.0);
+        assert_eq!(
+            describe_step(&e.segments[0], &e.segments[1]),
+            "+04:00:00.900 → +03:59:59.100"
+        );
     }
 
     #[test]

@@ -60,15 +60,17 @@ pub fn run(
     table.load_preset(presets::UTF8_FULL_CONDENSED);
     table.set_header(vec![
         "source",
-        "offset",
-        "plausible zones",
-        "method",
-        "anchors",
-        "lag",
+        "zone",
+        "skew",
+        "drift",
+        "steps",
         "spread",
+        "anchors",
         "confidence",
+        "clock",
         "pin it with",
     ]);
+    let mut step_lines: Vec<String> = Vec::new();
 
     if let Some(ev) = &t.sources.events {
         let display = &meta.display;
@@ -88,29 +90,42 @@ pub fn run(
             .unwrap_or_default();
         table.add_row(vec![
             format!("db ({})", ev.kind),
-            "+00:00".into(),
+            "UTC".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            epoch
+                .map(|e| format!("created_at − epoch ≥ {:+.1} ms", e.min_lag_ms))
+                .unwrap_or_default(),
+            epoch.map_or(0, |e| e.anchors).to_string(),
             String::new(),
             method.clone(),
-            epoch.map_or(0, |e| e.anchors).to_string(),
-            epoch
-                .map(|e| format!("{:+.1} ms min", e.min_lag_ms))
-                .unwrap_or_default(),
-            String::new(),
-            String::new(),
             String::new(),
         ]);
         table.add_row(vec![
             "db display".into(),
-            format_offset(display.zone.offset_at(chrono::Utc::now())),
             match display.zone {
-                crate::time::Zone::Iana(tz) => tz.name().to_string(),
-                crate::time::Zone::Fixed(o) => plausible_zones(o.local_minus_utc()).to_string(),
+                crate::time::Zone::Iana(tz) => format!(
+                    "{} ({})",
+                    format_offset(display.zone.offset_at(chrono::Utc::now())),
+                    tz.name()
+                ),
+                crate::time::Zone::Fixed(o) => {
+                    let z = plausible_zones(o.local_minus_utc());
+                    if z.is_empty() {
+                        format_offset(o)
+                    } else {
+                        format!("{} ({z})", format_offset(o))
+                    }
+                }
             },
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
             display.provenance.to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
             "--tz ZONE".into(),
         ]);
         sources.insert(
@@ -136,77 +151,129 @@ pub fn run(
 
     for d in &meta.decisions {
         let est = d.estimate.as_ref();
-        let detected = est.and_then(|e| e.offset());
         let applied = &d.clock;
-        let offset = match (&applied.provenance, detected) {
-            (Provenance::Detected { .. }, _)
-            | (Provenance::Given { .. }, _)
-            | (Provenance::Unaligned, _) => {
-                let mut o = vec![applied.zone.to_string()];
-                o.extend(
-                    applied
-                        .changes
-                        .iter()
-                        .map(|(l, z)| format!("{z} from line {l}")),
-                );
-                o.join(", ")
+        let entry = t
+            .clocks
+            .iter()
+            .find(|c| c.role == "log" && c.source == d.file);
+        let first = applied.pieces.first();
+        let whole = applied.zone();
+        let zone_text = match whole {
+            crate::time::Zone::Fixed(o) => {
+                let z = plausible_zones(o.local_minus_utc());
+                if z.is_empty() {
+                    format_offset(o)
+                } else {
+                    format!("{} ({z})", format_offset(o))
+                }
             }
-            _ => "?".into(),
+            z => z.to_string(),
         };
-        let pin = detected
-            .map(|o| format!("--log-tz '{}={}'", d.file, format_offset(o)))
-            .unwrap_or_default();
-        let zones = detected
-            .map(|o| plausible_zones(o.local_minus_utc()))
-            .unwrap_or("");
+        let unsettled = d.unsettled();
+        let skew_ms = first.map_or(0.0, |p| p.skew_us / 1000.0);
+        let drift = first.map_or(0.0, |p| p.drift_ppm);
+        let steps = entry.map_or(&[][..], |e| e.steps.as_slice());
+        for st in steps {
+            step_lines.push(format!(
+                "step: {}:{} at {} UTC, {} → {} ({:+.3} s)",
+                d.file,
+                st.line,
+                st.at_utc.get(11..23).unwrap_or(&st.at_utc),
+                crate::time::format_offset_us((st.before_s * 1e6).round() as i64),
+                crate::time::format_offset_us((st.after_s * 1e6).round() as i64),
+                st.after_s - st.before_s
+            ));
+        }
+        let pin = match (unsettled, &applied.provenance) {
+            (_, Provenance::Unaligned) => String::new(),
+            (true, _) => format!("--log-tz '{}=+HH:MM'", d.file),
+            (false, _) => format!("--log-tz '{}={}'", d.file, whole),
+        };
+        let how = match &applied.provenance {
+            Provenance::Detected { .. } => match est.map(|e| e.method) {
+                Some(crate::clock::skew::Method::UtcInMessage) => {
+                    "detected (UTC in messages)".to_string()
+                }
+                _ => format!(
+                    "detected (twins{})",
+                    est.filter(|e| e.message_anchors > 0)
+                        .map(|e| format!(" + {} UTC in messages", e.message_anchors))
+                        .unwrap_or_default()
+                ),
+            },
+            Provenance::Given { by } if !applied.is_zone_only() => {
+                format!("given by {by}; skew and drift measured")
+            }
+            Provenance::Borrowed { from, .. } => format!("borrowed from {}", from.join(", ")),
+            Provenance::Assumed { .. } => "UNSETTLED: not judged".into(),
+            other => other.to_string(),
+        };
         table.add_row(vec![
             d.file.clone(),
-            offset,
-            zones.to_string(),
-            match &applied.provenance {
-                Provenance::Detected { .. } => match est.map(|e| e.method) {
-                    Some(crate::clock::skew::Method::UtcInMessage) => {
-                        "detected (UTC in messages)".to_string()
-                    }
-                    _ => format!(
-                        "detected (twins{})",
-                        est.filter(|e| e.message_anchors > 0)
-                            .map(|e| format!(" + {} UTC in messages", e.message_anchors))
-                            .unwrap_or_default()
-                    ),
-                },
-                other => other.to_string(),
+            if unsettled { "?".into() } else { zone_text },
+            if unsettled {
+                String::new()
+            } else {
+                format!("{:+.1} ms", crate::clock::skew::tidy(skew_ms))
             },
+            if unsettled {
+                String::new()
+            } else {
+                format!("{:+.1} ppm", crate::clock::skew::tidy(drift))
+            },
+            match steps.len() {
+                0 => String::new(),
+                n => format!("{n}, first at line {}", steps[0].line),
+            },
+            est.filter(|e| e.anchors > 0)
+                .map(|e| format!("±{:.1} ms", e.spread_ms))
+                .unwrap_or_default(),
             est.map_or(0, |e| e.anchors).to_string(),
-            est.map(|e| format!("{:+.1} ms", crate::clock::skew::tidy(e.lag_median_ms)))
-                .unwrap_or_default(),
-            est.map(|e| format!("±{:.1} ms", e.spread_ms))
-                .unwrap_or_default(),
             est.map(|e| format!("{:?}", e.confidence).to_lowercase())
                 .unwrap_or_else(|| "none".into()),
+            how,
             pin.clone(),
         ]);
+        let detected = est.and_then(|e| e.offset());
         sources.insert(
             d.file.clone(),
             json!({
-                "offset_s": detected.map(|o| o.local_minus_utc()),
-                "zone": detected.map(format_offset),
-                "plausible_zones": zones,
+                "offset_s": entry
+                    .and_then(|e| e.offsets.first())
+                    .and_then(|o| crate::time::parse_offset_us(o))
+                    .map(crate::report::json::seconds),
+                "zone": whole.to_string(),
+                "plausible_zones": detected.map(|o| plausible_zones(o.local_minus_utc())).unwrap_or(""),
+                "skew_ms": skew_ms,
+                "drift_ppm": drift,
+                "status": match &applied.provenance {
+                    Provenance::Given { .. } => "given",
+                    Provenance::Detected { .. } => "detected",
+                    Provenance::Borrowed { .. } => "borrowed",
+                    Provenance::Assumed { .. } => "unsettled",
+                    Provenance::Unaligned => "unaligned",
+                    _ => "other",
+                },
                 "method": est.map(|e| e.method),
                 "message_anchors": est.map_or(0, |e| e.message_anchors),
                 "anchors": est.map_or(0, |e| e.anchors),
                 "candidates": est.map_or(0, |e| e.candidates),
                 "agreement": est.map(|e| e.agreement),
-                "lag_ms": est.map(|e| e.lag_median_ms),
                 "spread_ms": est.map(|e| e.spread_ms),
                 "confidence": est.map(|e| e.confidence),
-                "segments": est.map(|e| &e.segments),
-                "applied": { "zone": applied.zone.to_string(), "provenance": applied.provenance },
+                "segments": entry.map(|e| &e.segments),
+                "steps": entry.map(|e| &e.steps),
+                "fit": est.map(|e| &e.segments),
+                "applied": { "zone": whole.to_string(), "provenance": applied.provenance },
                 "pin": pin,
             }),
         );
     }
     let mut table_text = format!("{table}\n");
+    for l in &step_lines {
+        table_text.push_str(l);
+        table_text.push('\n');
+    }
     if !checked.findings.is_empty() {
         table_text.push('\n');
     }

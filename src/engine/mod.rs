@@ -123,13 +123,17 @@ pub fn run(req: &Request, only: Option<Check>) -> anyhow::Result<Checked> {
     Ok(checked)
 }
 
-fn estimates_of(
-    decisions: &[crate::load::ClockDecision],
-) -> Vec<(String, Option<crate::clock::skew::Estimate>)> {
-    decisions
-        .iter()
-        .map(|d| (d.file.clone(), d.estimate.clone()))
-        .collect()
+/// What `missing-logs` judges by: the settled files' coverage, the DB's, the grace.
+fn missing_params(req: &Request, meta: &Meta, window: Option<UtcRange>) -> checks::missing::Params {
+    checks::missing::Params {
+        window,
+        direction: req.direction,
+        logs: meta.coverage.clone(),
+        db_span: meta.db_cover,
+        db_live: meta.db_live,
+        grace_us: req.params.grace_ms as i64 * 1000,
+        unjudged: meta.unjudged.clone(),
+    }
 }
 
 /// Every check over one loaded timeline; `procs`: the processes, when known from more than it.
@@ -164,20 +168,11 @@ fn check_loaded(
     // earliest place any slice found.
     findings.extend(checks::clock::offset_changes(
         &v,
-        &estimates_of(&meta.decisions),
+        &t.clocks,
         procs.is_some(),
     ));
-    let (f, aligned) = checks::missing::check(
-        &v,
-        &m,
-        &checks::missing::Params {
-            window,
-            direction: req.direction,
-            logs: meta.coverage.clone(),
-            db_span: meta.db_span,
-            grace_us,
-        },
-    );
+    findings.extend(checks::clock::unsettled(&v, &t.clocks));
+    let (f, aligned) = checks::missing::check(&v, &m, &missing_params(req, meta, window));
     findings.extend(f);
     findings.extend(checks::inversions::check(
         &v,
@@ -219,11 +214,8 @@ fn check_loaded(
                 t,
                 meta,
                 checks::missing::Params {
-                    window,
-                    direction: req.direction,
                     logs: Vec::new(),
-                    db_span: meta.db_span,
-                    grace_us,
+                    ..missing_params(req, meta, window)
                 },
             )
         })

@@ -37,7 +37,9 @@ fn naive_summary(
             direction,
             logs: coverage,
             db_span: loaded.db_span(),
+            db_live: false,
             grace_us,
+            unjudged: Vec::new(),
         },
     )
 }
@@ -78,8 +80,8 @@ fn naive_summary_from_aligned(
         let (t_new, src) = if v.s("source", i) == Some("log") {
             let off = v
                 .s("utc_offset", i)
-                .and_then(crate::time::parse_offset)
-                .map_or(0, |o| i64::from(o.local_minus_utc()) * 1_000_000);
+                .and_then(crate::time::parse_offset_us)
+                .unwrap_or(0);
             let file = v.s("file", i).unwrap_or_default();
             let k = naive.files.iter().position(|f| f == file).unwrap_or(0);
             (clock.utc(ts + off, line), 1 + k)

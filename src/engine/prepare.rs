@@ -20,38 +20,61 @@ pub struct Meta {
     pub display: crate::time::Zoned,
     pub epoch: Option<crate::clock::skew::EpochCheck>,
     pub filter: crate::timeline::Filter,
+    /// What each log file whose clock is settled covers (a file on a guessed clock vouches for
+    /// nothing).
     pub coverage: Vec<Coverage>,
+    /// First and last created_at of the DB source.
     pub db_span: Option<(i64, i64)>,
+    /// What the DB answers for: its span, to the time of the query for a live database.
+    pub db_cover: Option<(i64, i64)>,
+    pub db_live: bool,
+    /// Log files whose clock is not settled: not judged.
+    pub unjudged: Vec<String>,
     /// Expected `log − created_at` of a twin (µs) and the accepted distance from it.
     pub lag_us: i64,
     pub tolerance_us: i64,
 }
 
-/// The twin tolerance: the user's, or ten measured spreads around the measured lag, at least
-/// 100 ms (a loaded interpreter can delay a log line that long).
+/// The twin tolerance: the user's, or ten measured residual spreads of the clocks applied, at
+/// least 100 ms (a loaded interpreter can delay a log line that long). The clocks carry each
+/// file's skew and drift, so a twin's expected `log − created_at` after alignment is zero.
 pub fn tolerance(decisions: &[crate::load::ClockDecision], given_ms: Option<u64>) -> (i64, i64) {
-    let ests: Vec<&crate::clock::skew::Estimate> = decisions
+    let spread_ms = decisions
         .iter()
+        .filter(|d| {
+            !d.clock.is_zone_only()
+                || matches!(d.clock.provenance, crate::time::Provenance::Detected { .. })
+        })
         .filter_map(|d| d.estimate.as_ref())
         .filter(|e| e.anchors > 0)
-        .collect();
-    let mut lags: Vec<f64> = ests.iter().map(|e| e.lag_median_ms).collect();
-    lags.sort_by(f64::total_cmp);
-    let lag_ms = lags.get(lags.len() / 2).copied().unwrap_or(0.0);
-    let spread_ms = ests.iter().map(|e| e.spread_ms).fold(0.0, f64::max);
+        .map(|e| e.spread_ms)
+        .fold(0.0, f64::max);
     let tol_ms = match given_ms {
         Some(t) => t as f64,
-        None => (lag_ms.abs() + 10.0 * spread_ms).max(100.0),
+        None => (10.0 * spread_ms).max(100.0),
     };
-    ((lag_ms * 1000.0) as i64, (tol_ms * 1000.0) as i64)
+    (0, (tol_ms * 1000.0) as i64)
 }
 
 /// Builds the aligned timeline of `loaded` (consuming it).
 pub fn prepare(loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prepared> {
     let (lag_us, tolerance_us) = tolerance(&loaded.decisions, tolerance_ms);
+    let unjudged: Vec<String> = loaded
+        .decisions
+        .iter()
+        .filter(|d| d.unsettled())
+        .map(|d| d.file.clone())
+        .collect();
+    let live_until = loaded.events.as_ref().and_then(|e| e.info.live_until);
+    let db_span = loaded.db_span();
+    let mut coverage = loaded.coverage();
+    coverage.retain(|c| !unjudged.contains(&c.file));
     let meta = Meta {
-        coverage: loaded.coverage(),
-        db_span: loaded.db_span(),
+        coverage,
+        db_span,
+        db_cover: db_span.map(|(a, b)| (a, live_until.map_or(b, |n| n.max(b)))),
+        db_live: live_until.is_some(),
+        unjudged,
         decisions: loaded.decisions.clone(),
         display: loaded.display.clone(),
         epoch: loaded.epoch.clone(),

@@ -1,10 +1,11 @@
-//! Each log file's clock, decided once per load: a zone given by a flag or audit.toml,
-//! else detected from the data, else an assumption every output flags.
+//! Each log file's clock, decided once per load: a zone given by a flag or audit.toml (and how
+//! far the host is off within it), else detected from the data, else borrowed from the host's
+//! other files, else an assumption every output flags and no check judges.
 
 use chrono::{DateTime, Utc};
 
-use crate::clock::skew::{self, DbTwins, Estimate};
-use crate::clock::{LogTzRule, SourceClock, log_clock};
+use crate::clock::skew::{self, Confidence, DbTwins, Estimate, Method};
+use crate::clock::{LogTzRule, Piece, SourceClock, log_clock};
 use crate::error::AuditError;
 use crate::rows::{Chunk, Kind};
 use crate::source::logs::{self, LogFile};
@@ -20,14 +21,31 @@ use super::sources::SourcePlan;
 pub struct ClockDecision {
     pub file: String,
     pub clock: SourceClock,
-    /// The detection result when detection ran (also when a flag overrode it).
+    /// The detection result when detection ran (against the given zone when one was given).
     pub estimate: Option<Estimate>,
     /// Set when the data contradicts a zone the user gave.
     pub warning: Option<String>,
 }
 
-/// Decides each log file's clock: a flag/config rule, else detection from DB twins, else an
-/// assumption that every output flags. `--no-align` reads them in the display zone.
+impl ClockDecision {
+    /// Its clock could not be settled: nothing given, detected or borrowed. Its lines are not
+    /// judged (a finding on an assumed clock is a false accusation).
+    pub fn unsettled(&self) -> bool {
+        self.clock.provenance.is_assumed()
+    }
+}
+
+/// A skew beyond half a quarter hour is another zone, not a host that is off.
+const MAX_SKEW_US: f64 = 450_000_000.0;
+/// Two neighbours agree on a borrowed clock when their offsets differ by at most this, plus
+/// 100 ppm of the time between them, µs.
+const BORROW_AGREE_US: f64 = 250_000.0;
+
+/// Decides each log file's clock: a flag/config rule (its skew, drift and steps measured
+/// against the zone when twins allow), else a detection from DB twins of medium confidence or
+/// better, else the clock of the host's other files (same directory, same naming) when they
+/// agree, else UTC times its messages print, else an assumption every output flags and no
+/// check judges. `--no-align` reads them in the display zone.
 pub(super) fn decide_clocks(
     logs: &[LogFile],
     rules: &[LogTzRule],
@@ -36,39 +54,248 @@ pub(super) fn decide_clocks(
     display: &Zoned,
 ) -> Vec<ClockDecision> {
     use rayon::prelude::*;
-    logs.par_iter()
-        .map(|l| {
-            let name = &l.info.name;
-            let empty = DbTwins::default();
-            let estimate = Some(skew::estimate(&l.chunk, twins.unwrap_or(&empty))).filter(|e| e.candidates > 0);
-            let given = log_clock(name, rules);
-            let clock = if no_align {
-                SourceClock::new(display.zone, Provenance::Unaligned)
-            } else if !given.provenance.is_assumed() {
-                given
-            } else {
-                match estimate.as_ref().and_then(SourceClock::detected) {
-                    Some(c) => c,
-                    None => SourceClock::new(
-                        Zone::UTC,
-                        Provenance::Assumed {
-                            why: format!(
-                                "no zone given for {name} and no DB twins to detect it; pass --log-tz '{name}=+HH:MM'"
-                            ),
-                        },
-                    ),
-                }
-            };
-            let warning = match (&clock.provenance, estimate.as_ref()) {
-                (Provenance::Given { by }, Some(e)) if e.confidence >= skew::Confidence::Medium && clock.changes.is_empty() => e
-                    .offset()
-                    .filter(|o| clock.zone != Zone::Fixed(*o))
-                    .map(|o| format!("{name}: {by} says {}, but {} DB/log twins put it at {}", clock.zone, e.anchors, crate::time::format_offset(o))),
-                _ => None,
-            };
-            ClockDecision { file: name.clone(), clock, estimate, warning }
-        })
+    let mut out: Vec<ClockDecision> = logs
+        .par_iter()
+        .map(|l| own_clock(l, rules, twins, no_align, display))
+        .collect();
+    if !no_align {
+        borrow(logs, &mut out);
+    }
+    out
+}
+
+/// What a file's own lines (and a rule) say of its clock.
+fn own_clock(
+    l: &LogFile,
+    rules: &[LogTzRule],
+    twins: Option<&DbTwins>,
+    no_align: bool,
+    display: &Zoned,
+) -> ClockDecision {
+    let name = &l.info.name;
+    let empty = DbTwins::default();
+    let db = twins.unwrap_or(&empty);
+    let given = log_clock(name, rules);
+    let decision = |clock, estimate, warning| ClockDecision {
+        file: name.clone(),
+        clock,
+        estimate,
+        warning,
+    };
+    if no_align {
+        return decision(
+            SourceClock::new(display.zone, Provenance::Unaligned),
+            None,
+            None,
+        );
+    }
+    if !given.provenance.is_assumed() {
+        // The zone is the user's; the twins measure how far the host is off within it.
+        let zone = given.zone();
+        let e = Some(skew::estimate(&l.chunk, db, Some(zone))).filter(|e| e.candidates > 0);
+        let fits = e.as_ref().is_some_and(|e| {
+            e.method == Method::Twins
+                && e.confidence >= Confidence::Medium
+                && e.segments
+                    .iter()
+                    .all(|s| s.skew_ms.abs() * 1000.0 <= MAX_SKEW_US)
+        });
+        let warning = match (&e, fits) {
+            (Some(e), false) if e.method == Method::Twins && e.confidence >= Confidence::Medium => {
+                e.segments.first().map(|s| {
+                    format!(
+                        "{name}: {} says {zone}, but {} DB/log twins put it at {}",
+                        by_of(&given.provenance),
+                        e.anchors,
+                        crate::time::format_offset_us(s.offset_us(s.t0_local))
+                    )
+                })
+            }
+            _ => None,
+        };
+        let clock = match (&e, fits) {
+            (Some(e), true) => e.clock(given.provenance.clone()).unwrap_or(given),
+            _ => given,
+        };
+        return decision(clock, e, warning);
+    }
+    let e = Some(skew::estimate(&l.chunk, db, None))
+        .filter(|e| e.candidates > 0 || e.method == Method::UtcInMessage && !e.segments.is_empty());
+    let clock = match &e {
+        Some(e) if e.method == Method::Twins && e.confidence >= Confidence::Medium => e.detected(),
+        _ => None,
+    };
+    let clock = clock.unwrap_or_else(|| {
+        SourceClock::new(
+            Zone::UTC,
+            Provenance::Assumed {
+                why: format!(
+                    "no zone given for {name} and no DB twins to detect it; pass --log-tz '{name}=+HH:MM'"
+                ),
+            },
+        )
+    });
+    decision(clock, e, None)
+}
+
+/// `--log-tz …` / `audit.toml …` of a given clock.
+fn by_of(p: &Provenance) -> String {
+    match p {
+        Provenance::Given { by } => by.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A file's name with its digits as `#`: files of one host and one kind share it
+/// (`bot_########_######.log`, `trading_bot.log.#`).
+fn name_shape(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
         .collect()
+}
+
+fn dir_of(path: &str) -> &std::path::Path {
+    std::path::Path::new(path)
+        .parent()
+        .unwrap_or(std::path::Path::new(""))
+}
+
+/// Files whose own lines settle nothing take the clock of the host's other files (same
+/// directory, same naming) that did: the nearest before and after them (by their own naive
+/// times, one host's clock), when they agree; a one-sided neighbour alone is taken as it is.
+/// Otherwise the UTC times the file's messages print, else it stays unsettled.
+fn borrow(logs: &[LogFile], out: &mut [ClockDecision]) {
+    let settled = |d: &ClockDecision| {
+        matches!(
+            d.clock.provenance,
+            Provenance::Given { .. } | Provenance::Detected { .. }
+        ) && d
+            .estimate
+            .as_ref()
+            .is_none_or(|e| e.method == Method::Twins)
+    };
+    let mut borrowed: Vec<(usize, SourceClock)> = Vec::new();
+    for (k, l) in logs.iter().enumerate() {
+        if !out[k].unsettled() {
+            continue;
+        }
+        let (Some(first), Some(last)) = (l.first_ts, l.last_ts) else {
+            continue;
+        };
+        let shape = name_shape(&l.info.name);
+        let dir = dir_of(&l.info.path);
+        let siblings: Vec<usize> = (0..logs.len())
+            .filter(|&j| j != k && settled(&out[j]))
+            .filter(|&j| {
+                name_shape(&logs[j].info.name) == shape && dir_of(&logs[j].info.path) == dir
+            })
+            .collect();
+        let before = siblings
+            .iter()
+            .copied()
+            .filter(|&j| logs[j].last_ts.is_some_and(|t| t <= first))
+            .max_by_key(|&j| logs[j].last_ts);
+        let after = siblings
+            .iter()
+            .copied()
+            .filter(|&j| logs[j].first_ts.is_some_and(|t| t >= last))
+            .min_by_key(|&j| logs[j].first_ts);
+        // A neighbour's offset at its edge nearest the file.
+        let edge = |j: usize, at_end: bool| -> Option<(i64, f64)> {
+            let l = &logs[j];
+            let c = &out[j].clock;
+            let (t, line) = if at_end {
+                (
+                    l.last_ts?,
+                    u32::try_from(l.info.stats.lines).unwrap_or(u32::MAX),
+                )
+            } else {
+                (l.first_ts?, 1)
+            };
+            Some((t, (t - c.utc(t, line)) as f64))
+        };
+        let name = |j: usize| logs[j].info.name.clone();
+        let pick = match (
+            before.and_then(|j| edge(j, true)),
+            after.and_then(|j| edge(j, false)),
+        ) {
+            (Some((tb, ob)), Some((ta, oa))) => {
+                let gap = (ta - tb).max(0) as f64;
+                if (oa - ob).abs() <= BORROW_AGREE_US + 100e-6 * gap {
+                    let drift = if gap > 0.0 {
+                        (oa - ob) / gap * 1e6
+                    } else {
+                        0.0
+                    };
+                    let (b, a) = (before.unwrap_or(k), after.unwrap_or(k));
+                    Some((
+                        tb,
+                        ob,
+                        drift,
+                        vec![name(b), name(a)],
+                        format!(
+                            "no twins of its own; the files of this host before and after it agree ({} and {})",
+                            crate::time::format_offset_us(ob as i64),
+                            crate::time::format_offset_us(oa as i64)
+                        ),
+                    ))
+                } else {
+                    out[k].warning = Some(format!(
+                        "{}: no twins of its own, and the files of this host before and after it disagree ({} in {}, {} in {}): its clock is not settled",
+                        l.info.name,
+                        crate::time::format_offset_us(ob as i64),
+                        name(before.unwrap_or(k)),
+                        crate::time::format_offset_us(oa as i64),
+                        name(after.unwrap_or(k)),
+                    ));
+                    None
+                }
+            }
+            (Some((t, o)), None) | (None, Some((t, o))) => {
+                let j = before.or(after).unwrap_or(k);
+                Some((
+                    t,
+                    o,
+                    0.0,
+                    vec![name(j)],
+                    format!(
+                        "no twins of its own; {} is the nearest file of this host ({})",
+                        name(j),
+                        crate::time::format_offset_us(o as i64)
+                    ),
+                ))
+            }
+            (None, None) => None,
+        };
+        if let Some((t0, off, drift, from, why)) = pick {
+            let whole = (off / 900e6).round() * 900e6;
+            let zone = Zone::fixed_seconds((whole / 1e6) as i32).unwrap_or(Zone::UTC);
+            let clock = SourceClock {
+                provenance: Provenance::Borrowed { from, why },
+                pieces: vec![Piece {
+                    first_line: 0,
+                    zone,
+                    skew_us: off - whole,
+                    drift_ppm: drift,
+                    t0_local: t0,
+                }],
+            };
+            borrowed.push((k, clock));
+            continue;
+        }
+        // Nothing to borrow: the UTC "now"s its messages print, when they are clear enough.
+        let from_messages = out[k]
+            .estimate
+            .as_ref()
+            .filter(|e| e.method == Method::UtcInMessage && e.confidence >= Confidence::Medium)
+            .and_then(Estimate::detected);
+        if let Some(c) = from_messages {
+            borrowed.push((k, c));
+        }
+    }
+    for (k, c) in borrowed {
+        out[k].clock = c;
+    }
 }
 
 /// The span of instants a set of log files can cover: their naive times ± 14 h.
@@ -104,7 +331,7 @@ pub fn settle_clocks(
         for _ in 0..4 {
             let mut more = false;
             for (l, d) in logs.iter_mut().zip(&decisions) {
-                if !l.sampled || d.clock.changes.is_empty() {
+                if !l.sampled || d.clock.steps().is_empty() {
                     continue;
                 }
                 let ranges = merge_ranges(change_brackets(&l.chunk, &d.clock));
@@ -143,9 +370,10 @@ pub(super) fn change_brackets(c: &Chunk, clock: &SourceClock) -> Vec<(u64, Optio
         .filter_map(|i| Some((c.line[i]?, c.byte_offset[i]?)))
         .collect();
     clock
-        .changes
+        .steps()
         .iter()
-        .map(|&(line, _)| {
+        .map(|p| p.first_line)
+        .map(|line| {
             let before = events.iter().filter(|e| e.0 < line).max();
             let after = events.iter().filter(|e| e.0 >= line).min();
             (

@@ -20,12 +20,22 @@ pub fn coverage_of(logs: &[LogFile], clocks: &[SourceClock]) -> Vec<crate::rows:
         let locks: Vec<usize> = (0..c.len())
             .filter(|&i| c.kind[i] == Kind::LockAcquired)
             .collect();
+        // A clean stop: the shutdown lines (typed lines and the lifecycle event are never
+        // sampled away).
+        let stops = |i: usize| {
+            matches!(
+                c.kind[i],
+                Kind::LockReleased | Kind::ShutdownInitiated | Kind::SignalReceived
+            ) || (c.kind[i] == Kind::Event && c.event_type[i].as_deref() == Some("bot_stopped"))
+        };
         if l.info.pids.len() <= 1 {
             out.push(Coverage {
                 file: l.info.name.clone(),
                 pid: l.info.pids.first().copied(),
                 start,
                 end,
+                clean_start: !locks.is_empty(),
+                clean_end: (0..c.len()).any(stops),
             });
             continue;
         }
@@ -62,11 +72,16 @@ pub fn coverage_of(logs: &[LogFile], clocks: &[SourceClock]) -> Vec<crate::rows:
                 if k == 0 && from == to {
                     continue;
                 }
+                let stopped = (0..c.len())
+                    .any(|i| stops(i) && c.byte_offset[i].is_some_and(|o| o >= from && o < to));
                 out.push(Coverage {
                     file: l.info.name.clone(),
                     pid,
                     start: t0,
                     end: t1.max(t0),
+                    // Every stretch but the one before the first lock line starts at one.
+                    clean_start: k > 0,
+                    clean_end: stopped,
                 });
             }
         }

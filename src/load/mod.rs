@@ -215,7 +215,7 @@ pub fn load_with(
                 .first()
                 .map(|l| log_clock(&l.info.name, &plan.log_rules))
                 .filter(|c| !c.provenance.is_assumed())
-                .map(|c| Zoned::new(c.zone, c.provenance))
+                .map(|c| Zoned::new(c.zone(), c.provenance))
                 .unwrap_or_else(|| {
                     Zoned::new(
                         Zone::UTC,
@@ -331,13 +331,10 @@ pub fn load_with(
                         continue;
                     }
                     let zones = |c: &SourceClock| {
-                        let mut z: Vec<String> = std::iter::once(c.zone)
-                            .chain(c.changes.iter().map(|x| x.1))
-                            .map(|z| z.to_string())
-                            .collect();
+                        let mut z: Vec<String> = c.zones().iter().map(|z| z.to_string()).collect();
                         z.sort();
                         z.dedup();
-                        z
+                        (z, c.skew_bound_us())
                     };
                     let new_zone = zones(&d.clock) != zones(&decisions[k].clock);
                     align(&mut logs[k].chunk, &d.clock);

@@ -34,15 +34,12 @@ pub(super) fn bring_back(
             // The window in this file's naive time: every offset its clock uses (an hour more
             // where DST is near); for a sampled file's events also in the zone the naive reading
             // uses.
-            let zones: Vec<Zone> = std::iter::once(d.clock.zone)
-                .chain(d.clock.changes.iter().map(|(_, z)| *z))
-                .collect();
-            let aligned = naive_interval(w, &zones);
+            let aligned = naive_interval(w, &d.clock.zones(), d.clock.skew_bound_us());
             within.push(aligned);
             events_within.push(aligned);
             let mut ranges = l.ranges_between(aligned.0, aligned.1);
             if let (Some(z), true) = (naive_zone, l.sampled) {
-                let naive = naive_interval(w, &[z]);
+                let naive = naive_interval(w, &[z], 0);
                 events_within.push(naive);
                 ranges.extend(l.ranges_between(naive.0, naive.1));
             }

@@ -61,9 +61,10 @@ pub(super) fn resolve_filter(
 /// `zones`. Each zone's offsets are looked at from two hours before the window to two hours
 /// after it (hourly, or daily over a long window: a DST period lasts months); a second of
 /// slack where every zone keeps one offset there (fixed offsets, `Etc/UTC`, Moscow), an hour
-/// where a transition is near, for the local hour a change repeats or skips. (An hour for
-/// every IANA zone made a one-minute window read two hours of a file back.)
-pub(super) fn naive_interval(w: &UtcRange, zones: &[Zone]) -> (i64, i64) {
+/// where a transition is near, for the local hour a change repeats or skips (an hour for
+/// every IANA zone made a one-minute window read two hours of a file back); and `skew_us`, the
+/// most the file's clock is off its zones.
+pub(super) fn naive_interval(w: &UtcRange, zones: &[Zone], skew_us: i64) -> (i64, i64) {
     const HOUR: i64 = 3_600_000_000;
     let (start, end) = (w.start.timestamp_micros(), w.end.timestamp_micros());
     let (from, to) = (start - 2 * HOUR, end + 2 * HOUR);
@@ -88,7 +89,7 @@ pub(super) fn naive_interval(w: &UtcRange, zones: &[Zone]) -> (i64, i64) {
         offs.extend(seen);
     }
     offs.sort_unstable();
-    let margin = if steady { 1_000_000 } else { HOUR };
+    let margin = if steady { 1_000_000 } else { HOUR } + skew_us;
     let lo = start + offs.first().copied().unwrap_or(0) - margin;
     let hi = end + offs.last().copied().unwrap_or(0) + margin;
     (lo, hi)
@@ -127,7 +128,7 @@ mod tests {
             end: "2025-10-18T11:08:00Z".parse().unwrap(),
         };
         let plus = |h: i32| Zone::Fixed(chrono::FixedOffset::east_opt(h * 3600).unwrap());
-        let (lo, hi) = naive_interval(&w, &[plus(4), plus(3)]);
+        let (lo, hi) = naive_interval(&w, &[plus(4), plus(3)], 0);
         let at = |s: &str| {
             chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
                 .unwrap()
@@ -139,7 +140,7 @@ mod tests {
         assert_eq!(hi, at("2025-10-18 15:08:01"));
         // IANA zones without a transition near the window: the same second of slack.
         let iana = |n: &str| Zone::Iana(n.parse().unwrap());
-        let (lo, hi) = naive_interval(&w, &[iana("Etc/UTC"), iana("Europe/Moscow")]);
+        let (lo, hi) = naive_interval(&w, &[iana("Etc/UTC"), iana("Europe/Moscow")], 0);
         assert_eq!(
             (lo, hi),
             (at("2025-10-18 11:06:59"), at("2025-10-18 14:08:01"))
@@ -150,7 +151,7 @@ mod tests {
             start: "2025-10-25T23:59:00Z".parse().unwrap(),
             end: "2025-10-26T00:00:00Z".parse().unwrap(),
         };
-        let (lo, hi) = naive_interval(&near, &[iana("Europe/Berlin")]);
+        let (lo, hi) = naive_interval(&near, &[iana("Europe/Berlin")], 0);
         assert_eq!(
             (lo, hi),
             (at("2025-10-25 23:59:00"), at("2025-10-26 03:00:00"))
@@ -161,7 +162,7 @@ mod tests {
             start: "2025-03-01T00:00:00Z".parse().unwrap(),
             end: "2025-11-01T00:00:00Z".parse().unwrap(),
         };
-        let (lo, hi) = naive_interval(&long, &[iana("Europe/Berlin")]);
+        let (lo, hi) = naive_interval(&long, &[iana("Europe/Berlin")], 0);
         assert_eq!(
             (lo, hi),
             (at("2025-03-01 00:00:00"), at("2025-11-01 03:00:00"))

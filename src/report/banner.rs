@@ -7,38 +7,15 @@ use std::io::Write;
 use crate::load::ClockDecision;
 use crate::timeline::{ClockEntry, SourcesInfo, Timeline};
 
-/// One line saying which offsets were applied and why.
+/// The clocks applied to every source and why, a line each (and one per step of a log file's
+/// clock): zone, skew, drift, steps, spread, anchors, confidence, or why it is not settled.
 pub fn banner(clocks: &[ClockEntry]) -> String {
-    let parts: Vec<String> = clocks
-        .iter()
-        .map(|c| {
-            let off = if c.offsets.is_empty() {
-                c.zone.clone()
-            } else {
-                c.offsets.join("→")
-            };
-            let what = match c.role.as_str() {
-                "display" => "db shown in".to_string(),
-                "storage" => "db created_at (naive) in".to_string(),
-                _ => c.source.clone(),
-            };
-            let how = match &c.provenance {
-                crate::time::Provenance::Detected {
-                    anchors, spread_ms, ..
-                } => format!("detected, {anchors} twins, ±{spread_ms:.1} ms"),
-                crate::time::Provenance::Given { by } => format!("given by {by}"),
-                crate::time::Provenance::Server { setting, .. } => {
-                    format!("server TimeZone {setting}")
-                }
-                crate::time::Provenance::Snapshot => "snapshot offset".into(),
-                crate::time::Provenance::Absolute => "absolute".into(),
-                crate::time::Provenance::Assumed { .. } => "ASSUMED".into(),
-                crate::time::Provenance::Unaligned => "NOT ALIGNED".into(),
-            };
-            format!("{what} {off} ({how})")
-        })
-        .collect();
-    format!("clocks: {}", parts.join(" · "))
+    let mut s = String::from("clocks:");
+    for c in clocks {
+        s.push('\n');
+        s.push_str(&crate::report::table::clock_line(c));
+    }
+    s
 }
 
 /// Prints the banner on stderr unless quiet.

@@ -19,8 +19,11 @@ pub fn header(t: &Timeline) -> (Value, Value) {
         };
         let mut entry = serde_json::to_value(c).unwrap_or(Value::Null);
         if let Some(obj) = entry.as_object_mut() {
-            let first = c.offsets.first().and_then(|o| crate::time::parse_offset(o));
-            obj.insert("offset_s".into(), json!(first.map(|o| o.local_minus_utc())));
+            let first = c
+                .offsets
+                .first()
+                .and_then(|o| crate::time::parse_offset_us(o));
+            obj.insert("offset_s".into(), json!(first.map(seconds)));
             if let Some(Value::Object(p)) = obj.remove("provenance") {
                 obj.extend(p);
             }
@@ -28,6 +31,17 @@ pub fn header(t: &Timeline) -> (Value, Value) {
         clock.insert(key, entry);
     }
     (sources, Value::Object(clock))
+}
+
+/// An offset in µs as JSON seconds: a whole number when it is whole seconds (`14400`), else
+/// to the millisecond (`14405.123`).
+pub fn seconds(us: i64) -> Value {
+    let ms = (us as f64 / 1000.0).round() as i64;
+    if ms % 1000 == 0 {
+        json!(ms / 1000)
+    } else {
+        json!(ms as f64 / 1000.0)
+    }
 }
 
 /// One timeline row as a JSON object with every schema column.

@@ -37,6 +37,12 @@ pub fn describe(kind: FindingKind) -> &'static str {
         FindingKind::ProcessGap => "No bot process was alive for a while (downtime)",
         FindingKind::UnattributedActivity => "DB rows that no known process can have written",
         FindingKind::DuplicateEvent => "The same event was written more than once",
+        FindingKind::NoDbCoverage => {
+            "Log event lines written when the DB has no rows (a stale snapshot, a database that was down)"
+        }
+        FindingKind::ClockUnsettled => {
+            "A log file's clock could not be settled: its lines and the rows it would cover are not judged"
+        }
         FindingKind::ClockOffsetChange => {
             "A log file's clock offset changes inside it (DST or a host that moved)"
         }

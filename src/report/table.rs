@@ -26,7 +26,8 @@ pub fn first_line(msg: &str, max: usize) -> String {
     out
 }
 
-fn clock_line(c: &ClockEntry) -> String {
+/// A source's clock as applied, on one line (and one more per step of a log file's clock).
+pub fn clock_line(c: &ClockEntry) -> String {
     let offsets = if c.offsets.is_empty() {
         c.zone.clone()
     } else {
@@ -47,7 +48,18 @@ fn clock_line(c: &ClockEntry) -> String {
     } else {
         ""
     };
-    format!("  {what}: {offsets}{zone} — {}{warn}", c.provenance)
+    let mut line = format!("  {what}: {offsets}{zone} — {}{warn}", c.provenance);
+    for st in &c.steps {
+        line.push_str(&format!(
+            "\n    step at {}:{} ({} UTC): {} → {}",
+            c.source,
+            st.line,
+            st.at_utc.get(11..23).unwrap_or(&st.at_utc),
+            crate::time::format_offset_us((st.before_s * 1e6).round() as i64),
+            crate::time::format_offset_us((st.after_s * 1e6).round() as i64),
+        ));
+    }
+    line
 }
 
 /// The lines above every table: sources with counts, clocks with provenance.

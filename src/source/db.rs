@@ -78,6 +78,8 @@ pub struct DbSession {
     pub storage: Storage,
     pub display: Zoned,
     pub server_timezone: String,
+    /// When the span was asked (the server's `now()`): a live database answers up to then.
+    queried_at: Option<i64>,
 }
 
 fn db_err(origin: &str, msg: impl std::fmt::Display) -> AuditError {
@@ -143,6 +145,7 @@ impl DbSession {
             storage: Storage::Absolute,
             display: Zoned::new(Zone::UTC, Provenance::Assumed { why: String::new() }),
             server_timezone: String::new(),
+            queried_at: None,
         };
         s.check_session(cfg)?;
         Ok(s)
@@ -320,6 +323,9 @@ impl DbSession {
             row.try_get(0).map_err(|e| db_err(&origin, describe(&e)))?;
         let last: Option<DateTime<Utc>> =
             row.try_get(1).map_err(|e| db_err(&origin, describe(&e)))?;
+        let now: Option<DateTime<Utc>> =
+            row.try_get(2).map_err(|e| db_err(&origin, describe(&e)))?;
+        self.queried_at = now.map(|t| t.timestamp_micros());
         Ok(first
             .zip(last)
             .map(|(a, b)| (a.timestamp_micros(), b.timestamp_micros())))
@@ -450,6 +456,7 @@ impl DbSession {
             missing_columns: Vec::new(),
             extra_columns: Vec::new(),
             span,
+            live_until: self.queried_at,
         }
     }
 

@@ -55,6 +55,10 @@ pub struct EventsInfo {
     /// First and last created_at of the whole source (µs, UTC), when known.
     #[serde(skip)]
     pub span: Option<(i64, i64)>,
+    /// A live database: the time it was asked (µs, UTC). It answers for log lines up to then;
+    /// a snapshot only up to its newest row.
+    #[serde(skip)]
+    pub live_until: Option<i64>,
 }
 
 /// A row that could not be read, with where and why.

@@ -446,6 +446,7 @@ fn build(
         missing_columns: missing,
         extra_columns: extra,
         span,
+        live_until: None,
     };
     Ok(Events {
         info,

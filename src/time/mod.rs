@@ -8,7 +8,10 @@ mod zone;
 mod zoned;
 
 pub use window::{UtcRange, WindowSpec, parse_date, parse_duration, parse_instant};
-pub use zone::{LocalMapping, Zone, format_offset, four_digit_year, parse_offset};
+pub use zone::{
+    LocalMapping, Zone, format_offset, format_offset_us, four_digit_year, parse_offset,
+    parse_offset_us,
+};
 pub use zoned::{Provenance, Zoned};
 
 /// `2025-10-18T11:07:13.510000Z`: the form every machine-readable output uses for instants.

@@ -166,6 +166,52 @@ pub fn format_offset(off: FixedOffset) -> String {
     format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
 }
 
+/// [`parse_offset`], and the `+04:00:05.123` form of [`format_offset_us`]: µs east of UTC.
+pub fn parse_offset_us(s: &str) -> Option<i64> {
+    let (head, rest) = match s.get(6..) {
+        Some(r) if s.len() > 6 && r.starts_with(':') => (&s[..6], Some(&r[1..])),
+        _ => (s, None),
+    };
+    let base = i64::from(parse_offset(head)?.local_minus_utc()) * 1_000_000;
+    let Some(rest) = rest else {
+        return Some(base);
+    };
+    let (sec, frac) = rest.split_once('.').unwrap_or((rest, ""));
+    if sec.len() != 2
+        || frac.len() > 6
+        || !sec.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut us: i64 = sec.parse::<i64>().ok()? * 1_000_000;
+    let mut scale = 100_000;
+    for b in frac.bytes() {
+        us += i64::from(b - b'0') * scale;
+        scale /= 10;
+    }
+    Some(if base < 0 || head.starts_with('-') {
+        base - us
+    } else {
+        base + us
+    })
+}
+
+/// A whole offset to the millisecond, µs in: `+04:00` when it is whole minutes (to the ms),
+/// else `+04:00:05.123` (the seconds and milliseconds past the minute, as Python prints a UTC
+/// offset that is not whole minutes).
+pub fn format_offset_us(us: i64) -> String {
+    let ms = (us as f64 / 1000.0).round() as i64;
+    let sign = if ms < 0 { '-' } else { '+' };
+    let a = ms.unsigned_abs();
+    let (h, m) = (a / 3_600_000, (a % 3_600_000) / 60_000);
+    let rest = a % 60_000;
+    if rest == 0 {
+        format!("{sign}{h:02}:{m:02}")
+    } else {
+        format!("{sign}{h:02}:{m:02}:{:02}.{:03}", rest / 1000, rest % 1000)
+    }
+}
+
 impl fmt::Display for Zone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -179,6 +225,29 @@ impl fmt::Display for Zone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_to_the_millisecond_read_back() {
+        for us in [
+            0i64,
+            4 * 3_600_000_000,
+            4 * 3_600_000_000 + 5_123_000,
+            -(3 * 3_600_000_000 + 1_800_000_000 + 7_001_000),
+            -250_000,
+            59_999_000,
+        ] {
+            let text = format_offset_us(us);
+            assert_eq!(parse_offset_us(&text), Some(us), "{text}");
+        }
+        assert_eq!(
+            format_offset_us(4 * 3_600_000_000 + 5_123_400),
+            "+04:00:05.123"
+        );
+        assert_eq!(format_offset_us(4 * 3_600_000_000 + 400), "+04:00");
+        assert_eq!(format_offset_us(-250_000), "-00:00:00.250");
+        assert_eq!(parse_offset_us("+04:00"), Some(4 * 3_600_000_000));
+        assert_eq!(parse_offset_us("+04:00:5"), None);
+    }
     use chrono::NaiveDate;
 
     fn naive(s: &str) -> NaiveDateTime {

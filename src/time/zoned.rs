@@ -19,7 +19,11 @@ pub enum Provenance {
         spread_ms: f64,
         detail: String,
     },
-    /// Nobody said and nothing was detected: a guess, shown loudly.
+    /// Taken from the other log files of the same host (no twins of its own): the files it
+    /// was taken from, and why they are trusted.
+    Borrowed { from: Vec<String>, why: String },
+    /// Nobody said and nothing was detected: a guess, shown loudly. A log file read on an
+    /// assumed clock is not judged (`clock_unsettled`).
     Assumed { why: String },
     /// `--no-align`: log times read as if written in the display zone, the way a person
     /// comparing psql output with a log file by eye reads them.
@@ -51,6 +55,9 @@ impl fmt::Display for Provenance {
                     f,
                     "detected from {anchors} anchors, spread ±{spread_ms:.1} ms, {detail}"
                 )
+            }
+            Provenance::Borrowed { from, why } => {
+                write!(f, "borrowed from {} ({why})", from.join(", "))
             }
             Provenance::Assumed { why } => write!(f, "ASSUMED: {why}"),
             Provenance::Unaligned => {

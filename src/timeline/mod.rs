@@ -17,7 +17,7 @@ use crate::clock::SourceClock;
 use crate::rows::{Chunk, ChunkSource};
 use crate::source::events::{Events, EventsInfo};
 use crate::source::logs::{LogFile, LogInfo};
-use crate::time::{Zoned, format_offset};
+use crate::time::{Zoned, format_offset, rfc3339_micros};
 pub use select::{Filter, FilterSpec, names_signal, select, signal_positions};
 pub use view::View;
 
@@ -109,9 +109,44 @@ pub struct ClockEntry {
     /// `display` (how DB times are shown), `storage` (naive created_at), or `log`.
     pub role: String,
     pub zone: String,
-    /// The offset(s) in force over the source's rows, e.g. `+04:00`.
+    /// The offset(s) in force over the source's rows, e.g. `+04:00`, or for a clock that is off
+    /// and drifting each stretch's first and last, `+04:00:05.120`, `+04:00:05.310`.
     pub offsets: Vec<String>,
     pub provenance: Provenance,
+    /// A log file's stretches of one continuous offset, on UTC (one unless its clock steps).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<ClockSegment>,
+    /// Where a log file's clock steps.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ClockStep>,
+}
+
+/// A stretch of a log file read with one continuous offset: offset(t) = `offset_start_s` +
+/// `drift_ppm`·1e-6·(t − `from_utc`), between its first and last record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClockSegment {
+    pub from_line: u32,
+    pub to_line: u32,
+    pub from_utc: String,
+    pub to_utc: String,
+    pub offset_start_s: f64,
+    pub offset_end_s: f64,
+    pub drift_ppm: f64,
+    #[serde(skip)]
+    pub from_us: i64,
+    #[serde(skip)]
+    pub to_us: i64,
+}
+
+/// A step of a log file's clock: from `line` on, its offset is `after_s` instead of `before_s`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClockStep {
+    pub line: u32,
+    pub at_utc: String,
+    pub before_s: f64,
+    pub after_s: f64,
+    #[serde(skip)]
+    pub at_us: i64,
 }
 
 /// Every source that went into a timeline, with its counts.
@@ -142,18 +177,104 @@ pub fn align(chunk: &mut Chunk, clock: &SourceClock) {
     }
 }
 
-/// The distinct offsets an aligned chunk was placed with, in order of first use.
-pub fn applied_offsets(chunk: &Chunk) -> Vec<String> {
-    let mut secs: Vec<i64> = Vec::new();
-    for (l, u) in chunk.ts_local.iter().zip(&chunk.ts_utc) {
-        let s = (l - u) / 1_000_000;
-        if !secs.contains(&s) {
-            secs.push(s);
+/// Seconds with microseconds, as JSON shows an offset.
+fn seconds(us: i64) -> f64 {
+    us as f64 / 1e6
+}
+
+/// A log file's clock as applied: its offsets, its stretches between steps and the steps, read
+/// off its records (the first and last record of each stretch).
+pub fn log_clock_entry(lf: &LogFile, clock: &SourceClock) -> ClockEntry {
+    let c = &lf.chunk;
+    let last_line = u32::try_from(lf.info.stats.lines).unwrap_or(u32::MAX);
+    let mut segments: Vec<ClockSegment> = Vec::new();
+    let mut steps: Vec<ClockStep> = Vec::new();
+    let mut offsets: Vec<String> = Vec::new();
+    let mut push_offset = |us: i64| {
+        let text = crate::time::format_offset_us(us);
+        if offsets.last() != Some(&text) {
+            offsets.push(text);
         }
+    };
+    for (k, p) in clock.pieces.iter().enumerate() {
+        let from_line = if k == 0 { 1 } else { p.first_line };
+        let to_line = clock
+            .pieces
+            .get(k + 1)
+            .map_or(last_line, |n| n.first_line.saturating_sub(1));
+        // The piece's first and last record among the rows kept (the file's own first and last
+        // record at its ends).
+        let mut first: Option<(i64, u32)> =
+            (k == 0).then_some(lf.first_ts.map(|t| (t, 1))).flatten();
+        let mut last: Option<(i64, u32)> = (k + 1 == clock.pieces.len())
+            .then_some(lf.last_ts.map(|t| (t, last_line)))
+            .flatten();
+        for i in 0..c.len() {
+            let line = c.line[i].unwrap_or(0);
+            if line < from_line || line > to_line {
+                continue;
+            }
+            let t = c.ts_local[i];
+            if first.is_none_or(|(_, l)| line < l) && k > 0 {
+                first = Some((t, line));
+            }
+            if last.is_none_or(|(_, l)| line > l) && k + 1 < clock.pieces.len() {
+                last = Some((t, line));
+            }
+        }
+        let (Some((t0, _)), Some((t1, _))) = (first, last) else {
+            continue;
+        };
+        let (u0, u1) = (p.utc(t0), p.utc(t1));
+        let (o0, o1) = (t0 - u0, t1 - u1);
+        if p.zone.is_fixed() {
+            push_offset(o0);
+            push_offset(o1);
+        } else {
+            // A named zone: every offset it takes over the piece's records, with the skew.
+            for i in 0..c.len() {
+                let line = c.line[i].unwrap_or(0);
+                if (from_line..=to_line).contains(&line) {
+                    push_offset(c.ts_local[i] - p.utc(c.ts_local[i]));
+                }
+            }
+        }
+        if !segments.is_empty() {
+            steps.push(ClockStep {
+                line: from_line,
+                at_utc: rfc3339_micros(u0),
+                before_s: seconds(t0 - clock.pieces[k - 1].utc(t0)),
+                after_s: seconds(o0),
+                at_us: u0,
+            });
+        }
+        segments.push(ClockSegment {
+            from_line,
+            to_line,
+            from_utc: rfc3339_micros(u0),
+            to_utc: rfc3339_micros(u1),
+            offset_start_s: seconds(o0),
+            offset_end_s: seconds(o1),
+            drift_ppm: p.drift_ppm,
+            from_us: u0,
+            to_us: u1,
+        });
     }
-    secs.into_iter()
-        .filter_map(|s| chrono::FixedOffset::east_opt(s as i32).map(format_offset))
-        .collect()
+    let mut seen: Vec<String> = Vec::new();
+    offsets.retain(|o| {
+        let new = !seen.contains(o);
+        seen.push(o.clone());
+        new
+    });
+    ClockEntry {
+        source: lf.info.name.clone(),
+        role: "log".into(),
+        zone: clock.zone().to_string(),
+        offsets,
+        provenance: clock.provenance.clone(),
+        segments,
+        steps,
+    }
 }
 
 impl Timeline {
@@ -175,18 +296,13 @@ impl Timeline {
                     zone: c.zone.to_string(),
                     offsets: Vec::new(),
                     provenance: c.provenance.clone(),
+                    segments: Vec::new(),
+                    steps: Vec::new(),
                 });
             }
         }
         for (lf, clock) in logs.iter().zip(log_clocks) {
-            let offsets = applied_offsets(&lf.chunk);
-            clocks.push(ClockEntry {
-                source: lf.info.name.clone(),
-                role: "log".into(),
-                zone: clock.zone.to_string(),
-                offsets,
-                provenance: clock.provenance.clone(),
-            });
+            clocks.push(log_clock_entry(lf, clock));
         }
         let display = events.as_ref().map(|e| e.display.clone());
         if let Some(d) = &display {
@@ -210,6 +326,8 @@ impl Timeline {
                     zone: d.zone.to_string(),
                     offsets,
                     provenance: d.provenance.clone(),
+                    segments: Vec::new(),
+                    steps: Vec::new(),
                 },
             );
         }

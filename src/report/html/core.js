@@ -78,8 +78,9 @@ const state = {
   hiddenSeverities: new Set(),
 };
 
+// `+04:00`, `+0400`, and `+04:00:05.123` (a clock seconds off its zone), in seconds.
 function parseOffset(s) {
-  const m = /^([+-])(\d\d):?(\d\d)(?::?(\d\d))?$/.exec(s || "");
+  const m = /^([+-])(\d\d):?(\d\d)(?::?(\d\d(?:\.\d+)?))?$/.exec(s || "");
   if (!m) return 0;
   const v = (+m[2]) * 3600 + (+m[3]) * 60 + (+(m[4] || 0));
   return m[1] === "-" ? -v : v;

@@ -191,6 +191,16 @@ function parseWindow(text) {
   return b > a ? { a, b } : null;
 }
 
+// An offset in seconds as `+04:00` or `+04:00:05.123`.
+function fmtOffset(s) {
+  const ms = Math.round(Math.abs(s) * 1000);
+  const sign = s < 0 ? "-" : "+";
+  const pad = (n, w) => String(n).padStart(w, "0");
+  const hm = `${sign}${pad(Math.floor(ms / 3600000), 2)}:${pad(Math.floor((ms % 3600000) / 60000), 2)}`;
+  const rest = ms % 60000;
+  return rest ? `${hm}:${pad(Math.floor(rest / 1000), 2)}.${pad(rest % 1000, 3)}` : hm;
+}
+
 // `+0.0`, never `-0.0`: a lag within ±0.05 ms is no lag.
 function tidyMs(ms) {
   const v = Math.abs(ms) < 0.05 ? 0 : ms;
@@ -201,14 +211,15 @@ function renderClocks() {
   const rows = DATA.clocks.flatMap((c) => {
     const e = c.estimate;
     const what = c.role === "display" ? "db (shown in)" : c.role === "storage" ? "db created_at (naive)" : c.source;
-    const segs = e && e.segments.length > 1 ? e.segments.map((s) => `lines ${s.first_line}–${s.last_line}: ${s.offset} (${s.anchors} anchors)`).join("; ") : "";
+    const segs = (c.steps || []).map((s) => `step at line ${s.line} (${s.at_utc.slice(11, 23)} UTC): ${fmtOffset(s.before_s)} → ${fmtOffset(s.after_s)}`).join("; ");
+    const first = e && e.segments.length ? e.segments[0] : null;
     const main = el("tr", { class: `main${c.assumed ? " assumed" : ""}` },
       el("td", { text: what }),
       el("td", { text: (c.offsets.length ? c.offsets.join(" → ") : c.zone) }),
       el("td", { text: c.method || "" }),
       el("td", { text: e ? e.anchors : "" }),
       el("td", { text: e ? `±${e.spread_ms.toFixed(1)} ms` : "" }),
-      el("td", { text: e ? `${tidyMs(e.lag_median_ms)} ms` : "" }),
+      el("td", { text: first ? `${tidyMs(first.skew_ms)} ms, ${tidyMs(first.drift_ppm)} ppm` : "" }),
       el("td", { text: e ? `${Math.round(e.agreement * 100)} %` : "" }),
       el("td", { text: e ? e.confidence : "" }));
     const how = el("tr", { class: c.assumed ? "assumed" : "" }, el("td", {
@@ -218,7 +229,7 @@ function renderClocks() {
     return [main, how];
   });
   document.getElementById("clocks").replaceChildren(el("table", { class: "small" },
-    el("thead", {}, el("tr", {}, ...["source", "offset", "method", "anchors", "spread", "lag", "agree", "confidence"].map((h) => el("th", { text: h })))),
+    el("thead", {}, el("tr", {}, ...["source", "offset", "method", "anchors", "spread", "skew, drift", "agree", "confidence"].map((h) => el("th", { text: h })))),
     el("tbody", {}, ...rows)));
   const c = DATA.counts;
   const cols = ["db_rows", "log_lines", "twins", "missing_in_log", "missing_in_db", "no_log_coverage"];

@@ -388,7 +388,8 @@ fn finding(
     })
 }
 
-/// Every clock as applied, with the detection behind it (anchors, spread, lag, agreement).
+/// Every clock as applied, with the detection behind it (anchors, spread, skew, drift,
+/// agreement) and its steps.
 fn clocks(input: &Input<'_>) -> Vec<Value> {
     input
         .timeline
@@ -404,6 +405,7 @@ fn clocks(input: &Input<'_>) -> Vec<Value> {
                 "role": c.role,
                 "zone": c.zone,
                 "offsets": c.offsets,
+                "steps": c.steps,
                 "provenance": c.provenance.to_string(),
                 "method": serde_json::to_value(&c.provenance).ok().and_then(|p| p.get("method").cloned()),
                 "assumed": c.provenance.is_assumed(),
