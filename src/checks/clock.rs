@@ -42,12 +42,23 @@ pub fn offset_changes(v: &View<'_>, clocks: &[ClockEntry], placed_only: bool) ->
             } else {
                 "the host's clock was set forward (an NTP correction, a VM resumed)"
             };
+            let unsure = match (&st.between_lines, &st.window_utc) {
+                (Some([a, b]), _) if a != b => format!(
+                    " (the records between lines {a} and {b} fit it in more than one place; it is somewhere there)"
+                ),
+                (_, Some([a, b])) => format!(
+                    " (somewhere from {} to {} UTC: no record was written in between)",
+                    a.get(11..23).unwrap_or(a),
+                    b.get(11..23).unwrap_or(b)
+                ),
+                _ => String::new(),
+            };
             let mut f = Finding::new(
                 FindingKind::ClockOffsetChange,
                 Severity::Medium,
                 at,
                 format!(
-                    "{file}: the clock offset changes from {} to {} at line {} ({:+.3} s): {why}; each part is aligned with its own offset",
+                    "{file}: the clock offset changes from {} to {} at line {}{unsure} ({:+.3} s): {why}; each part is aligned with its own offset",
                     format_offset_us(before),
                     format_offset_us(after),
                     st.line,
@@ -64,6 +75,7 @@ pub fn offset_changes(v: &View<'_>, clocks: &[ClockEntry], placed_only: bool) ->
                 "from_s": st.before_s,
                 "to_s": st.after_s,
                 "step_s": step as f64 / 1e6,
+                "between_lines": st.between_lines,
             });
             out.push(f.sealed());
         }

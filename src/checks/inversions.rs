@@ -28,6 +28,9 @@ pub struct Params {
     pub bypass_tolerance_us: i64,
     pub logs: Vec<Coverage>,
     pub window: Option<crate::time::UtcRange>,
+    /// Each log file's clock as applied: a correlation epoch is its writer's host reading of
+    /// UTC, placed on the DB's clock with that host's skew.
+    pub clocks: Vec<crate::timeline::ClockEntry>,
 }
 
 struct Row {
@@ -88,15 +91,33 @@ fn writer_at(logs: &[Coverage], t: i64) -> Vec<&Coverage> {
     logs.iter().filter(|c| c.start <= t && t <= c.end).collect()
 }
 
+/// The host skew of the process that wrote row `i` at its created_at: the file of its log
+/// twin, else the one file alive then; zero when neither says.
+fn writer_skew(v: &View<'_>, m: &Matching, p: &Params, i: usize, created: i64) -> i64 {
+    let file = m
+        .twin_of(i)
+        .and_then(|t| v.s("file", t.log))
+        .map(str::to_string)
+        .or_else(|| match writer_at(&p.logs, created).as_slice() {
+            [one] => Some(one.file.clone()),
+            _ => None,
+        });
+    file.and_then(|f| p.clocks.iter().find(|c| c.role == "log" && c.source == f))
+        .and_then(|c| c.host_skew_us(created))
+        .unwrap_or(0)
+}
+
 pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> Vec<Finding> {
     let mut rows: Vec<Row> = (0..v.len())
         .filter(|&i| v.s("source", i) == Some("db"))
         .filter_map(|i| {
+            let created = v.ts_utc.get(i)?;
             Some(Row {
                 i,
                 id: v.event_id.get(i)?,
-                epoch: v.corr_epoch.get(i)?,
-                created: v.ts_utc.get(i)?,
+                // The epoch is the writer's host clock; created_at the DB's.
+                epoch: v.corr_epoch.get(i)? - writer_skew(v, m, p, i, created),
+                created,
             })
         })
         .collect();
@@ -317,6 +338,7 @@ mod tests {
             bypass_tolerance_us: 100_000,
             logs,
             window: None,
+            clocks: Vec::new(),
         }
     }
 

@@ -32,6 +32,13 @@ pub struct Piece {
     pub drift_ppm: f64,
     /// The naive reading at which the skew is `skew_us`.
     pub t0_local: i64,
+    /// The naive reading of the piece's first record (its step's), when known.
+    pub first_local: Option<i64>,
+    /// The naive reading of the record before it (on the piece before), when known: the step
+    /// happened between the two.
+    pub before_local: Option<i64>,
+    /// Where else its step may be, when the records cannot tell.
+    pub window: Option<skew::StepWindow>,
 }
 
 impl Piece {
@@ -43,6 +50,9 @@ impl Piece {
             skew_us: 0.0,
             drift_ppm: 0.0,
             t0_local: 0,
+            first_local: None,
+            before_local: None,
+            window: None,
         }
     }
 

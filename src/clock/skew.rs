@@ -89,9 +89,37 @@ pub struct Segment {
     pub t0_local: i64,
     #[serde(skip)]
     pub t1_local: i64,
+    /// Lines of the first and last anchor (a step lies between one segment's last anchor and
+    /// the next one's first).
+    #[serde(skip)]
+    pub anchor_first: u32,
+    #[serde(skip)]
+    pub anchor_last: u32,
+    /// The naive reading of the first record (where the step lands), once placed, and of the
+    /// record before it.
+    #[serde(skip)]
+    pub first_local: Option<i64>,
+    #[serde(skip)]
+    pub before_local: Option<i64>,
+    /// Where else the step may be, when the records between its anchors cannot tell: the naive
+    /// time of the record before the earliest place it fits and of the latest place, and those
+    /// places' lines.
+    #[serde(skip)]
+    pub window: Option<StepWindow>,
     pub anchors: usize,
     /// Median absolute deviation of the anchors around the line, ms.
     pub spread_ms: f64,
+}
+
+/// Where a step may lie when the records between its anchors fit it in more than one place: it
+/// happened after the record at `from_local` (on the clock before) and by `to_local` (on the
+/// clock after), at the first line of one of the places from `from_line` to `to_line`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepWindow {
+    pub from_local: i64,
+    pub to_local: i64,
+    pub from_line: u32,
+    pub to_line: u32,
 }
 
 /// A log line follows its row's `created_at` by a few milliseconds (REFERENCE.md) and is
@@ -173,8 +201,16 @@ impl Estimate {
             .map(|(k, s)| {
                 let zone = self.zone.unwrap_or(Zone::Fixed(s.offset));
                 let first_line = if k == 0 { 0 } else { s.first_line };
+                let first_local = if k == 0 { None } else { s.first_local };
+                let before_local = if k == 0 { None } else { s.before_local };
+                let window = if k == 0 { None } else { s.window };
                 if s.within_lag() {
-                    return Piece::zone(first_line, zone);
+                    return Piece {
+                        first_local,
+                        before_local,
+                        window,
+                        ..Piece::zone(first_line, zone)
+                    };
                 }
                 Piece {
                     first_line,
@@ -182,6 +218,9 @@ impl Estimate {
                     skew_us: s.skew_ms * 1000.0,
                     drift_ppm: s.drift_ppm,
                     t0_local: s.t0_local,
+                    first_local,
+                    before_local,
+                    window,
                 }
             })
             .collect();
@@ -340,6 +379,11 @@ fn from_fit(fitted: &[Fitted], candidates: usize, zone: Option<&Zone>) -> Estima
             Segment {
                 first_line: f.first_line,
                 last_line: f.last_line,
+                anchor_first: f.first_line,
+                anchor_last: f.last_line,
+                first_local: Some(f.t0_local),
+                before_local: None,
+                window: None,
                 offset: FixedOffset::east_opt((offset / 1_000_000) as i32)
                     .unwrap_or(FixedOffset::east_opt(0).expect("zero")),
                 skew_ms: skew_us / 1000.0,
@@ -423,6 +467,11 @@ fn from_messages(votes: &[Votes]) -> Estimate {
             drift_ppm: 0.0,
             t0_local: 0,
             t1_local: 0,
+            anchor_first: 0,
+            anchor_last: u32::MAX,
+            first_local: None,
+            before_local: None,
+            window: None,
             anchors: n,
             spread_ms: median(&mut dev),
         }],
@@ -532,15 +581,25 @@ fn message_votes(chunk: &Chunk) -> Vec<Votes> {
 }
 
 /// Moves each step from the first anchor after it to where the file's own clock jumps: between
-/// the last anchor before and the first after, the record whose naive time steps by (closest
-/// to) the change of offset. Lines between two anchors without twins (a failed batch, chatter)
-/// are thus read with the right offset.
-fn place_steps(chunk: &Chunk, segments: &mut [Segment]) {
+/// the last anchor before and the first after, the record of `chunk` before which the naive
+/// time moves by the step plus the smallest gap that is not negative (records are written in
+/// order: placed anywhere else, the step would leave a gap that is). Lines between two anchors without twins (a failed batch,
+/// chatter) are thus read with the right offset. Called again with every record between the
+/// two anchors read back (`load::clocks`), the step lands on its line.
+pub fn place_steps(chunk: &Chunk, segments: &mut [Segment]) {
+    // A record is written after the one before it: across the step, the naive time moves by
+    // the step plus a gap that is never negative (less a few ms of truncation and jitter).
+    const TOL_US: i64 = 5_000;
     for k in 1..segments.len() {
-        let (prev_last, next_first) = (segments[k - 1].last_line, segments[k].first_line);
+        let (prev_last, next_first) = (segments[k - 1].anchor_last, segments[k].anchor_first);
         let at = segments[k].t0_local;
         let step = segments[k].offset_us(at) - segments[k - 1].offset_us(at);
-        let mut best: Option<(i64, u32)> = None;
+        // (the gap it leaves, line, naive time) of the best place that leaves no negative gap,
+        // and of the best place at all.
+        let mut valid: Option<(i64, u32, i64, i64)> = None;
+        let mut closest: Option<(i64, u32, i64, i64)> = None;
+        // Every place that leaves no negative gap: (line, its naive time, the one before).
+        let mut fits: Vec<(u32, i64, i64)> = Vec::new();
         let mut prev_t: Option<i64> = None;
         // In line order: rows read back after a first pass are appended after it.
         let mut rows: Vec<(u32, usize)> = (0..chunk.len())
@@ -548,18 +607,50 @@ fn place_steps(chunk: &Chunk, segments: &mut [Segment]) {
             .filter(|&(line, _)| prev_last <= line && line <= next_first)
             .collect();
         rows.sort_unstable();
+        rows.dedup_by_key(|r| r.0);
         for (line, i) in rows {
             if let Some(p) = prev_t {
-                let miss = (chunk.ts_local[i] - p - step).abs();
+                let gap = chunk.ts_local[i] - p - step;
                 // The jump must explain most of the step (within 10 minutes of it).
-                if line > prev_last && miss < 600_000_000 && best.is_none_or(|(m, _)| miss < m) {
-                    best = Some((miss, line));
+                if line > prev_last && gap.abs() < 600_000_000 {
+                    let here = Some((gap, line, chunk.ts_local[i], p));
+                    if gap >= -TOL_US {
+                        fits.push((line, chunk.ts_local[i], p));
+                        if valid.is_none_or(|(g, ..)| gap < g) {
+                            valid = here;
+                        }
+                    }
+                    if closest.is_none_or(|(g, ..)| gap.abs() < g.abs()) {
+                        closest = here;
+                    }
                 }
             }
             prev_t = Some(chunk.ts_local[i]);
         }
-        if let Some((_, line)) = best {
+        // Places more than a second apart: the step may be at any of them, and is said so.
+        segments[k].window = match (fits.first(), fits.last()) {
+            (Some(a), Some(b)) if b.1 - a.2 > 1_000_000 => Some(StepWindow {
+                from_local: a.2,
+                to_local: b.1,
+                from_line: a.0,
+                to_line: b.0,
+            }),
+            _ => None,
+        };
+        if let Some((gap, line, t, before)) = valid.or(closest) {
+            // One place, but a quiet one: the step is somewhere in a gap of more than 2 s
+            // between two records, and its middle may be more than a second off.
+            if segments[k].window.is_none() && gap > 2_000_000 {
+                segments[k].window = Some(StepWindow {
+                    from_local: before,
+                    to_local: t,
+                    from_line: line,
+                    to_line: line,
+                });
+            }
             segments[k].first_line = line;
+            segments[k].first_local = Some(t);
+            segments[k].before_local = Some(before);
             segments[k - 1].last_line = line.saturating_sub(1).max(segments[k - 1].first_line);
         }
     }

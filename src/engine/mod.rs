@@ -183,6 +183,7 @@ fn check_loaded(
             bypass_tolerance_us: meta.tolerance_us,
             logs: meta.coverage.clone(),
             window,
+            clocks: t.clocks.clone(),
         },
     ));
     let procs = match procs {

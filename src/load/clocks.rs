@@ -92,7 +92,9 @@ fn own_clock(
     if !given.provenance.is_assumed() {
         // The zone is the user's; the twins measure how far the host is off within it.
         let zone = given.zone();
-        let e = Some(skew::estimate(&l.chunk, db, Some(zone))).filter(|e| e.candidates > 0);
+        let e = Some(skew::estimate(&l.chunk, db, Some(zone)))
+            .filter(|e| e.candidates > 0)
+            .map(|e| refine_steps(l, e));
         let fits = e.as_ref().is_some_and(|e| {
             e.method == Method::Twins
                 && e.confidence >= Confidence::Medium
@@ -120,7 +122,8 @@ fn own_clock(
         return decision(clock, e, warning);
     }
     let e = Some(skew::estimate(&l.chunk, db, None))
-        .filter(|e| e.candidates > 0 || e.method == Method::UtcInMessage && !e.segments.is_empty());
+        .filter(|e| e.candidates > 0 || e.method == Method::UtcInMessage && !e.segments.is_empty())
+        .map(|e| refine_steps(l, e));
     let clock = match &e {
         Some(e) if e.method == Method::Twins && e.confidence >= Confidence::Medium => e.detected(),
         _ => None,
@@ -136,6 +139,50 @@ fn own_clock(
         )
     });
     decision(clock, e, None)
+}
+
+/// Places each step of `e` on its line: every record between the two anchors around it is read
+/// back (the first pass keeps events and typed lines, not the messages between them) and the
+/// step goes where the file's naive time jumps by it. A file whose records cannot be read again
+/// keeps the step where its kept rows put it.
+fn refine_steps(l: &LogFile, mut e: Estimate) -> Estimate {
+    if e.segments.len() < 2 || l.complete {
+        return e;
+    }
+    let c = &l.chunk;
+    let offset_of = |line: u32| {
+        (0..c.len())
+            .filter(|&i| c.line[i] == Some(line))
+            .find_map(|i| c.byte_offset[i])
+    };
+    let mut rows = crate::rows::Chunk::new(crate::rows::ChunkSource::Log, c.file.clone());
+    for k in 1..e.segments.len() {
+        let (a, b) = (e.segments[k - 1].anchor_last, e.segments[k].anchor_first);
+        let (Some(from), Some(to)) = (offset_of(a), offset_of(b)) else {
+            continue;
+        };
+        if to <= from || to - from > 64 << 20 {
+            continue;
+        }
+        // Up to the anchor's record inclusive: the range ends past its start.
+        let range = [(from, Some(to + 1), a)];
+        let take = logs::Take {
+            messages: true,
+            ..logs::Take::STRUCTURED
+        };
+        match l.read_back(&range, &take) {
+            Ok(mut more) => rows.append(&mut more),
+            Err(_) => continue,
+        }
+    }
+    if rows.is_empty() {
+        return e;
+    }
+    let keep: Vec<bool> = (0..c.len()).map(|_| true).collect();
+    let mut all = c.select(&keep);
+    all.append(&mut rows);
+    skew::place_steps(&all, &mut e.segments);
+    e
 }
 
 /// `--log-tz …` / `audit.toml …` of a given clock.
@@ -201,7 +248,8 @@ fn borrow(logs: &[LogFile], out: &mut [ClockDecision]) {
             .filter(|&j| logs[j].first_ts.is_some_and(|t| t >= last))
             .min_by_key(|&j| logs[j].first_ts);
         // A neighbour's offset at its edge nearest the file.
-        let edge = |j: usize, at_end: bool| -> Option<(i64, f64)> {
+        // (naive time, offset there, the drift of the piece there)
+        let edge = |j: usize, at_end: bool| -> Option<(i64, f64, f64)> {
             let l = &logs[j];
             let c = &out[j].clock;
             let (t, line) = if at_end {
@@ -212,14 +260,18 @@ fn borrow(logs: &[LogFile], out: &mut [ClockDecision]) {
             } else {
                 (l.first_ts?, 1)
             };
-            Some((t, (t - c.utc(t, line)) as f64))
+            Some((
+                t,
+                (t - c.utc(t, line)) as f64,
+                c.piece_at_line(line).drift_ppm,
+            ))
         };
         let name = |j: usize| logs[j].info.name.clone();
         let pick = match (
             before.and_then(|j| edge(j, true)),
             after.and_then(|j| edge(j, false)),
         ) {
-            (Some((tb, ob)), Some((ta, oa))) => {
+            (Some((tb, ob, _)), Some((ta, oa, _))) => {
                 let gap = (ta - tb).max(0) as f64;
                 if (oa - ob).abs() <= BORROW_AGREE_US + 100e-6 * gap {
                     let drift = if gap > 0.0 {
@@ -251,12 +303,13 @@ fn borrow(logs: &[LogFile], out: &mut [ClockDecision]) {
                     None
                 }
             }
-            (Some((t, o)), None) | (None, Some((t, o))) => {
+            (Some((t, o, drift)), None) | (None, Some((t, o, drift))) => {
+                // One neighbour: its clock as it ran, drift and all, carried on.
                 let j = before.or(after).unwrap_or(k);
                 Some((
                     t,
                     o,
-                    0.0,
+                    drift,
                     vec![name(j)],
                     format!(
                         "no twins of its own; {} is the nearest file of this host ({})",
@@ -278,6 +331,9 @@ fn borrow(logs: &[LogFile], out: &mut [ClockDecision]) {
                     skew_us: off - whole,
                     drift_ppm: drift,
                     t0_local: t0,
+                    first_local: None,
+                    before_local: None,
+                    window: None,
                 }],
             };
             borrowed.push((k, clock));

@@ -58,6 +58,21 @@ pub fn clock_line(c: &ClockEntry) -> String {
             crate::time::format_offset_us((st.before_s * 1e6).round() as i64),
             crate::time::format_offset_us((st.after_s * 1e6).round() as i64),
         ));
+        match (&st.window_utc, &st.between_lines) {
+            (Some(w), Some(l)) if l[0] != l[1] => line.push_str(&format!(
+                " — or anywhere from line {} to line {} ({} to {} UTC): the records between fit it in either place",
+                l[0],
+                l[1],
+                w[0].get(11..23).unwrap_or(&w[0]),
+                w[1].get(11..23).unwrap_or(&w[1]),
+            )),
+            (Some(w), _) => line.push_str(&format!(
+                " — somewhere from {} to {} UTC: no record was written in between",
+                w[0].get(11..23).unwrap_or(&w[0]),
+                w[1].get(11..23).unwrap_or(&w[1]),
+            )),
+            _ => {}
+        }
     }
     line
 }

@@ -145,8 +145,31 @@ pub struct ClockStep {
     pub at_utc: String,
     pub before_s: f64,
     pub after_s: f64,
+    /// When the records around it fit the step in places more than a second apart: the
+    /// instants it lies between, and the lines of the first and last place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_utc: Option<[String; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub between_lines: Option<[u32; 2]>,
     #[serde(skip)]
     pub at_us: i64,
+}
+
+impl ClockEntry {
+    /// How far a log file's host clock is off the DB's at instant `t` (µs): its offset there
+    /// less the whole quarter hours of its zone. What the host's own UTC readings (a
+    /// correlation id's epoch) must lose to be on the DB's clock. None for other sources.
+    pub fn host_skew_us(&self, t: i64) -> Option<i64> {
+        let seg = self
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.from_us <= t)
+            .or_else(|| self.segments.first())?;
+        let off = seg.offset_start_s * 1e6 + seg.drift_ppm * 1e-6 * (t - seg.from_us) as f64;
+        let quarter = 900e6;
+        Some((off - (off / quarter).round() * quarter).round() as i64)
+    }
 }
 
 /// Every source that went into a timeline, with its counts.
@@ -204,8 +227,10 @@ pub fn log_clock_entry(lf: &LogFile, clock: &SourceClock) -> ClockEntry {
             .map_or(last_line, |n| n.first_line.saturating_sub(1));
         // The piece's first and last record among the rows kept (the file's own first and last
         // record at its ends).
-        let mut first: Option<(i64, u32)> =
-            (k == 0).then_some(lf.first_ts.map(|t| (t, 1))).flatten();
+        let mut first: Option<(i64, u32)> = match k {
+            0 => lf.first_ts.map(|t| (t, 1)),
+            _ => p.first_local.map(|t| (t, p.first_line)),
+        };
         let mut last: Option<(i64, u32)> = (k + 1 == clock.pieces.len())
             .then_some(lf.last_ts.map(|t| (t, last_line)))
             .flatten();
@@ -215,7 +240,7 @@ pub fn log_clock_entry(lf: &LogFile, clock: &SourceClock) -> ClockEntry {
                 continue;
             }
             let t = c.ts_local[i];
-            if first.is_none_or(|(_, l)| line < l) && k > 0 {
+            if first.is_none_or(|(_, l)| line < l) && k > 0 && p.first_local.is_none() {
                 first = Some((t, line));
             }
             if last.is_none_or(|(_, l)| line > l) && k + 1 < clock.pieces.len() {
@@ -240,12 +265,31 @@ pub fn log_clock_entry(lf: &LogFile, clock: &SourceClock) -> ClockEntry {
             }
         }
         if !segments.is_empty() {
+            // Between the last record on the old clock and the first on the new one: the
+            // middle of that gap is as near as the records can place it.
+            let at = match p.before_local {
+                Some(b) => {
+                    let before = clock.pieces[k - 1].utc(b).min(u0);
+                    before + (u0 - before) / 2
+                }
+                None => u0,
+            };
+            let window = p.window.map(|w| {
+                let a = clock.pieces[k - 1].utc(w.from_local);
+                let b = p.utc(w.to_local).max(a);
+                (
+                    [rfc3339_micros(a), rfc3339_micros(b)],
+                    [w.from_line, w.to_line],
+                )
+            });
             steps.push(ClockStep {
+                window_utc: window.as_ref().map(|w| w.0.clone()),
+                between_lines: window.map(|w| w.1),
                 line: from_line,
-                at_utc: rfc3339_micros(u0),
+                at_utc: rfc3339_micros(at),
                 before_s: seconds(t0 - clock.pieces[k - 1].utc(t0)),
                 after_s: seconds(o0),
-                at_us: u0,
+                at_us: at,
             });
         }
         segments.push(ClockSegment {

@@ -469,7 +469,8 @@ fn secs(us: f64) -> f64 {
 
 /// The true clock of process `pr`'s file `r` against `created_at`: the offset
 /// `naive log time − created_at` of an event at true instant t is the host's error + its zone
-/// offset − the DB clock's error, linear between the steps and the offset change.
+/// offset − the DB clock's error, linear between the steps and the offset change. Its instants
+/// (`from_utc`, `to_utc`, `at_utc`) are the DB clock's readings of them.
 pub(crate) fn file_clock(s: &Scenario, pr: &Process, r: &LogReport) -> FileClock {
     let host = pr.host_fn();
     let zone_us = |o: chrono::FixedOffset| i64::from(o.local_minus_utc()) * 1_000_000;
@@ -483,6 +484,9 @@ pub(crate) fn file_clock(s: &Scenario, pr: &Process, r: &LogReport) -> FileClock
     };
     let offset_us = |t: i64| zone_at(t) as f64 + host.error_exact_us(t) - s.db_error_exact_us(t);
     let drift = ((pr.clock.drift_ppm - s.db_clock.drift_ppm) * 1e6).round() / 1e6;
+    // Instants as the DB's clock reads them: the only time axis the product can place lines
+    // on is `created_at`'s.
+    let on_db = |t: i64| t + s.db_error_exact_us(t).round() as i64;
     let segments = r
         .segments
         .iter()
@@ -490,8 +494,8 @@ pub(crate) fn file_clock(s: &Scenario, pr: &Process, r: &LogReport) -> FileClock
         .map(|sp| ClockSegment {
             from_line: sp.first_line,
             to_line: sp.last_line,
-            from_utc: rfc3339_micros(sp.first_t),
-            to_utc: rfc3339_micros(sp.last_t),
+            from_utc: rfc3339_micros(on_db(sp.first_t)),
+            to_utc: rfc3339_micros(on_db(sp.last_t)),
             offset_start_s: secs(offset_us(sp.first_t)),
             offset_end_s: secs(offset_us(sp.last_t)),
             drift_ppm: drift,
@@ -516,7 +520,7 @@ pub(crate) fn file_clock(s: &Scenario, pr: &Process, r: &LogReport) -> FileClock
         let after = offset_us(at);
         steps.push(ClockStep {
             line: next.first_line,
-            at_utc: rfc3339_micros(at),
+            at_utc: rfc3339_micros(on_db(at)),
             before_s: secs(after - jump as f64),
             after_s: secs(after),
         });

@@ -45,11 +45,16 @@ pub struct HostClock {
     /// NTP corrections: at that true instant the clock jumps by that many µs (negative: it
     /// goes back).
     pub steps: Vec<(DateTime<Utc>, i64)>,
+    /// The instant the skew is measured at: the process's start, or (processes sharing one
+    /// host, `host-clock` without a process number) the first one's, so the host's clock goes
+    /// on drifting across restarts as a real one does.
+    pub origin: Option<DateTime<Utc>>,
 }
 
 impl Default for HostClock {
     fn default() -> HostClock {
         HostClock {
+            origin: None,
             skew_us: 0,
             drift_ppm: 0.0,
             jitter_us: DEFAULT_JITTER_US,
@@ -163,7 +168,7 @@ impl Process {
             .collect();
         steps.sort_unstable();
         HostFn {
-            origin_us: self.start.timestamp_micros(),
+            origin_us: self.clock.origin.unwrap_or(self.start).timestamp_micros(),
             skew_us: self.clock.skew_us,
             drift_ppm: self.clock.drift_ppm,
             steps,
@@ -291,9 +296,12 @@ fn targets(n: usize, process: Option<usize>, what: &str) -> Result<Vec<usize>, S
 /// `ntp-step` (added up).
 fn apply_clock_faults(processes: &mut [Process], faults: &Faults) -> Result<(), SynthError> {
     let n = processes.len();
+    let first = processes.iter().map(|p| p.start).min();
     for h in &faults.host_clocks {
         for i in targets(n, h.process, "host-clock")? {
             let c = &mut processes[i].clock;
+            // Every process: one host, one clock running through its restarts.
+            c.origin = if h.process.is_none() { first } else { None };
             c.skew_us = ms_to_us(h.skew_ms);
             c.drift_ppm = h.drift_ppm;
             if let Some(j) = h.jitter_ms {
@@ -620,6 +628,7 @@ mod tests {
             skew_us: 7_200_000,
             drift_ppm: 50.0,
             jitter_us: 0,
+            origin: None,
             steps: vec![
                 (at("2025-10-18T03:20:00Z"), 500_000),
                 (at("2025-10-18T03:10:00Z"), -2_100_000),

@@ -176,16 +176,37 @@ pub fn missing_logs(t: &Truth, doc: &Value) -> BTreeMap<String, Tally> {
         .filter(|l| !l.db_covered)
         .map(|l| (l.file.clone(), u64::from(l.line)))
         .collect();
-    let got_nodb: BTreeSet<(String, u64)> = findings(doc, "no_db_coverage")
-        .flat_map(|f| {
-            let many = f["logs"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(log_ref);
-            log_ref(&f["log"]).into_iter().chain(many)
-        })
-        .collect();
+    // A finding is one stretch of a file: its first line in `log`, its last in `logs`, how many
+    // lines it counts in `details.lines`. The expected lines inside a stretch are found; lines
+    // it counts beyond them are false.
+    let mut got_nodb: BTreeSet<(String, u64)> = BTreeSet::new();
+    let mut extra: Vec<(String, u64)> = Vec::new();
+    for f in findings(doc, "no_db_coverage") {
+        let Some((file, from)) = log_ref(&f["log"]) else {
+            continue;
+        };
+        let to = f["logs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(log_ref)
+            .map(|(_, l)| l)
+            .max()
+            .unwrap_or(from);
+        let inside: Vec<(String, u64)> = exp_nodb
+            .iter()
+            .filter(|(fl, l)| *fl == file && from <= *l && *l <= to)
+            .cloned()
+            .collect();
+        let counted = f["details"]["lines"]
+            .as_u64()
+            .unwrap_or(inside.len() as u64);
+        for k in 0..counted.saturating_sub(inside.len() as u64) {
+            extra.push((format!("{file} (stretch {from}-{to}, extra {k})"), 0));
+        }
+        got_nodb.extend(inside);
+    }
+    got_nodb.extend(extra);
     out.insert("no_db_coverage".into(), Tally::of(exp_nodb, got_nodb));
     out
 }

@@ -80,13 +80,14 @@ pub struct OffsetSpan {
 }
 
 /// A stretch of a file's clock between two steps: the offset `naive log time − created_at`
-/// of an event at true instant t is `offset_start_s + drift_ppm·1e-6·(t − from_utc)`.
+/// of an event at instant t is `offset_start_s + drift_ppm·1e-6·(t − from_utc)`. Instants are
+/// the DB clock's readings (the axis `created_at` gives, the only one the product has).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClockSegment {
     /// First and last record written in it (the record's first line).
     pub from_line: u32,
     pub to_line: u32,
-    /// True instants of those records (µs).
+    /// Those records' instants on the DB's clock (µs).
     pub from_utc: String,
     pub to_utc: String,
     /// The offset at `from_utc` and at `to_utc`, seconds (µs precision), on the DB's clock.
@@ -102,7 +103,7 @@ pub struct ClockSegment {
 pub struct ClockStep {
     /// The first record written after it.
     pub line: u32,
-    /// The true instant it happens.
+    /// The instant it happens, on the DB's clock.
     pub at_utc: String,
     /// The offset just before and just after it, seconds.
     pub before_s: f64,

@@ -328,17 +328,25 @@ fn a_db_down_world_has_no_rows_of_its_last_process() {
     assert!(log.contains("batch write failed: [Errno 111] Connect call failed"));
     assert!(log.contains("\nConnectionRefusedError: [Errno 111]"));
 
-    // missing-logs' no_db_coverage is scored by file:line, from `log` or `logs`.
+    // missing-logs' no_db_coverage is scored by stretch: a finding names its first line in
+    // `log`, its last in `logs` and counts its lines in `details.lines`.
     let refs: Vec<Value> = lost
         .iter()
         .map(|l| json!({"file": l.file, "line": l.line}))
         .collect();
+    let n = refs.len();
     let doc = json!({"findings": [
-        {"kind": "no_db_coverage", "logs": refs[1..].to_vec()},
-        {"kind": "no_db_coverage", "log": refs[0]},
+        {"kind": "no_db_coverage", "log": refs[0], "logs": [refs[n / 2 - 1]], "details": {"lines": n / 2}},
+        {"kind": "no_db_coverage", "log": refs[n / 2], "logs": [refs[n - 1]], "details": {"lines": n - n / 2}},
     ]});
     let tally = &score::score("missing-logs", &t, &doc)["no_db_coverage"];
     assert_eq!((tally.tp, tally.fp, tally.fn_), (lost.len(), 0, 0));
+    // A stretch that counts more lines than it holds is as many false ones.
+    let doc = json!({"findings": [
+        {"kind": "no_db_coverage", "log": refs[0], "logs": [refs[n - 1]], "details": {"lines": n + 3}},
+    ]});
+    let tally = &score::score("missing-logs", &t, &doc)["no_db_coverage"];
+    assert_eq!((tally.tp, tally.fp, tally.fn_), (lost.len(), 3, 0));
     let none = &score::score("missing-logs", &t, &json!({"findings": []}))["no_db_coverage"];
     assert_eq!(none.fn_, lost.len());
 }

@@ -5,6 +5,7 @@ mod support;
 mod accuracy;
 mod agreement;
 mod ci;
+mod clocks;
 mod db;
 mod dbfaults;
 mod errors;

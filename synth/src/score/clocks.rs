@@ -35,6 +35,8 @@ const STEP_WINDOW_US: i64 = 1_000_000;
 const SIZE_REL: f64 = 0.10;
 const SIZE_ABS_S: f64 = 0.050;
 const EXAMPLES: usize = 4;
+/// The widest window a reported step may give and still be found.
+const MAX_WINDOW_US: i64 = 10_000_000;
 
 /// One file's clock, scored.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -107,14 +109,24 @@ fn segments_of(v: &Value) -> Vec<ClockSegment> {
 }
 
 /// (instant µs, size s) of each reported step.
-fn steps_of(v: &Value) -> Vec<(i64, f64)> {
+/// A reported step: its instant, its size, and the window it may lie anywhere in, when the
+/// records around it cannot tell (`window_utc`).
+type Reported = (i64, f64, Option<(i64, i64)>);
+
+fn steps_of(v: &Value) -> Vec<Reported> {
     v["steps"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|s| {
             let at = parse_us(s["at_utc"].as_str()?)?;
-            Some((at, s["after_s"].as_f64()? - s["before_s"].as_f64()?))
+            let window = s["window_utc"].as_array().and_then(|w| {
+                Some((
+                    parse_us(w.first()?.as_str()?)?,
+                    parse_us(w.get(1)?.as_str()?)?,
+                ))
+            });
+            Some((at, s["after_s"].as_f64()? - s["before_s"].as_f64()?, window))
         })
         .collect()
 }
@@ -132,8 +144,10 @@ fn sample_points(seg: &ClockSegment, steps: &[i64]) -> Vec<i64> {
         .collect()
 }
 
-/// Matches true steps with reported ones, one to one, the nearest in time first.
-fn match_steps(truth: &[ClockStep], got: &[(i64, f64)], f: &mut FileClockScore) {
+/// Matches true steps with reported ones, one to one, the nearest in time first. A reported
+/// step is at the true one when within 1 s of it, or when it gives a window (the records
+/// around it cannot tell where it is) no wider than [`MAX_WINDOW_US`] that holds it.
+fn match_steps(truth: &[ClockStep], got: &[Reported], f: &mut FileClockScore) {
     let mut used = vec![false; got.len()];
     for st in truth {
         let Some(at) = parse_us(&st.at_utc) else {
@@ -144,10 +158,12 @@ fn match_steps(truth: &[ClockStep], got: &[(i64, f64)], f: &mut FileClockScore) 
         let best = got
             .iter()
             .enumerate()
-            .filter(|(k, (t, s))| {
-                !used[*k] && (t - at).abs() <= STEP_WINDOW_US && (s - size).abs() <= tol
+            .filter(|(k, (t, s, w))| {
+                let near = (t - at).abs() <= STEP_WINDOW_US
+                    || w.is_some_and(|(a, b)| b - a <= MAX_WINDOW_US && a <= at && at <= b);
+                !used[*k] && near && (s - size).abs() <= tol
             })
-            .min_by_key(|(_, (t, _))| (t - at).abs());
+            .min_by_key(|(_, (t, ..))| (t - at).abs());
         match best {
             Some((k, _)) => {
                 used[k] = true;
@@ -162,7 +178,7 @@ fn match_steps(truth: &[ClockStep], got: &[(i64, f64)], f: &mut FileClockScore) 
             }
         }
     }
-    for (k, (t, s)) in got.iter().enumerate() {
+    for (k, (t, s, _)) in got.iter().enumerate() {
         if !used[k] {
             f.steps_extra += 1;
             if f.extra_examples.len() < EXAMPLES {
