@@ -35,6 +35,10 @@ accuracy:
 day out="/tmp/audit-day":
     cargo run -p audit-gen -- --preset day --sql --out {{out}}
 
+# docs/clocks.svg: a drifting host's and a stepped host's offset, truth against measurement.
+clocks-figure:
+    python3 docs/plot_clocks.py
+
 # Benchmarks against rg, lnav, psql \copy and ConnectorX on the generated day → docs/bench.md.
 bench *args:
     python3 benches/bench_day.py {{args}}

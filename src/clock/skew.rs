@@ -587,20 +587,14 @@ fn message_votes(chunk: &Chunk) -> Vec<Votes> {
 /// chatter) are thus read with the right offset. Called again with every record between the
 /// two anchors read back (`load::clocks`), the step lands on its line.
 pub fn place_steps(chunk: &Chunk, segments: &mut [Segment]) {
-    // A record is written after the one before it: across the step, the naive time moves by
-    // the step plus a gap that is never negative (less a few ms of truncation and jitter).
+    // A record is written after the one before it: every gap between two records is never
+    // negative (less a few ms of truncation and jitter), the gap across the step included once
+    // the step is taken out of it.
     const TOL_US: i64 = 5_000;
     for k in 1..segments.len() {
         let (prev_last, next_first) = (segments[k - 1].anchor_last, segments[k].anchor_first);
         let at = segments[k].t0_local;
         let step = segments[k].offset_us(at) - segments[k - 1].offset_us(at);
-        // (the gap it leaves, line, naive time) of the best place that leaves no negative gap,
-        // and of the best place at all.
-        let mut valid: Option<(i64, u32, i64, i64)> = None;
-        let mut closest: Option<(i64, u32, i64, i64)> = None;
-        // Every place that leaves no negative gap: (line, its naive time, the one before).
-        let mut fits: Vec<(u32, i64, i64)> = Vec::new();
-        let mut prev_t: Option<i64> = None;
         // In line order: rows read back after a first pass are appended after it.
         let mut rows: Vec<(u32, usize)> = (0..chunk.len())
             .map(|i| (chunk.line[i].unwrap_or(0), i))
@@ -608,39 +602,50 @@ pub fn place_steps(chunk: &Chunk, segments: &mut [Segment]) {
             .collect();
         rows.sort_unstable();
         rows.dedup_by_key(|r| r.0);
-        for (line, i) in rows {
-            if let Some(p) = prev_t {
-                let gap = chunk.ts_local[i] - p - step;
-                // The jump must explain most of the step (within 10 minutes of it).
-                if line > prev_last && gap.abs() < 600_000_000 {
-                    let here = Some((gap, line, chunk.ts_local[i], p));
-                    if gap >= -TOL_US {
-                        fits.push((line, chunk.ts_local[i], p));
-                        if valid.is_none_or(|(g, ..)| gap < g) {
-                            valid = here;
-                        }
-                    }
-                    if closest.is_none_or(|(g, ..)| gap.abs() < g.abs()) {
-                        closest = here;
-                    }
-                }
-            }
-            prev_t = Some(chunk.ts_local[i]);
-        }
+        // Each place the step can go: (naive jump there, its line, its naive time, the one
+        // before), within 10 minutes of the step.
+        let places: Vec<(i64, u32, i64, i64)> = rows
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (chunk.ts_local[w[0].1], chunk.ts_local[w[1].1]);
+                (b - a, w[1].0, b, a)
+            })
+            .filter(|p| p.1 > prev_last && (p.0 - step).abs() < 600_000_000)
+            .collect();
+        // A jump backwards that the step does not explain can only be where the step is.
+        let backwards: Vec<usize> = (0..places.len())
+            .filter(|&j| places[j].0 < -TOL_US)
+            .collect();
+        let fits: Vec<&(i64, u32, i64, i64)> = places
+            .iter()
+            .enumerate()
+            .filter(|(j, p)| p.0 - step >= -TOL_US && backwards.iter().all(|b| b == j))
+            .map(|(_, p)| p)
+            .collect();
+        // Of those, the one that leaves the smallest gap; else the nearest to the step at all.
+        let chosen = fits
+            .iter()
+            .min_by_key(|p| p.0 - step)
+            .copied()
+            .or_else(|| places.iter().min_by_key(|p| (p.0 - step).abs()));
         // Places more than a second apart: the step may be at any of them, and is said so.
+        // (On the DB's axis the window runs from the record before the first place, on the old
+        // clock, to the last place, on the new one.)
         segments[k].window = match (fits.first(), fits.last()) {
-            (Some(a), Some(b)) if b.1 - a.2 > 1_000_000 => Some(StepWindow {
-                from_local: a.2,
-                to_local: b.1,
-                from_line: a.0,
-                to_line: b.0,
-            }),
+            (Some(a), Some(b)) if fits.len() > 1 && b.2 - step - a.3 > 1_000_000 => {
+                Some(StepWindow {
+                    from_local: a.3,
+                    to_local: b.2,
+                    from_line: a.1,
+                    to_line: b.1,
+                })
+            }
             _ => None,
         };
-        if let Some((gap, line, t, before)) = valid.or(closest) {
+        if let Some(&(jump, line, t, before)) = chosen {
             // One place, but a quiet one: the step is somewhere in a gap of more than 2 s
             // between two records, and its middle may be more than a second off.
-            if segments[k].window.is_none() && gap > 2_000_000 {
+            if segments[k].window.is_none() && jump - step > 2_000_000 {
                 segments[k].window = Some(StepWindow {
                     from_local: before,
                     to_local: t,

@@ -116,6 +116,10 @@ pub fn run(req: &Request, only: Option<Check>) -> anyhow::Result<Checked> {
         }
     };
     reclassify::explain_foreign_rows(&mut checked.findings);
+    reclassify::spare_unsettled(
+        &mut checked.findings,
+        &checked.prepared.loaded_meta.unjudged_spans,
+    );
     checked.findings.retain(|f| {
         only.is_none_or(|c| f.kind.check() == c) && checks::missing::reports(req.direction, f.kind)
     });

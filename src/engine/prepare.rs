@@ -30,6 +30,9 @@ pub struct Meta {
     pub db_live: bool,
     /// Log files whose clock is not settled: not judged.
     pub unjudged: Vec<String>,
+    /// When each of them can have been written, whatever its clock: its naive first and last
+    /// record, ± 14 h (every real offset) and a minute.
+    pub unjudged_spans: Vec<(String, i64, i64)>,
     /// Expected `log − created_at` of a twin (µs) and the accepted distance from it.
     pub lag_us: i64,
     pub tolerance_us: i64,
@@ -65,6 +68,13 @@ pub fn prepare(loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prep
         .filter(|d| d.unsettled())
         .map(|d| d.file.clone())
         .collect();
+    const PAD: i64 = 14 * 3600 * 1_000_000 + 60_000_000;
+    let unjudged_spans: Vec<(String, i64, i64)> = loaded
+        .logs
+        .iter()
+        .filter(|l| unjudged.contains(&l.info.name))
+        .filter_map(|l| Some((l.info.name.clone(), l.first_ts? - PAD, l.last_ts? + PAD)))
+        .collect();
     let live_until = loaded.events.as_ref().and_then(|e| e.info.live_until);
     let db_span = loaded.db_span();
     let mut coverage = loaded.coverage();
@@ -75,6 +85,7 @@ pub fn prepare(loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prep
         db_cover: db_span.map(|(a, b)| (a, live_until.map_or(b, |n| n.max(b)))),
         db_live: live_until.is_some(),
         unjudged,
+        unjudged_spans,
         decisions: loaded.decisions.clone(),
         display: loaded.display.clone(),
         epoch: loaded.epoch.clone(),

@@ -27,3 +27,36 @@ pub(super) fn explain_foreign_rows(findings: &mut [Finding]) {
         }
     }
 }
+
+/// Downtime and rows without a process near a file whose clock is not settled are not judged:
+/// that file's process may have been alive then. They stay, as info, saying so.
+pub(super) fn spare_unsettled(findings: &mut [Finding], spans: &[(String, i64, i64)]) {
+    if spans.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut().filter(|f| {
+        matches!(
+            f.kind,
+            FindingKind::ProcessGap | FindingKind::UnattributedActivity
+        ) && f.severity > Severity::Info
+    }) {
+        let end = f.at_us
+            + f.details["gap_s"]
+                .as_f64()
+                .map_or(0, |s| (s * 1e6) as i64)
+                .max(f.run.as_ref().map_or(0, |r| r.last - f.at_us));
+        let near: Vec<&str> = spans
+            .iter()
+            .filter(|(_, a, b)| *a <= end && f.at_us <= *b)
+            .map(|(n, ..)| n.as_str())
+            .collect();
+        if near.is_empty() {
+            continue;
+        }
+        f.severity = Severity::Info;
+        f.explanation.push_str(&format!(
+            "; not judged: the clock of {} is not settled, and its process may have been alive then",
+            near.join(", ")
+        ));
+    }
+}
