@@ -75,8 +75,10 @@ pub fn offset_changes(v: &View<'_>, clocks: &[ClockEntry], placed_only: bool) ->
                 "from_s": st.before_s,
                 "to_s": st.after_s,
                 "step_s": step as f64 / 1e6,
-                "between_lines": st.between_lines,
             });
+            if let Some(b) = st.between_lines {
+                f.details["between_lines"] = serde_json::json!(b);
+            }
             out.push(f.sealed());
         }
     }

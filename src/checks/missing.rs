@@ -517,12 +517,28 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
         } else {
             Severity::Info
         };
+        // The file's own word for it: the batch writes that failed meanwhile.
+        let failed: Vec<u32> = (0..v.len())
+            .filter(|&k| {
+                v.s("kind", k) == Some("batch_write_failed")
+                    && v.s("file", k) == Some(file.as_str())
+                    && (first..=last + 10_000_000).contains(&v.ts_utc.get(k).unwrap_or(0))
+            })
+            .filter_map(|k| v.line.get(k))
+            .collect();
+        let refused = match failed.first() {
+            Some(l) => format!(
+                "; its EventLogger batch writes failed {} time(s) meanwhile (first at line {l}): the database refused them",
+                failed.len()
+            ),
+            None => String::new(),
+        };
         let mut f = Finding::new(
             FindingKind::NoDbCoverage,
             severity,
             first,
             format!(
-                "{lines} event line(s) of {file} from {} to {} UTC ({stretch:.0} s) were logged {side}: the database holds nothing of that time (a stale snapshot, or the database was down), so they are not judged as lost rows",
+                "{lines} event line(s) of {file} from {} to {} UTC ({stretch:.0} s) were logged {side}: the database holds nothing of that time (a stale snapshot, or the database was down), so they are not judged as lost rows{refused}",
                 hms(first),
                 hms(last)
             ),
@@ -535,7 +551,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             file,
             line: v.line.get(*rows.last().unwrap_or(&rows[0])).unwrap_or(0),
         }];
-        f.details = serde_json::json!({ "lines": lines, "seconds": stretch, "after": after });
+        f.details = serde_json::json!({ "lines": lines, "seconds": stretch, "after": after, "failed_batches": failed.len() });
         findings.push(f.sealed());
     }
 
