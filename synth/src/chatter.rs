@@ -1,6 +1,9 @@
 //! Non-event log lines — most of a real log's bytes: price streams, position checks, rate
-//! limits, health lines in the other format (`ts - LEVEL - [name] msg`), tracebacks, printed
-//! status tables, and now and then a frame cut mid-emoji (invalid UTF-8).
+//! limits, health lines in the other format (`ts - LEVEL - [name] msg`), tracebacks, status
+//! tables, and now and then a frame cut mid-emoji (invalid UTF-8). Every one is a logging
+//! record: a status table is one `logger.info` of a multi-line message (`📋 Status report`
+//! and its indented lines), a traceback the `exc_info` of an ERROR record; none is bare
+//! `print` output, so the handler copy gets them all, byte for byte.
 //!
 //! Time advances with the bytes written (an exponential gap of `bytes × µs-per-byte`), so a
 //! file gets its byte budget whatever the mix. Nothing here looks like a typed line (lock,
@@ -86,7 +89,6 @@ impl Chatter {
 
     /// Writes the record due now and schedules the next.
     pub fn emit(&mut self, sink: &mut Sink) -> io::Result<()> {
-        let before = sink.bytes + sink.buf.len() as u64;
         let t = self.t;
         self.records += 1;
         let k = self.rng.below(SYMBOLS.len() as u64) as usize;
@@ -98,14 +100,14 @@ impl Chatter {
         s.clear();
         if self.rng.below(50_000) == 0 {
             // A websocket frame cut inside a 4-byte emoji, logged as received.
-            sink.begin(t, Level::Warning, "websocket.bybit_stream", false);
+            sink.begin(t, Level::Warning, "websocket.bybit_stream", false)?;
             sink.buf
                 .extend_from_slice("⚠️ Dropped partial frame: {\"topic\":\"tickers.".as_bytes());
             sink.buf.extend_from_slice(sym.name.as_bytes());
             sink.buf
                 .extend_from_slice(b"\",\"data\":{\"note\":\"\xF0\x9F\x9A\" (truncated)");
-            sink.invalid_utf8_lines += 1;
-            sink.end()?;
+            sink.invalid_utf8();
+            sink.end();
         } else {
             let choice = self.rng.weighted(&WEIGHTS);
             let (level, logger, alt) = match choice {
@@ -207,13 +209,13 @@ impl Chatter {
                 11 => s.extend_from_slice("📋 Status report".as_bytes()),
                 _ => s.extend_from_slice(b"Task exception was never retrieved"),
             }
-            sink.begin(t, level, logger, alt);
+            sink.begin(t, level, logger, alt)?;
             sink.buf.extend_from_slice(s);
-            sink.end()?;
+            sink.end();
             match choice {
                 10 => sink.cont(&format!(
                     "Traceback (most recent call last):\n  File \"{APP}/websocket/binance_stream.py\", line 214, in _listen\n    msg = await self.ws.recv()\n  File \"{APP}/venv/lib/python3.12/site-packages/websockets/legacy/protocol.py\", line 568, in recv\n    await self.ensure_open()\nConnectionResetError: [Errno 104] Connection reset by peer"
-                ))?,
+                )),
                 11 => {
                     let r = &mut self.rng;
                     sink.cont(&format!(
@@ -225,18 +227,20 @@ impl Chatter {
                         r.range(0, 59),
                         r.range(0, 59),
                         r.range(0, 40)
-                    ))?
+                    ))
                 }
                 12 => {
                     let task = self.rng.range(1000, 99_999);
                     sink.cont(&format!(
                         "future: <Task finished name='Task-{task}' coro=<PositionManager._check_position() done, defined at {APP}/core/position_manager.py:901> exception=TimeoutError()>\nTraceback (most recent call last):\n  File \"{APP}/core/position_manager.py\", line 918, in _check_position\n    ticker = await self.exchange.fetch_ticker(symbol)\nTimeoutError"
-                    ))?
+                    ))
                 }
                 _ => {}
             }
         }
-        let written = sink.bytes + sink.buf.len() as u64 - before;
+        // The record's bytes whether or not they were written (a filtered record takes the
+        // same time): the level and the copies change nothing of what comes next.
+        let written = sink.record_len();
         let gap = self.rng.exp(written as f64 * self.us_per_byte).max(1.0);
         self.t = self.t.saturating_add(gap as i64);
         Ok(())

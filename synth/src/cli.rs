@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use clap::{Parser, ValueEnum};
 
 use super::timefmt;
-use super::{Fault, Faults, Output, Params, Scenario, SynthError, generate};
+use super::{Fault, Faults, HandlerCopy, Output, Params, Scenario, SynthError, generate};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
@@ -62,6 +62,20 @@ pub struct Args {
     /// Also write events.sql (schema + INSERTs with explicit ids, for psql)
     #[arg(long)]
     pub sql: bool,
+    /// Also write the RotatingFileHandler copy of every process's records,
+    /// logs/trading_bot.log (and its rolled members .1 … .N)
+    #[arg(long)]
+    pub handler_copy: bool,
+    /// The handler's maxBytes: a record that would take the file to this size rolls it first
+    /// (K, M, G or KiB, MiB, GiB: ×1024) [default: 100 MiB]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, requires = "handler_copy")]
+    pub handler_max_bytes: Option<u64>,
+    /// The handler's backupCount: members .1 … .N are kept [default: 10]
+    #[arg(long, value_name = "N", requires = "handler_copy")]
+    pub handler_backups: Option<u32>,
+    /// Members .K and older were gzipped by hand (trading_bot.log.K.gz)
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..), requires = "handler_copy")]
+    pub handler_gzip_from: Option<u32>,
     /// A fault to inject (repeatable); the spellings are in `--help` and docs/synth.md.
     #[arg(
         long = "fault",
@@ -70,7 +84,11 @@ pub struct Args {
 overlap, ghost-writer, skewed-host=+HH:MM, offset-change[=+HH:MM], \
 host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]] (process N's host, 1-based; every host without N), \
 ntp-step=[N:]MS[@FRACTION] (process N's host, the first's without N, jumps MS at FRACTION of its \
-life, default 0.5), db-clock=SKEW_MS[,DRIFT_PPM], db-down (the last-started process's inserts all fail)"
+life, default 0.5), db-clock=SKEW_MS[,DRIFT_PPM], db-down (the last-started process's inserts all fail), \
+log-level=[N:]LEVEL (process N, every process without N, runs with LOG_LEVEL=DEBUG|INFO|WARNING|ERROR), \
+copy-gap=[N:]MINUTES[@FRACTION] (the tee copy of process N, the first without N, loses MINUTES of \
+records from FRACTION of its life, default 0.5; needs --handler-copy), \
+handler-gap=[N:]MINUTES[@FRACTION] (the handler copy loses them instead)"
     )]
     pub faults: Vec<Fault>,
     /// Print nothing but errors
@@ -82,6 +100,24 @@ fn parse_start(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("`{s}` is not an RFC 3339 time like 2025-10-18T03:00:00Z: {e}"))
+}
+
+/// `1048576`, `1M`, `1MiB`, `512K`, `2G` (binary multiples).
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let mul: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        _ => return Err(format!("`{s}` is not a size like 1048576, 512K or 1MiB")),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .ok_or_else(|| format!("`{s}` is not a size like 1048576, 512K or 1MiB"))
 }
 
 fn parse_offset(s: &str) -> Result<FixedOffset, String> {
@@ -124,6 +160,14 @@ fn params(a: &Args) -> Result<Params, String> {
         p.log_offset = o;
     }
     p.write_sql = a.sql;
+    if a.handler_copy {
+        let d = HandlerCopy::default();
+        p.handler = Some(HandlerCopy {
+            max_bytes: a.handler_max_bytes.unwrap_or(d.max_bytes),
+            backups: a.handler_backups.unwrap_or(d.backups),
+            gzip_from: a.handler_gzip_from,
+        });
+    }
     Ok(p)
 }
 
@@ -213,6 +257,7 @@ pub fn summary(out: &Output) -> String {
     let clocks = !(t.faults.host_clocks.is_empty()
         && t.faults.ntp_steps.is_empty()
         && t.faults.db_clock.is_none());
+    let levels = !t.faults.log_levels.is_empty();
     for f in &t.files {
         let offs: Vec<String> = f.offsets.iter().map(|o| o.offset.clone()).collect();
         let mut clock = offs.join(" → ");
@@ -228,13 +273,35 @@ pub fn summary(out: &Output) -> String {
                 if f.clock.steps.len() == 1 { "" } else { "s" }
             );
         }
+        let level = if levels {
+            format!(
+                ", level {} ({} records filtered)",
+                f.level, f.filtered_records
+            )
+        } else {
+            String::new()
+        };
         s += &format!(
-            "  monitoring_logs/{}  {} lines, {}, {} event lines, clock {}\n",
+            "  monitoring_logs/{}  {} lines, {}, {} event lines, clock {}{level}\n",
             f.name,
             f.lines,
             mib(f.bytes),
             f.event_lines,
             clock
+        );
+    }
+    for m in &t.handler_members {
+        s += &format!(
+            "  logs/{}  {} lines, {}{}, records of {}\n",
+            m.name,
+            m.lines,
+            mib(m.bytes),
+            if m.gzip {
+                format!(" ({} gzipped)", mib(m.stored_bytes))
+            } else {
+                String::new()
+            },
+            m.copy_of.join(", ")
         );
     }
     s += &format!(
@@ -257,6 +324,14 @@ pub fn summary(out: &Output) -> String {
         t.unattributed.len(),
         t.inversions.len()
     );
+    if !t.filtered_by_level.is_empty() || !t.copy_gaps.is_empty() {
+        s += &format!(
+            "              {} rows whose line the level filtered, {} copy gaps ({} records)\n",
+            t.filtered_by_level.len(),
+            t.copy_gaps.len(),
+            t.copy_gaps.iter().map(|g| g.records).sum::<u64>()
+        );
+    }
     s
 }
 
@@ -306,6 +381,73 @@ mod tests {
         let mut quiet = Vec::new();
         run_args(&[&args[..], &["--quiet"]].concat(), &mut quiet).unwrap();
         assert!(quiet.is_empty());
+    }
+
+    #[test]
+    fn handler_copy_and_level_from_the_command_line() {
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        assert_eq!(parse_bytes("512K"), Ok(512 << 10));
+        assert_eq!(parse_bytes("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_bytes("2g"), Ok(2 << 30));
+        assert!(parse_bytes("1.5M").is_err() && parse_bytes("M").is_err());
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("s");
+        let dir = dir.to_str().unwrap();
+        let mut stdout = Vec::new();
+        // The handler's settings need the handler copy.
+        let e = run_args(&["--out", dir, "--handler-backups", "3"], &mut stdout).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let args = [
+            "--out",
+            dir,
+            "--hours",
+            "0.5",
+            "--log-mib",
+            "0.4",
+            "--handler-copy",
+            "--handler-max-bytes",
+            "100K",
+            "--handler-backups",
+            "3",
+            "--handler-gzip-from",
+            "2",
+            "--fault",
+            "log-level=2:WARNING",
+            "--fault",
+            "copy-gap=3",
+        ];
+        let out = run_args(&args, &mut stdout).unwrap();
+        let text = String::from_utf8(stdout).unwrap();
+        let t = &out.truth;
+        assert_eq!(
+            t.handler_files,
+            [
+                "trading_bot.log.3.gz",
+                "trading_bot.log.2.gz",
+                "trading_bot.log.1",
+                "trading_bot.log"
+            ]
+        );
+        assert!(t.counts.handler_deleted > 0);
+        assert!(
+            text.contains("faults: log-level=2:WARNING, copy-gap=3\n"),
+            "{text}"
+        );
+        assert!(text.contains("\n  logs/trading_bot.log.3.gz  "), "{text}");
+        assert!(text.contains(", level WARNING ("), "{text}");
+        assert_eq!(t.copy_gaps.len(), 1);
+        assert!(
+            out.files
+                .iter()
+                .any(|f| f.ends_with("logs/trading_bot.log.2.gz"))
+        );
+        // A run without the copy in the same directory leaves no `logs/` behind.
+        run_args(
+            &["--out", dir, "--hours", "0.25", "--quiet"],
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert!(!tmp.path().join("s/logs").exists());
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! The faults a scenario can carry, and their `--fault` spellings. Counted faults (lost
 //! lines, lost batches, duplicates) and a database down are injected while generating
 //! (`inject`); structural ones (overlap, ghost writer, skewed or changing host offsets, host
-//! and DB clock errors) shape the processes and the scenario (`Scenario::plan`).
+//! and DB clock errors, a process's logging level, a copy of the log losing a stretch) shape
+//! the processes and the scenario (`Scenario::plan`).
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::FixedOffset;
 
+use super::model::Level;
 use super::timefmt::{format_offset, parse_offset};
 
 /// Faults counted per scenario, injected while generating; the structural ones are kept
@@ -45,6 +47,15 @@ pub struct Faults {
     /// The database refuses every insert of the process that starts last.
     #[serde(default, skip_serializing_if = "is_false")]
     pub db_down: bool,
+    /// Processes started with `LOG_LEVEL` set (a later one wins for the same process).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_levels: Vec<LogLevelFault>,
+    /// Stretches the tee copy (`monitoring_logs/bot_*.log`) lost and the handler copy kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copy_gaps: Vec<CopyGapFault>,
+    /// Stretches the handler copy (`logs/trading_bot.log*`) lost and the tee copy kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handler_gaps: Vec<CopyGapFault>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -73,6 +84,27 @@ pub struct NtpStep {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<usize>,
     pub ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+}
+
+/// `log-level=[N:]LEVEL`: process N (every process without N) runs with `LOG_LEVEL=LEVEL`:
+/// its records below LEVEL are written to neither copy of its log.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LogLevelFault {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<usize>,
+    pub level: Level,
+}
+
+/// `copy-gap=[N:]MINUTES[@FRACTION]` / `handler-gap=[N:]MINUTES[@FRACTION]`: one copy of
+/// process N's log (the first's without N) lacks MINUTES of its records from FRACTION of its
+/// life [default: 0.5]; the other copy has them.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CopyGapFault {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<usize>,
+    pub minutes: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<f64>,
 }
@@ -121,6 +153,9 @@ pub enum Fault {
     NtpStep(NtpStep),
     DbClock(DbClockFault),
     DbDown,
+    LogLevel(LogLevelFault),
+    CopyGap(CopyGapFault),
+    HandlerGap(CopyGapFault),
 }
 
 impl Faults {
@@ -140,6 +175,9 @@ impl Faults {
             Fault::NtpStep(st) => self.ntp_steps.push(st),
             Fault::DbClock(d) => self.db_clock = Some(d),
             Fault::DbDown => self.db_down = true,
+            Fault::LogLevel(l) => self.log_levels.push(l),
+            Fault::CopyGap(g) => self.copy_gaps.push(g),
+            Fault::HandlerGap(g) => self.handler_gaps.push(g),
         }
     }
 
@@ -180,6 +218,15 @@ impl Faults {
         if self.db_down {
             v.push("db-down".into());
         }
+        for l in &self.log_levels {
+            v.push(Fault::LogLevel(*l).to_string());
+        }
+        for g in &self.copy_gaps {
+            v.push(Fault::CopyGap(*g).to_string());
+        }
+        for g in &self.handler_gaps {
+            v.push(Fault::HandlerGap(*g).to_string());
+        }
         v
     }
 }
@@ -189,7 +236,9 @@ impl FromStr for Fault {
 
     /// `lost-log-lines=5`, `lost-db-batch[=1]`, `duplicates=3`, `overlap`, `ghost-writer`,
     /// `skewed-host=+05:30`, `offset-change[=+05:00]`, `host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]]`,
-    /// `ntp-step=[N:]MS[@FRACTION]`, `db-clock=SKEW_MS[,DRIFT_PPM]`, `db-down`.
+    /// `ntp-step=[N:]MS[@FRACTION]`, `db-clock=SKEW_MS[,DRIFT_PPM]`, `db-down`,
+    /// `log-level=[N:]LEVEL`, `copy-gap=[N:]MINUTES[@FRACTION]`,
+    /// `handler-gap=[N:]MINUTES[@FRACTION]`.
     fn from_str(s: &str) -> Result<Fault, String> {
         let (name, value) = match s.split_once('=') {
             Some((n, v)) => (n.trim(), Some(v.trim())),
@@ -224,8 +273,11 @@ impl FromStr for Fault {
             "ntp-step" => ntp_step(value.unwrap_or_default()).map(Fault::NtpStep),
             "db-clock" => db_clock(value.unwrap_or_default()).map(Fault::DbClock),
             "db-down" => no_value(Fault::DbDown),
+            "log-level" => log_level(value.unwrap_or_default()).map(Fault::LogLevel),
+            "copy-gap" => copy_gap(name, value.unwrap_or_default()).map(Fault::CopyGap),
+            "handler-gap" => copy_gap(name, value.unwrap_or_default()).map(Fault::HandlerGap),
             other => Err(format!(
-                "unknown fault `{other}`; expected lost-log-lines=N, lost-db-batch=N, duplicates=N, overlap, ghost-writer, skewed-host=+HH:MM, offset-change[=+HH:MM], host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]], ntp-step=[N:]MS[@FRACTION], db-clock=SKEW_MS[,DRIFT_PPM] or db-down"
+                "unknown fault `{other}`; expected lost-log-lines=N, lost-db-batch=N, duplicates=N, overlap, ghost-writer, skewed-host=+HH:MM, offset-change[=+HH:MM], host-clock=[N:]SKEW_MS[,DRIFT_PPM[,JITTER_MS]], ntp-step=[N:]MS[@FRACTION], db-clock=SKEW_MS[,DRIFT_PPM], db-down, log-level=[N:]LEVEL, copy-gap=[N:]MINUTES[@FRACTION] or handler-gap=[N:]MINUTES[@FRACTION]"
             )),
         }
     }
@@ -309,6 +361,48 @@ fn ntp_step(v: &str) -> Result<NtpStep, String> {
     Ok(NtpStep { process, ms, at })
 }
 
+fn log_level(v: &str) -> Result<LogLevelFault, String> {
+    const F: &str = "log-level";
+    let (process, rest) = process_prefix(F, v)?;
+    let level = Level::parse(rest).ok_or_else(|| {
+        format!(
+            "--fault {F}: expected [N:]LEVEL, LEVEL one of DEBUG, INFO, WARNING, ERROR (got `{v}`)"
+        )
+    })?;
+    Ok(LogLevelFault { process, level })
+}
+
+/// `[N:]MINUTES[@FRACTION]` of `copy-gap` and `handler-gap`.
+fn copy_gap(fault: &str, v: &str) -> Result<CopyGapFault, String> {
+    let (process, rest) = process_prefix(fault, v)?;
+    let (minutes, at) = match rest.split_once('@') {
+        Some((m, a)) => (m, Some(a)),
+        None => (rest, None),
+    };
+    if minutes.trim().is_empty() {
+        return Err(format!(
+            "--fault {fault}: expected [N:]MINUTES[@FRACTION] (got `{v}`)"
+        ));
+    }
+    let minutes = number(fault, "length (minutes)", minutes, 44_640.0)?;
+    if minutes <= 0.0 {
+        return Err(format!(
+            "--fault {fault}: the length must be more than 0 minutes"
+        ));
+    }
+    let at = at.map(|a| number(fault, "fraction", a, 1.0)).transpose()?;
+    if at.is_some_and(|a| a <= 0.0 || a >= 1.0) {
+        return Err(format!(
+            "--fault {fault}: the fraction of the process's life must be between 0 and 1"
+        ));
+    }
+    Ok(CopyGapFault {
+        process,
+        minutes,
+        at,
+    })
+}
+
 fn db_clock(v: &str) -> Result<DbClockFault, String> {
     const F: &str = "db-clock";
     let parts: Vec<&str> = v.split(',').collect();
@@ -371,6 +465,28 @@ impl fmt::Display for Fault {
                 Ok(())
             }
             Fault::DbDown => f.write_str("db-down"),
+            Fault::LogLevel(l) => {
+                f.write_str("log-level=")?;
+                if let Some(n) = l.process {
+                    write!(f, "{n}:")?;
+                }
+                f.write_str(l.level.as_str())
+            }
+            Fault::CopyGap(g) | Fault::HandlerGap(g) => {
+                f.write_str(if matches!(self, Fault::CopyGap(_)) {
+                    "copy-gap="
+                } else {
+                    "handler-gap="
+                })?;
+                if let Some(n) = g.process {
+                    write!(f, "{n}:")?;
+                }
+                write!(f, "{}", g.minutes)?;
+                if let Some(a) = g.at {
+                    write!(f, "@{a}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -399,6 +515,12 @@ mod tests {
             "db-clock=1300,-12",
             "db-clock=-800",
             "db-down",
+            "log-level=WARNING",
+            "log-level=2:ERROR",
+            "log-level=DEBUG",
+            "copy-gap=10",
+            "copy-gap=2:2.5@0.3",
+            "handler-gap=10@0.6",
         ] {
             let f: Fault = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(f.to_string(), text);
@@ -421,8 +543,20 @@ mod tests {
             "db-clock=",
             "db-clock=1,2,3",
             "db-down=1",
+            "log-level",
+            "log-level=LOUD",
+            "log-level=CRITICAL",
+            "log-level=0:INFO",
+            "copy-gap",
+            "copy-gap=0",
+            "copy-gap=-3",
+            "copy-gap=10@1",
+            "handler-gap=x",
         ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad}");
         }
+        // WARN and any case are read as Python's getattr(logging, …) would.
+        let f: Fault = "log-level=1:warn".parse().unwrap();
+        assert_eq!(f.to_string(), "log-level=1:WARNING");
     }
 }

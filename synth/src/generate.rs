@@ -1,7 +1,8 @@
 //! The order of generation: each writer's activity → injected duplicates → EventLogger
 //! batches → a database down, failed batches and lost log lines → ids across writers → files
-//! (logs in parallel, one thread per file, beside the CSV/SQL) → `truth.json` from what was
-//! written.
+//! (logs in parallel, one thread per file, beside the CSV/SQL; with the handler copy, one
+//! more thread merging every process's records into `logs/trading_bot.log*`) → `truth.json`
+//! from what was written.
 //!
 //! Three clocks: every time here is a true instant (µs, UTC); a log line shows its host's
 //! reading (`Process::host_fn`, in `logfile`), a row's `created_at` the DB server's
@@ -9,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use super::SynthError;
@@ -16,15 +18,17 @@ use super::activity::{self, Activity, WriterKind};
 use super::chatter::Chatter;
 use super::dbfiles;
 use super::eventlogger::{self, Batch};
+use super::handler::{self, HBatch, HandlerReport};
 use super::inject;
 use super::logfile::{self, LogReport};
-use super::model::{Counters, Event, Line};
+use super::model::{Counters, Event, Level, Line};
 use super::rng::Rng;
-use super::scenario::{Ending, Process, Scenario};
+use super::scenario::{Ending, LostCopy, Process, Scenario};
 use super::timefmt::{format_offset, rfc3339_micros};
 use super::truth::{
-    self, ClockSegment, ClockStep, CorrRow, Counts, FileClock, FileTruth, Gap, LineCause,
-    LineFault, LogRef, OffsetSpan, Overlap, RowCause, RowFault, Truth,
+    self, ClockSegment, ClockStep, CopyGap, CorrRow, Counts, FileClock, FileTruth, Gap,
+    HandlerMember, LineCause, LineFault, LogRef, OffsetSpan, Overlap, RowCause, RowFault, Stream,
+    Truth,
 };
 
 /// What [`generate`] wrote.
@@ -43,8 +47,32 @@ const EDGE_US: i64 = 2_000_000;
 fn is_ours(name: &str) -> bool {
     matches!(
         name,
-        "events.csv" | "events.sql" | "truth.json" | "monitoring_logs"
+        "events.csv" | "events.sql" | "truth.json" | "monitoring_logs" | "logs"
     )
+}
+
+/// Empties `dir/logs` of a previous run's handler copy (`trading_bot.log*`) and removes it.
+fn clear_handler_dir(dir: &Path) -> Result<(), SynthError> {
+    let logs = dir.join("logs");
+    if !logs.is_dir() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(&logs).map_err(|e| SynthError::io(&logs, e))? {
+        let p = entry.map_err(|e| SynthError::io(&logs, e))?.path();
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+        match name {
+            Some(n) if n.starts_with(handler::BASE) && p.is_file() => {
+                std::fs::remove_file(&p).map_err(|e| SynthError::io(&p, e))?
+            }
+            _ => {
+                return Err(SynthError::invalid(format!(
+                    "{}: holds files audit-gen did not write; use an empty or new directory",
+                    logs.display()
+                )));
+            }
+        }
+    }
+    std::fs::remove_dir(&logs).map_err(|e| SynthError::io(&logs, e))
 }
 
 /// The output directory: created, or reused when it holds only what a previous run wrote
@@ -67,6 +95,7 @@ fn prepare_dir(dir: &Path) -> Result<PathBuf, SynthError> {
                 old.push(entry.path());
             }
         }
+        clear_handler_dir(dir)?;
         for p in old {
             std::fs::remove_file(&p).map_err(|e| SynthError::io(&p, e))?;
         }
@@ -113,8 +142,18 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
     let down: Vec<bool> = (0..acts.len())
         .map(|w| w < np && s.processes[w].db_down)
         .collect();
+    // Each writer's level: a line below it is never written (a ghost writes none anyway).
+    let levels: Vec<Level> = (0..acts.len())
+        .map(|w| s.processes.get(w).map_or(Level::Debug, |p| p.level))
+        .collect();
     let mut fault_rng = Rng::new(s.seed).fork(0xFA17);
-    let dups = inject::duplicates(&mut acts, &down, s.faults.duplicates, &mut fault_rng);
+    let dups = inject::duplicates(
+        &mut acts,
+        &down,
+        &levels,
+        s.faults.duplicates,
+        &mut fault_rng,
+    );
     let mut batch_rng = Rng::new(s.seed).fork(0xB47C);
     let mut batches: Vec<Batch> = Vec::new();
     for (w, a) in acts.iter().enumerate() {
@@ -127,7 +166,13 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
         s.faults.lost_db_batches,
         &mut fault_rng,
     );
-    let lost = inject::lost_log_lines(&mut acts, &batches, s.faults.lost_log_lines, &mut fault_rng);
+    let lost = inject::lost_log_lines(
+        &mut acts,
+        &batches,
+        &levels,
+        s.faults.lost_log_lines,
+        &mut fault_rng,
+    );
     let sizes: Vec<usize> = acts.iter().map(|a| a.events.len()).collect();
     let ids = eventlogger::assign_ids(&batches, &sizes, 780_000 + rng.range(0, 9_999));
     let flush: Vec<Vec<Line>> = (0..np)
@@ -160,9 +205,31 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
     let csv_path = dir.join("events.csv");
     let sql_path = dir.join("events.sql");
     let created_at = |e: &Event| s.db_reading_us(e.created);
-    let (reports, csv_bytes, sql_bytes) = std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..np)
-            .map(|i| {
+    let handler_dir = dir.join("logs");
+    if s.handler.is_some() {
+        std::fs::create_dir_all(&handler_dir).map_err(|e| SynthError::io(&handler_dir, e))?;
+    }
+    let (reports, hreport, csv_bytes, sql_bytes) = std::thread::scope(|sc| {
+        // The handler copy: one channel per process into the merging writer.
+        let mut senders: Vec<Option<SyncSender<HBatch>>> = vec![None; np];
+        let merger = s.handler.map(|cfg| {
+            let mut inputs = Vec::with_capacity(np);
+            for (i, tx) in senders.iter_mut().enumerate() {
+                let (t, rx) = sync_channel(8);
+                *tx = Some(t);
+                inputs.push(handler::Input {
+                    rx,
+                    events: acts[i].events.len(),
+                    gaps: s.processes[i].copy_gaps.len(),
+                });
+            }
+            let hd = &handler_dir;
+            sc.spawn(move || handler::write(hd, &cfg, inputs).map_err(|e| SynthError::io(hd, e)))
+        });
+        let handles: Vec<_> = senders
+            .into_iter()
+            .enumerate()
+            .map(|(i, tx)| {
                 let pr = &s.processes[i];
                 let a = &acts[i];
                 let fl = &flush[i];
@@ -175,7 +242,8 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
                     budget,
                 );
                 sc.spawn(move || {
-                    logfile::write(&path, pr, a, fl, chatter).map_err(|e| SynthError::io(&path, e))
+                    logfile::write(&path, pr, a, fl, chatter, tx)
+                        .map_err(|e| SynthError::io(&path, e))
                 })
             })
             .collect();
@@ -199,9 +267,19 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
                     .map_err(|_| SynthError::invalid("a log writer thread panicked"))?
             })
             .collect();
-        (reports, csv, sql)
+        let hreport = merger
+            .map(|h| {
+                h.join()
+                    .map_err(|_| SynthError::invalid("the handler copy's writer panicked"))?
+            })
+            .transpose();
+        (reports, hreport, csv, sql)
     });
     let reports = reports?;
+    let hreport = hreport?;
+    if let Some(h) = &hreport {
+        check_gaps_kept(s, h)?;
+    }
     let mut counts = Counts {
         csv_bytes: csv_bytes?,
         sql_bytes: sql_bytes?,
@@ -211,13 +289,25 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
         db_down_batches: down_batches as u64,
         ..Counts::default()
     };
-    let truth = assemble(s, &acts, &batches, &ids, &reports, &rows, &mut counts);
+    let truth = assemble(
+        s,
+        &acts,
+        &batches,
+        &ids,
+        &reports,
+        hreport.as_ref(),
+        &rows,
+        &mut counts,
+    );
     let truth = Truth { counts, ..truth };
     let truth_path = dir.join("truth.json");
     let text = serde_json::to_string_pretty(&truth)
         .map_err(|e| SynthError::invalid(format!("cannot serialize truth.json: {e}")))?;
     std::fs::write(&truth_path, text + "\n").map_err(|e| SynthError::io(&truth_path, e))?;
     let mut files: Vec<PathBuf> = reports.iter().map(|r| logs_dir.join(&r.name)).collect();
+    if let Some(h) = &hreport {
+        files.extend(h.members.iter().map(|m| handler_dir.join(&m.name)));
+    }
     files.push(csv_path);
     if s.write_sql {
         files.push(sql_path);
@@ -231,13 +321,36 @@ pub fn generate(s: &Scenario, dir: &Path) -> Result<Output, SynthError> {
     })
 }
 
+/// A stretch the tee lost must still be in the handler copy: refuses a scenario whose
+/// rotation deleted the member that held it (the records would be in no file at all).
+fn check_gaps_kept(s: &Scenario, h: &HandlerReport) -> Result<(), SynthError> {
+    for (pr, gaps) in s.processes.iter().zip(&h.gaps) {
+        for (g, st) in pr.copy_gaps.iter().zip(gaps) {
+            if g.lost_from == LostCopy::Tee && st.rotated_out {
+                return Err(SynthError::invalid(format!(
+                    "process {}: the stretch its tee copy lost ({} records) rotated out of the handler copy too (more than --handler-backups members after it); raise --handler-max-bytes or --handler-backups",
+                    pr.pid, st.records
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The process's file ends cleanly: it stopped cleanly and its shutdown records are written.
+fn clean_stop(pr: &Process, r: &LogReport) -> bool {
+    pr.ending == Ending::Clean && r.shutdown_written
+}
+
 /// The ground truth from what was generated and written.
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     s: &Scenario,
     acts: &[Activity],
     batches: &[Batch],
     ids: &[Vec<Option<i64>>],
     reports: &[LogReport],
+    hrep: Option<&HandlerReport>,
     rows: &[(i64, &Event)],
     counts: &mut Counts,
 ) -> Truth {
@@ -248,18 +361,23 @@ fn assemble(
     };
     // The grace applies only to an edge that is not clean: a file that holds its process's
     // `Lock acquired` is covered from its first record, one that ends cleanly (shutdown
-    // lines, `Lock released`) up to its last.
+    // lines, `Lock released`) up to its last. A file the level left without its lock line or
+    // its shutdown lines has no clean edge there.
     let covered = |t: i64| {
         reports.iter().zip(&s.processes).any(|(r, pr)| {
             let lo = r.first_us + if r.lock_line.is_some() { 0 } else { EDGE_US };
-            let hi = r.last_us
-                - if pr.ending == Ending::Clean {
-                    0
-                } else {
-                    EDGE_US
-                };
-            lo <= t && t <= hi
+            let hi = r.last_us - if clean_stop(pr, r) { 0 } else { EDGE_US };
+            r.records > 0 && lo <= t && t <= hi
         })
+    };
+    // A record's place in the handler copy.
+    let member = |m: usize| hrep.map(|h| h.members[m].name.clone()).unwrap_or_default();
+    let handler_ref = |i: usize, e: usize| {
+        hrep.and_then(|h| h.event_refs[i][e])
+            .map(|(m, line)| LogRef {
+                file: member(m),
+                line,
+            })
     };
     let created_at = |ev: &Event| s.db_reading_us(ev.created);
     let db_first = rows.iter().map(|r| r.1.created).min().unwrap_or(0);
@@ -277,6 +395,7 @@ fn assemble(
 
     let mut missing_in_log = Vec::new();
     let mut missing_in_db = Vec::new();
+    let mut filtered_by_level = Vec::new();
     let mut ghost_rows = Vec::new();
     let mut unattributed = Vec::new();
     let mut dup_groups: BTreeMap<u32, Vec<(bool, i64)>> = BTreeMap::new();
@@ -314,9 +433,18 @@ fn assemble(
                         continue;
                     };
                     let t = ev.created + ev.lag;
+                    // Its line in the tee file (and its copy), else in the handler copy alone
+                    // (the tee lost it); a line the level kept out is in neither.
+                    let copy = handler_ref(i, e);
+                    let (file, line, copies) = match (reports[i].event_line[e], copy) {
+                        (0, Some(c)) => (c.file, c.line, Vec::new()),
+                        (0, None) => continue,
+                        (line, c) => (reports[i].name.clone(), line, c.into_iter().collect()),
+                    };
                     missing_in_db.push(LineFault {
-                        file: reports[i].name.clone(),
-                        line: reports[i].event_line[e],
+                        file,
+                        line,
+                        copies,
                         event_type: ev.event_type.to_string(),
                         created_utc: rfc3339_micros(created_at(ev)),
                         cause: if down_events.contains(&(w, e)) {
@@ -328,6 +456,13 @@ fn assemble(
                         },
                         db_covered: db_first + EDGE_US <= t && t <= db_last - EDGE_US,
                     });
+                }
+                (Some(id), true) => {
+                    if let WriterKind::Process(i) = a.kind {
+                        if ev.level() < s.processes[i].level {
+                            filtered_by_level.push(id);
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -343,6 +478,16 @@ fn assemble(
         }
     }
     missing_in_log.sort_by_key(|r| r.id);
+    filtered_by_level.sort_unstable();
+    let mut a_filtered = vec![0u64; np];
+    for (w, a) in acts.iter().enumerate().take(np) {
+        a_filtered[w] = a
+            .events
+            .iter()
+            .zip(&ids[w])
+            .filter(|(ev, id)| id.is_some() && ev.logged && ev.level() < s.processes[w].level)
+            .count() as u64;
+    }
     missing_in_db.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     ghost_rows.sort_unstable();
     unattributed.sort_unstable();
@@ -357,7 +502,8 @@ fn assemble(
     duplicates.sort();
 
     let mut overlaps = Vec::new();
-    let mut by_start: Vec<&LogReport> = reports.iter().collect();
+    // A file the level left empty holds no life.
+    let mut by_start: Vec<&LogReport> = reports.iter().filter(|r| r.records > 0).collect();
     by_start.sort_by_key(|r| r.first_us);
     for (k, a) in by_start.iter().enumerate() {
         for b in &by_start[k + 1..] {
@@ -373,6 +519,7 @@ fn assemble(
     }
     let lives: Vec<(String, i64, i64)> = reports
         .iter()
+        .filter(|r| r.records > 0)
         .map(|r| (r.name.clone(), r.first_us, r.last_us))
         .collect();
     let gaps = truth::gaps(&lives)
@@ -385,7 +532,7 @@ fn assemble(
             seconds: (b - a) as f64 / 1e6,
         })
         .collect();
-    let batch_failures = reports
+    let mut batch_failures: Vec<LogRef> = reports
         .iter()
         .flat_map(|r| {
             r.failed_batch_lines.iter().map(|&(_, line)| LogRef {
@@ -394,6 +541,19 @@ fn assemble(
             })
         })
         .collect();
+    // Those only the handler copy holds (the tee lost them).
+    if let Some(h) = hrep {
+        for (r, refs) in reports.iter().zip(&h.failed_refs) {
+            for &(k, m, line) in refs {
+                if !r.failed_batch_lines.iter().any(|&(b, _)| b == k) {
+                    batch_failures.push(LogRef {
+                        file: member(m),
+                        line,
+                    });
+                }
+            }
+        }
+    }
 
     let files: Vec<FileTruth> = (0..np)
         .map(|i| {
@@ -425,9 +585,21 @@ fn assemble(
                 invalid_utf8_lines: r.invalid_utf8_lines,
                 db_rows: ids[i].iter().flatten().count() as u64,
                 clock: file_clock(s, pr, r),
+                level: pr.level,
+                filtered_records: r.filtered_records,
+                filtered_rows: a_filtered[i],
+                clean_start: r.lock_line.is_some(),
+                clean_stop: clean_stop(pr, r),
             }
         })
         .collect();
+    let (streams, handler_members, copy_gaps) = copies(s, reports, hrep);
+    counts.handler_files = handler_members.len() as u64;
+    counts.handler_records = handler_members.iter().map(|m| m.records).sum();
+    counts.handler_bytes = handler_members.iter().map(|m| m.bytes).sum();
+    counts.handler_deleted = hrep.map_or(0, |h| h.dropped as u64);
+    counts.filtered_by_level = filtered_by_level.len() as u64;
+    counts.filtered_records = reports.iter().map(|r| r.filtered_records).sum();
 
     counts.db_rows = rows.len() as u64;
     counts.log_files = reports.len() as u64;
@@ -459,7 +631,90 @@ fn assemble(
         ghost_rows,
         batch_failures,
         inversions: truth::inversions(corr, 600_000_000),
+        streams,
+        handler_files: handler_members.iter().map(|m| m.name.clone()).collect(),
+        handler_members,
+        copy_gaps,
+        filtered_by_level,
     }
+}
+
+/// The copies of each process's log: its stream (tee file, then the handler members holding
+/// its records, oldest first), the handler members, and the stretches one copy lacks.
+fn copies(
+    s: &Scenario,
+    reports: &[LogReport],
+    hrep: Option<&HandlerReport>,
+) -> (Vec<Stream>, Vec<HandlerMember>, Vec<CopyGap>) {
+    let members = hrep.map_or(&[][..], |h| &h.members[..]);
+    let streams = s
+        .processes
+        .iter()
+        .zip(reports)
+        .enumerate()
+        .map(|(i, (pr, r))| Stream {
+            pid: pr.pid,
+            files: std::iter::once(r.name.clone())
+                .chain(
+                    members
+                        .iter()
+                        .filter(|m| m.processes.contains(&i))
+                        .map(|m| m.name.clone()),
+                )
+                .collect(),
+        })
+        .collect();
+    let handler_members = members
+        .iter()
+        .map(|m| HandlerMember {
+            name: m.name.clone(),
+            gzip: m.gzip,
+            records: m.records,
+            lines: m.lines,
+            bytes: m.bytes,
+            stored_bytes: m.stored_bytes,
+            start_utc: rfc3339_micros(m.first_us),
+            end_utc: rfc3339_micros(m.last_us),
+            pids: m.processes.iter().map(|&i| s.processes[i].pid).collect(),
+            copy_of: m
+                .processes
+                .iter()
+                .map(|&i| reports[i].name.clone())
+                .collect(),
+        })
+        .collect();
+    let mut gaps = Vec::new();
+    if let Some(h) = hrep {
+        for (i, pr) in s.processes.iter().enumerate() {
+            for (g, st) in pr.copy_gaps.iter().zip(&h.gaps[i]) {
+                // A stretch with no record in it shows in neither copy; one whose handler
+                // member is gone (rotated out) is past the handler's reach, not a gap in it.
+                if st.records == 0 || st.members.is_empty() {
+                    continue;
+                }
+                let names: Vec<String> = st
+                    .members
+                    .iter()
+                    .map(|&m| members[m].name.clone())
+                    .collect();
+                let tee = reports[i].name.clone();
+                let (missing_from, present_in_all) = match g.lost_from {
+                    LostCopy::Tee => (vec![tee], names),
+                    LostCopy::Handler => (names, vec![tee]),
+                };
+                gaps.push(CopyGap {
+                    pid: pr.pid,
+                    missing_from,
+                    present_in: present_in_all[0].clone(),
+                    present_in_all,
+                    from_utc: rfc3339_micros(st.first_us),
+                    to_utc: rfc3339_micros(st.last_us),
+                    records: st.records,
+                });
+            }
+        }
+    }
+    (streams, handler_members, gaps)
 }
 
 /// µs → seconds, to the µs.

@@ -6,10 +6,13 @@
 //! - lost log lines: a row inserted whose log line was never written;
 //! - the database down for a process's whole life: every flush of it fails.
 //!
-//! Each kind avoids the others' events, so every injected fault stays visible.
+//! Each kind avoids the others' events, so every injected fault stays visible; duplicates and
+//! lost lines are picked among events whose line the writer's level lets through (a row both
+//! filtered and "lost" could be neither).
 
 use super::activity::{Activity, WriterKind};
 use super::eventlogger::Batch;
+use super::model::Level;
 use super::rng::Rng;
 
 /// Event types that name an entity and happen once: the duplicates worth noticing.
@@ -34,7 +37,14 @@ fn is_process(a: &Activity) -> bool {
 /// Queues a second copy of `n` events a few ms after the first; returns how many. Half of
 /// them (rounded up) are `position_created`, the incident's pattern (FLMUSDT, position 1317).
 /// Writers marked in `down` (the DB refuses their inserts) get none: no copy would be seen.
-pub fn duplicates(acts: &mut [Activity], down: &[bool], n: usize, rng: &mut Rng) -> usize {
+/// `levels`: each writer's level (events below it are not candidates).
+pub fn duplicates(
+    acts: &mut [Activity],
+    down: &[bool],
+    levels: &[Level],
+    n: usize,
+    rng: &mut Rng,
+) -> usize {
     let mut created: Vec<(usize, usize)> = Vec::new();
     let mut others: Vec<(usize, usize)> = Vec::new();
     for (w, a) in acts.iter().enumerate() {
@@ -42,7 +52,11 @@ pub fn duplicates(acts: &mut [Activity], down: &[bool], n: usize, rng: &mut Rng)
             continue;
         }
         for (i, e) in a.events.iter().enumerate() {
-            if DUP_TYPES.contains(&e.event_type) && e.logged && inside(a, e.created) {
+            if DUP_TYPES.contains(&e.event_type)
+                && e.logged
+                && e.level() >= levels[w]
+                && inside(a, e.created)
+            {
                 if e.event_type == "position_created" {
                     created.push((w, i));
                 } else {
@@ -116,8 +130,15 @@ pub fn failed_batches(acts: &[Activity], batches: &mut [Batch], n: usize, rng: &
     picked.len()
 }
 
-/// Drops the log line of `n` inserted rows; returns how many.
-pub fn lost_log_lines(acts: &mut [Activity], batches: &[Batch], n: usize, rng: &mut Rng) -> usize {
+/// Drops the log line of `n` inserted rows whose line the writer's level (`levels`) lets
+/// through; returns how many.
+pub fn lost_log_lines(
+    acts: &mut [Activity],
+    batches: &[Batch],
+    levels: &[Level],
+    n: usize,
+    rng: &mut Rng,
+) -> usize {
     let mut cands: Vec<(usize, usize)> = Vec::new();
     for b in batches.iter().filter(|b| !b.failed) {
         let a = &acts[b.writer];
@@ -127,7 +148,12 @@ pub fn lost_log_lines(acts: &mut [Activity], batches: &[Batch], n: usize, rng: &
         for &e in &b.events {
             let ev = &a.events[e];
             let lifecycle = matches!(ev.event_type, "bot_started" | "bot_stopped");
-            if ev.logged && ev.dup.is_none() && !lifecycle && inside(a, ev.created) {
+            if ev.logged
+                && ev.dup.is_none()
+                && !lifecycle
+                && ev.level() >= levels[b.writer]
+                && inside(a, ev.created)
+            {
                 cands.push((b.writer, e));
             }
         }

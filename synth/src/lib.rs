@@ -19,13 +19,14 @@
 //!
 //! The output directory holds `monitoring_logs/bot_YYYYMMDD_HHMMSS.log` (one per process,
 //! naive local times of its host, whose clock may be off, drift and step), `events.csv` (psql `\copy … CSV HEADER` in the display
-//! offset), optionally `events.sql`, and `truth.json` ([`Truth`]).
+//! offset), optionally `events.sql` and the RotatingFileHandler copy `logs/trading_bot.log*`
+//! ([`HandlerCopy`]), and `truth.json` ([`Truth`]).
 //!
 //! How it is built, one concern per file: [`scenario`] (what runs when), [`faults`],
 //! `model`/`market`/`waves`/`activity` (each writer's `log_event` calls and typed lines), `eventlogger`
 //! (flushes and ids), `inject` (the counted faults), `chatter` and `logfile` (the log bytes),
-//! `dbfiles` (CSV and SQL), [`py`] (Python reprs and jsonb text), [`truth`], `generate`
-//! (the order of it all), [`score`] (findings and clocks against the truth, the accuracy and
+//! `handler` (the rotating copy of every process's records), `dbfiles` (CSV and SQL), [`py`]
+//! (Python reprs and jsonb text), [`truth`], `generate` (the order of it all), [`score`] (findings and clocks against the truth, the accuracy and
 //! clock suites),
 //! `timefmt` (its own offset and instant spellings) and [`cli`] (the `audit-gen` command
 //! line). Deterministic: one seed, one set of bytes; see `rng`.
@@ -37,6 +38,7 @@ pub mod dbfiles;
 mod eventlogger;
 pub mod faults;
 mod generate;
+mod handler;
 mod inject;
 pub mod logfile;
 mod market;
@@ -54,7 +56,11 @@ use std::path::Path;
 
 pub use faults::{Fault, Faults};
 pub use generate::{Output, generate};
-pub use scenario::{DbClock, Ending, HostClock, HostFn, Params, Process, Scenario, Window};
+pub use model::Level;
+pub use scenario::{
+    CopyGap, DbClock, Ending, HandlerCopy, HostClock, HostFn, LostCopy, Params, Process, Scenario,
+    Window,
+};
 pub use truth::Truth;
 
 /// Why a scenario could not be generated.

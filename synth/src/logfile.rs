@@ -8,15 +8,24 @@
 //! it is written (`Process::host_fn`) in the zone offset of that instant. The sink also notes,
 //! for the truth, which records fall in each stretch between two clock steps or offset
 //! changes.
+//!
+//! Every line written is part of a logging record: its first line (the header) or a
+//! continuation line of its message (a traceback, the start banner, a status table). The
+//! generator writes no bare `print` output. A record is rendered once and then routed: to
+//! the tee file unless the process's `LOG_LEVEL` filters it or the tee lost it (a copy gap),
+//! and, with the handler copy on, the same bytes to the handler writer (`handler`) unless
+//! the level filters it or the handler lost it.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::mpsc::SyncSender;
 
 use super::activity::Activity;
 use super::chatter::Chatter;
+use super::handler::{HBatch, HRec, NO_GAP, Tag};
 use super::model::{Level, Line};
-use super::scenario::{HostFn, Process};
+use super::scenario::{HostFn, LostCopy, Process};
 
 /// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's algorithm).
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -86,6 +95,26 @@ pub struct SegSpan {
     pub last_t: i64,
 }
 
+/// The record being rendered: where it starts in the buffer and where it goes.
+#[derive(Debug, Clone, Copy)]
+struct Cur {
+    t: i64,
+    start: usize,
+    /// Written to the tee file.
+    tee: bool,
+    /// Written to the handler copy…
+    handler: bool,
+    /// …or, lost by the handler in a copy gap, only noted to it.
+    phantom: bool,
+    /// The copy gap it falls in (`NO_GAP`: none).
+    gap: u16,
+    tag: Tag,
+    lines: u32,
+}
+
+/// Records sent to the handler writer in batches of about this many bytes.
+const BATCH_BYTES: usize = 1 << 16;
+
 /// The open file, its counters and its clock.
 pub struct Sink {
     w: BufWriter<File>,
@@ -107,10 +136,18 @@ pub struct Sink {
     pub first: Option<i64>,
     pub last: i64,
     pub invalid_utf8_lines: u64,
+    /// Records the level kept out of both copies.
+    pub filtered: u64,
+    level: Level,
+    /// The copy gaps: true µs [start, end) and the copy that lost them.
+    gaps: Vec<(i64, i64, LostCopy)>,
+    handler: Option<SyncSender<HBatch>>,
+    out: HBatch,
+    cur: Option<Cur>,
 }
 
 impl Sink {
-    fn create(path: &Path, pr: &Process) -> io::Result<Sink> {
+    fn create(path: &Path, pr: &Process, handler: Option<SyncSender<HBatch>>) -> io::Result<Sink> {
         let clock = pr.host_fn();
         let mut boundaries: Vec<i64> = clock.steps.iter().map(|s| s.0).collect();
         boundaries.extend(pr.offset_change.map(|(at, _)| at.timestamp_micros()));
@@ -141,11 +178,53 @@ impl Sink {
             first: None,
             last: 0,
             invalid_utf8_lines: 0,
+            filtered: 0,
+            level: pr.level,
+            gaps: pr
+                .copy_gaps
+                .iter()
+                .map(|g| {
+                    (
+                        g.start.timestamp_micros(),
+                        g.end.timestamp_micros(),
+                        g.lost_from,
+                    )
+                })
+                .collect(),
+            handler,
+            out: HBatch::default(),
+            cur: None,
         })
     }
 
-    /// Starts a record at `t` (UTC µs): its header up to the message. Returns its line.
-    pub fn begin(&mut self, t: i64, level: Level, logger: &str, alt: bool) -> u32 {
+    /// Starts a record at `t` (UTC µs) at `level`: its header up to the message. Returns its
+    /// line in the tee file, 0 when it is not written there (filtered by the level, or in a
+    /// stretch the tee lost).
+    pub fn begin(&mut self, t: i64, level: Level, logger: &str, alt: bool) -> io::Result<u32> {
+        self.close();
+        if self.buf.len() >= 1 << 18 {
+            self.spill()?;
+        }
+        let enabled = level >= self.level;
+        if !enabled {
+            self.filtered += 1;
+        }
+        let (gap, lost) = match self.gaps.iter().position(|g| g.0 <= t && t < g.1) {
+            Some(k) => (k as u16, Some(self.gaps[k].2)),
+            None => (NO_GAP, None),
+        };
+        let tee = enabled && lost != Some(LostCopy::Tee);
+        let to_handler = enabled && self.handler.is_some();
+        self.cur = Some(Cur {
+            t,
+            start: self.buf.len(),
+            tee,
+            handler: to_handler && lost != Some(LostCopy::Handler),
+            phantom: to_handler && lost == Some(LostCopy::Handler),
+            gap,
+            tag: Tag::None,
+            lines: 1,
+        });
         if let Some((at, off)) = self.change {
             if t >= at {
                 self.offset_us = off;
@@ -153,27 +232,29 @@ impl Sink {
                 self.change_line = Some(self.line + 1);
             }
         }
-        self.line += 1;
-        self.records += 1;
-        let ms = t - t.rem_euclid(1000);
-        self.first.get_or_insert(ms);
-        self.last = ms;
         while self.seg < self.boundaries.len() && t >= self.boundaries[self.seg] {
             self.seg += 1;
         }
-        let line = self.line;
-        match &mut self.segs[self.seg] {
-            Some(sp) => {
-                sp.last_line = line;
-                sp.last_t = t;
-            }
-            none => {
-                *none = Some(SegSpan {
-                    first_line: line,
-                    first_t: t,
-                    last_line: line,
-                    last_t: t,
-                })
+        if tee {
+            self.line += 1;
+            self.records += 1;
+            let ms = t - t.rem_euclid(1000);
+            self.first.get_or_insert(ms);
+            self.last = ms;
+            let line = self.line;
+            match &mut self.segs[self.seg] {
+                Some(sp) => {
+                    sp.last_line = line;
+                    sp.last_t = t;
+                }
+                none => {
+                    *none = Some(SegSpan {
+                        first_line: line,
+                        first_t: t,
+                        last_line: line,
+                        last_t: t,
+                    })
+                }
             }
         }
         self.stamp
@@ -192,26 +273,86 @@ impl Sink {
             self.buf.extend_from_slice(level.as_str().as_bytes());
             self.buf.extend_from_slice(b" - ");
         }
-        self.line
+        Ok(if tee { self.line } else { 0 })
     }
 
     /// Ends the current physical line.
-    pub fn end(&mut self) -> io::Result<()> {
+    pub fn end(&mut self) {
         self.buf.push(b'\n');
-        if self.buf.len() >= 1 << 18 {
-            self.spill()?;
-        }
-        Ok(())
     }
 
     /// Continuation lines (text joined with `\n`).
-    pub fn cont(&mut self, text: &str) -> io::Result<()> {
+    pub fn cont(&mut self, text: &str) {
+        let tee = self.cur.is_some_and(|c| c.tee);
         for l in text.split('\n') {
-            self.line += 1;
+            if tee {
+                self.line += 1;
+            }
+            if let Some(c) = &mut self.cur {
+                c.lines += 1;
+            }
             self.buf.extend_from_slice(l.as_bytes());
-            self.end()?;
+            self.end();
         }
-        Ok(())
+    }
+
+    /// Names what the current record is, for the handler copy's truth.
+    pub fn tag(&mut self, tag: Tag) {
+        if let Some(c) = &mut self.cur {
+            c.tag = tag;
+        }
+    }
+
+    /// The current record holds invalid UTF-8 (counted when it is written).
+    pub fn invalid_utf8(&mut self) {
+        if self.cur.is_some_and(|c| c.tee) {
+            self.invalid_utf8_lines += 1;
+        }
+    }
+
+    /// Bytes of the current record so far, written or not.
+    pub fn record_len(&self) -> u64 {
+        self.cur.map_or(0, |c| (self.buf.len() - c.start) as u64)
+    }
+
+    /// Done with the current record: its bytes go to the handler copy if it takes them, and
+    /// leave the buffer if the tee does not.
+    fn close(&mut self) {
+        let Some(c) = self.cur.take() else {
+            return;
+        };
+        if c.handler || c.phantom {
+            if c.handler {
+                self.out.data.extend_from_slice(&self.buf[c.start..]);
+            }
+            self.out.recs.push(HRec {
+                t: c.t,
+                tag: c.tag,
+                gap: c.gap,
+                write: c.handler,
+                lines: c.lines,
+                end: self.out.data.len(),
+            });
+            if self.out.data.len() >= BATCH_BYTES || self.out.recs.len() >= 4096 {
+                self.send();
+            }
+        }
+        if !c.tee {
+            self.buf.truncate(c.start);
+        }
+    }
+
+    fn send(&mut self) {
+        let batch = std::mem::take(&mut self.out);
+        if batch.recs.is_empty() {
+            return;
+        }
+        if let Some(tx) = &self.handler {
+            if tx.send(batch).is_err() {
+                // The handler writer stopped (its error is reported by it): the tee goes on.
+                self.handler = None;
+            }
+        }
     }
 
     fn spill(&mut self) -> io::Result<()> {
@@ -221,7 +362,15 @@ impl Sink {
         Ok(())
     }
 
+    /// Closes the last record (call before reading the counters).
+    fn close_last(&mut self) {
+        self.close();
+        self.send();
+        self.handler = None;
+    }
+
     fn finish(mut self) -> io::Result<()> {
+        self.close_last();
         self.spill()?;
         self.w.flush()
     }
@@ -248,6 +397,11 @@ pub struct LogReport {
     pub failed_batch_lines: Vec<(usize, u32)>,
     /// The `✅ Lock acquired` record (the file holds its process's start).
     pub lock_line: Option<u32>,
+    /// A shutdown record (`Received signal 15`, `Shutdown initiated...`, `Lock released`) is
+    /// in the file.
+    pub shutdown_written: bool,
+    /// Records the process's level kept out of both copies.
+    pub filtered_records: u64,
     /// Sorted true instants of the clock's steps and offset change…
     pub boundaries: Vec<i64>,
     /// …and the records of each stretch around them (`boundaries.len() + 1`; None: empty).
@@ -259,14 +413,23 @@ enum Item<'a> {
     Line(&'a Line),
 }
 
+/// The shutdown records of a clean stop.
+fn is_shutdown(msg: &str) -> bool {
+    msg.starts_with("🛑 Received signal 15")
+        || msg.starts_with("Shutdown initiated")
+        || msg.starts_with("✅ Lock released")
+}
+
 /// Writes the log of process `pr` (activity `a`, its flush lines) with `chatter_bytes` of
-/// chatter from `chatter`.
+/// chatter from `chatter`; with `handler`, sends every record the level lets through to the
+/// handler writer as well.
 pub fn write(
     path: &Path,
     pr: &Process,
     a: &Activity,
     flush: &[Line],
     mut chatter: Chatter,
+    handler: Option<SyncSender<HBatch>>,
 ) -> io::Result<LogReport> {
     let mut items: Vec<(i64, u32, Item<'_>)> = Vec::with_capacity(a.events.len() + a.lines.len());
     for (i, e) in a.events.iter().enumerate() {
@@ -282,10 +445,11 @@ pub fn write(
     }
     items.sort_by_key(|(t, k, _)| (*t, *k));
 
-    let mut sink = Sink::create(path, pr)?;
+    let mut sink = Sink::create(path, pr, handler)?;
     let mut event_line = vec![0u32; a.events.len()];
     let mut failed_batch_lines = Vec::new();
     let mut lock_line = None;
+    let mut shutdown_written = false;
     let mut event_lines = 0u64;
     let mut repr = String::with_capacity(512);
     for (t, _, item) in &items {
@@ -295,27 +459,37 @@ pub fn write(
         match item {
             Item::Event(i) => {
                 let e = &a.events[*i];
-                event_line[*i] = sink.begin(*t, e.level(), "core.event_logger", false);
-                event_lines += 1;
+                let line = sink.begin(*t, e.level(), "core.event_logger", false)?;
+                sink.tag(Tag::Event(*i as u32));
+                event_line[*i] = line;
+                if line != 0 {
+                    event_lines += 1;
+                }
                 repr.clear();
                 repr.push_str(e.event_type);
                 repr.push_str(": ");
                 e.data.write_repr(&mut repr);
                 sink.buf.extend_from_slice(repr.as_bytes());
-                sink.end()?;
+                sink.end();
             }
             Item::Line(l) => {
-                let line = sink.begin(*t, l.level, l.logger, false);
+                let line = sink.begin(*t, l.level, l.logger, false)?;
                 if let Some(k) = l.failed_batch {
-                    failed_batch_lines.push((k, line));
+                    sink.tag(Tag::Failed(k as u32));
+                    if line != 0 {
+                        failed_batch_lines.push((k, line));
+                    }
                 }
-                if lock_line.is_none() && l.msg.starts_with("✅ Lock acquired") {
-                    lock_line = Some(line);
+                if line != 0 {
+                    if lock_line.is_none() && l.msg.starts_with("✅ Lock acquired") {
+                        lock_line = Some(line);
+                    }
+                    shutdown_written |= is_shutdown(&l.msg);
                 }
                 sink.buf.extend_from_slice(l.msg.as_bytes());
-                sink.end()?;
+                sink.end();
                 if let Some(c) = &l.cont {
-                    sink.cont(c)?;
+                    sink.cont(c);
                 }
             }
         }
@@ -323,6 +497,7 @@ pub fn write(
     while chatter.next_at() < i64::MAX {
         chatter.emit(&mut sink)?;
     }
+    sink.close_last();
     let report = LogReport {
         name: pr.file_name(),
         lines: sink.line,
@@ -337,6 +512,8 @@ pub fn write(
         event_line,
         failed_batch_lines,
         lock_line,
+        shutdown_written,
+        filtered_records: sink.filtered,
         boundaries: std::mem::take(&mut sink.boundaries),
         segments: std::mem::take(&mut sink.segs),
     };

@@ -5,8 +5,12 @@
 use super::py::Py;
 use super::text::Symbol;
 
-/// A log level as Python's logging prints it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A log level as Python's logging prints it, in its order (DEBUG < INFO < WARNING < ERROR):
+/// a record's level, and the threshold a process's `LOG_LEVEL` sets.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Level {
     Debug,
     Info,
@@ -22,6 +26,24 @@ impl Level {
             Level::Warning => "WARNING",
             Level::Error => "ERROR",
         }
+    }
+
+    /// `DEBUG`, `INFO`, `WARNING` (`WARN` too, as `getattr(logging, …)` accepts it),
+    /// `ERROR`; any case (a convenience: Python wants upper case).
+    pub fn parse(s: &str) -> Option<Level> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "DEBUG" => Some(Level::Debug),
+            "INFO" => Some(Level::Info),
+            "WARNING" | "WARN" => Some(Level::Warning),
+            "ERROR" => Some(Level::Error),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

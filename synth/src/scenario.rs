@@ -8,7 +8,8 @@
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 
 use super::SynthError;
-use super::faults::Faults;
+use super::faults::{CopyGapFault, Faults};
+use super::model::Level;
 use super::rng::Rng;
 use super::timefmt::format_offset;
 
@@ -125,6 +126,50 @@ pub struct DbClock {
     pub drift_ppm: f64,
 }
 
+/// Which copy of a process's log lost a stretch of its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LostCopy {
+    /// `monitoring_logs/bot_*.log`, the `tee` of stdout (tee died, the disk was full).
+    Tee,
+    /// `logs/trading_bot.log*`, the RotatingFileHandler's (its write failed, a member was
+    /// cut by hand).
+    Handler,
+}
+
+/// A stretch (true instants, UTC) of a process's records one copy of its log lacks; the other
+/// copy has them. Nothing happens to the DB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyGap {
+    pub lost_from: LostCopy,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// The bot's second copy of its log: `logs/trading_bot.log` through a `RotatingFileHandler`
+/// (every process appends to it; it rolls at `max_bytes` into `.1` … `.backups`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandlerCopy {
+    /// `maxBytes`: a record that would take the file to this size or past it (the file not
+    /// empty) first rolls it. 0: never rolls.
+    pub max_bytes: u64,
+    /// `backupCount`: members `.1` … `.backups` are kept. 0: never rolls.
+    pub backups: u32,
+    /// Members `.K` and older were gzipped by hand (`trading_bot.log.K.gz`).
+    pub gzip_from: Option<u32>,
+}
+
+impl Default for HandlerCopy {
+    /// The bot's: 100 MiB × 10, nothing gzipped.
+    fn default() -> HandlerCopy {
+        HandlerCopy {
+            max_bytes: 100 << 20,
+            backups: 10,
+            gzip_from: None,
+        }
+    }
+}
+
 /// One bot process: one `monitoring_logs/bot_YYYYMMDD_HHMMSS.log`.
 #[derive(Debug, Clone)]
 pub struct Process {
@@ -144,6 +189,11 @@ pub struct Process {
     /// The database refused every one of its inserts (it was down, or unreachable from this
     /// host, for the process's whole life): each flush logs `batch write failed`.
     pub db_down: bool,
+    /// Its `LOG_LEVEL`: records below it are written to neither copy of its log. `Debug`
+    /// (the default) lets every record the generator makes through.
+    pub level: Level,
+    /// Stretches one copy of its log lacks (needs [`Scenario::handler`]).
+    pub copy_gaps: Vec<CopyGap>,
 }
 
 impl Process {
@@ -207,6 +257,8 @@ pub struct Scenario {
     pub write_sql: bool,
     /// The clock that stamps `created_at` (exact by default).
     pub db_clock: DbClock,
+    /// Also write the RotatingFileHandler copy, `logs/trading_bot.log*`.
+    pub handler: Option<HandlerCopy>,
 }
 
 /// The knobs of [`Scenario::plan`].
@@ -225,6 +277,8 @@ pub struct Params {
     /// Downtime between them [default: 5 % of the duration, 90 s .. 6 min].
     pub restart_gap: Option<Duration>,
     pub write_sql: bool,
+    /// Also write `logs/trading_bot.log*` [default: no].
+    pub handler: Option<HandlerCopy>,
 }
 
 /// A whole-hour offset; `h` is a constant within ±14 at every call site.
@@ -248,6 +302,7 @@ impl Params {
             restart_at: None,
             restart_gap: None,
             write_sql: false,
+            handler: None,
         }
     }
 
@@ -278,6 +333,44 @@ fn frac(d: Duration, f: f64) -> Duration {
 
 fn ms_to_us(ms: f64) -> i64 {
     (ms * 1000.0).round() as i64
+}
+
+/// `log-level`, in order (a later one wins for the same process).
+fn apply_level_faults(processes: &mut [Process], faults: &Faults) -> Result<(), SynthError> {
+    let n = processes.len();
+    for l in &faults.log_levels {
+        for i in targets(n, l.process, "log-level")? {
+            processes[i].level = l.level;
+        }
+    }
+    Ok(())
+}
+
+/// `copy-gap` and `handler-gap`: the first process's without a number.
+fn apply_copy_gaps(processes: &mut [Process], faults: &Faults) -> Result<(), SynthError> {
+    let n = processes.len();
+    let all = [
+        (LostCopy::Tee, &faults.copy_gaps, "copy-gap"),
+        (LostCopy::Handler, &faults.handler_gaps, "handler-gap"),
+    ];
+    for (lost_from, gaps, what) in all {
+        for g in gaps.iter() {
+            let CopyGapFault {
+                process,
+                minutes,
+                at,
+            } = *g;
+            let i = targets(n, Some(process.unwrap_or(1)), what)?[0];
+            let pr = &mut processes[i];
+            let start = pr.start + frac(pr.end - pr.start, at.unwrap_or(0.5));
+            pr.copy_gaps.push(CopyGap {
+                lost_from,
+                start,
+                end: start + Duration::microseconds((minutes * 60e6).round() as i64),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The processes a fault names: `Some(n)` the n-th (1-based, as `Scenario::processes`
@@ -376,6 +469,8 @@ impl Scenario {
                 stale_lock: false,
                 clock: HostClock::default(),
                 db_down: false,
+                level: Level::Debug,
+                copy_gaps: Vec::new(),
             },
             Process {
                 pid: next_pid(&mut rng),
@@ -387,6 +482,8 @@ impl Scenario {
                 stale_lock: false,
                 clock: HostClock::default(),
                 db_down: false,
+                level: Level::Debug,
+                copy_gaps: Vec::new(),
             },
         ];
         let p1_len = p1_end - start;
@@ -411,6 +508,8 @@ impl Scenario {
                 stale_lock: true,
                 clock: HostClock::default(),
                 db_down: false,
+                level: Level::Debug,
+                copy_gaps: Vec::new(),
             });
         }
         let mut ghost = Vec::new();
@@ -429,6 +528,8 @@ impl Scenario {
             });
         }
         apply_clock_faults(&mut processes, faults)?;
+        apply_level_faults(&mut processes, faults)?;
+        apply_copy_gaps(&mut processes, faults)?;
         if faults.db_down {
             // The process that starts last (the second, after the restart, even with an
             // overlap's third one).
@@ -452,6 +553,7 @@ impl Scenario {
             faults: faults.clone(),
             write_sql: p.write_sql,
             db_clock,
+            handler: p.handler,
         };
         s.validate()?;
         Ok(s)
@@ -505,6 +607,7 @@ impl Scenario {
                 }
             }
             validate_clock(pr)?;
+            validate_gaps(pr, self.handler.is_some())?;
             if !names.insert(pr.file_name()) {
                 return Err(SynthError::invalid(format!(
                     "two processes would write {}",
@@ -529,6 +632,31 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// Copy gaps: only with a second copy to keep what the first lost, inside the process's life
+/// (ending before it does), not overlapping each other.
+fn validate_gaps(pr: &Process, handler: bool) -> Result<(), SynthError> {
+    let bad = |what: &str| Err(SynthError::invalid(format!("process {}: {what}", pr.pid)));
+    if pr.copy_gaps.is_empty() {
+        return Ok(());
+    }
+    if !handler {
+        return bad(
+            "a copy gap (copy-gap, handler-gap) needs the handler copy (--handler-copy): without it there is no other copy to hold the records",
+        );
+    }
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for g in &pr.copy_gaps {
+        if g.end <= g.start || g.start <= pr.start || g.end >= pr.end {
+            return bad("a copy gap must fall inside its life and end before it does");
+        }
+        if spans.iter().any(|(a, b)| g.start < *b && *a < g.end) {
+            return bad("two copy gaps overlap");
+        }
+        spans.push((g.start, g.end));
+    }
+    Ok(())
 }
 
 /// The largest clock errors a scenario accepts (the hosts', the DB's).
@@ -644,6 +772,8 @@ mod tests {
             stale_lock: false,
             clock,
             db_down: false,
+            level: Level::Debug,
+            copy_gaps: Vec::new(),
         };
         let h = pr.host_fn();
         let us = |s: &str| at(s).timestamp_micros();

@@ -12,6 +12,11 @@
 //! Each file's `clock` is its true clock as `audit` reports it: the offset
 //! `naive log time − created_at` of an event at an instant (host reading + zone − DB clock
 //! reading, seconds), piecewise linear between steps (NTP steps, offset changes).
+//!
+//! With the handler copy (`logs/trading_bot.log*`): `streams` (each process's tee file and
+//! the handler members holding its records), `handler_files`/`handler_members`, `copy_gaps`
+//! (stretches one copy lacks and the other has). With `log-level`: each file's `level` and
+//! `filtered_by_level` (rows whose line the level kept out; not `missing_in_log`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SynthError;
 use super::faults::Faults;
+use super::model::Level;
 use super::scenario::Ending;
 
 /// Why a DB row has no log line.
@@ -63,12 +69,17 @@ pub struct RowFault {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LineFault {
+    /// The tee file and its line; a line the tee lost (a copy gap) is named in the handler
+    /// member that holds it.
     pub file: String,
     pub line: u32,
     pub event_type: String,
     pub created_utc: String,
     pub cause: LineCause,
     pub db_covered: bool,
+    /// The same record in the other copy (a handler member), when there is one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<LogRef>,
 }
 
 /// A stretch of a file read with one offset.
@@ -173,6 +184,80 @@ pub struct FileTruth {
     /// The file's clock against `created_at` (empty in a version-1 truth).
     #[serde(default)]
     pub clock: FileClock,
+    /// The process's `LOG_LEVEL`: the lowest level it writes. `DEBUG` without the
+    /// `log-level` fault (the generator's DEBUG chatter gets through).
+    #[serde(default = "debug")]
+    pub level: Level,
+    /// Records the level kept out of the file (and of the handler copy)…
+    #[serde(default)]
+    pub filtered_records: u64,
+    /// …and DB rows whose line it kept out (their ids are in `Truth::filtered_by_level`).
+    #[serde(default)]
+    pub filtered_rows: u64,
+    /// The file holds its process's `✅ Lock acquired` record: covered from its first record.
+    #[serde(default = "yes")]
+    pub clean_start: bool,
+    /// The process stopped cleanly and the file holds a shutdown record (`Received signal
+    /// 15`, `Shutdown initiated...`, `Lock released`): covered up to its last record.
+    #[serde(default = "yes")]
+    pub clean_stop: bool,
+}
+
+fn debug() -> Level {
+    Level::Debug
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One process's log, in each copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stream {
+    pub pid: u32,
+    /// The tee file (`monitoring_logs/…`), then the handler members (`logs/…`) holding its
+    /// records, oldest first.
+    pub files: Vec<String>,
+}
+
+/// A member of the handler copy (`logs/`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandlerMember {
+    pub name: String,
+    pub gzip: bool,
+    pub records: u64,
+    pub lines: u32,
+    /// Uncompressed.
+    pub bytes: u64,
+    /// On disk (compressed for a `.gz`).
+    pub stored_bytes: u64,
+    /// First and last record (UTC, the ms the lines show).
+    pub start_utc: String,
+    pub end_utc: String,
+    /// Whose records it holds (PIDs, and their tee files), in order of their first record
+    /// in it.
+    pub pids: Vec<u32>,
+    pub copy_of: Vec<String>,
+}
+
+/// A stretch of one process's records one copy of its log lacks and the other has. Not lost
+/// events: the bot wrote them, and its rows are in the DB as usual.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CopyGap {
+    pub pid: u32,
+    /// The copy that lacks them: the tee file, or the handler member(s) that were being
+    /// written meanwhile.
+    pub missing_from: Vec<String>,
+    /// The copy that has them: the handler member holding the first of them, or the tee
+    /// file…
+    pub present_in: String,
+    /// …and every file holding some of them (a handler member may roll over inside the
+    /// stretch).
+    pub present_in_all: Vec<String>,
+    /// The first and last record missing (UTC, the ms the lines show).
+    pub from_utc: String,
+    pub to_utc: String,
+    pub records: u64,
 }
 
 /// Two processes alive at once.
@@ -231,6 +316,22 @@ pub struct Counts {
     pub db_down_batches: u64,
     /// Rows per event type.
     pub by_type: BTreeMap<String, u64>,
+    /// Members of the handler copy kept, and their records and bytes (uncompressed).
+    #[serde(default)]
+    pub handler_files: u64,
+    #[serde(default)]
+    pub handler_records: u64,
+    #[serde(default)]
+    pub handler_bytes: u64,
+    /// Members the rotation deleted (beyond the backup count): the handler copy no longer
+    /// reaches back to the first records.
+    #[serde(default)]
+    pub handler_deleted: u64,
+    /// Rows whose line the process's level kept out, and records it kept out.
+    #[serde(default)]
+    pub filtered_by_level: u64,
+    #[serde(default)]
+    pub filtered_records: u64,
 }
 
 /// The format's version: 2 added `files[].clock`, the `db_down` line cause and
@@ -267,6 +368,23 @@ pub struct Truth {
     /// `EventLogger batch write failed` records.
     pub batch_failures: Vec<LogRef>,
     pub inversions: Vec<Inversion>,
+    /// Each process's log in each copy (the tee file alone without the handler copy).
+    #[serde(default)]
+    pub streams: Vec<Stream>,
+    /// The handler copy's members, in rotation order (oldest first: `.N` … `.1`, then
+    /// `trading_bot.log`), as named on disk (`.gz` included)…
+    #[serde(default)]
+    pub handler_files: Vec<String>,
+    /// …and what each holds.
+    #[serde(default)]
+    pub handler_members: Vec<HandlerMember>,
+    /// Stretches one copy lacks and the other has.
+    #[serde(default)]
+    pub copy_gaps: Vec<CopyGap>,
+    /// DB rows whose log line the writing process's level kept out (sorted ids); not in
+    /// `missing_in_log`.
+    #[serde(default)]
+    pub filtered_by_level: Vec<i64>,
 }
 
 impl Truth {
