@@ -56,7 +56,13 @@ impl Partial {
         if let Ok(mut p) = PENDING.lock() {
             p.push(tmp.clone());
         }
-        let file = File::create(&tmp).map_err(|e| AuditError::input(&shown, e.to_string()))?;
+        let file = File::create(&tmp).map_err(|e| {
+            // Nothing was created: nothing for Ctrl-C to remove.
+            if let Ok(mut p) = PENDING.lock() {
+                p.retain(|x| x != &tmp);
+            }
+            AuditError::input(&shown, e.to_string())
+        })?;
         Ok(Partial {
             tmp,
             dest: dest.to_path_buf(),
@@ -86,12 +92,36 @@ pub fn write(dest: &Path, bytes: &[u8]) -> Result<(), AuditError> {
     p.commit()
 }
 
+/// Writes several files as one: every file is written under its temporary name and synced
+/// first, and only then are they renamed into place, so an error on the way (a full disk, an
+/// unwritable directory, Ctrl-C) leaves none of them rather than some.
+pub fn write_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), AuditError> {
+    let mut partials = Vec::with_capacity(files.len());
+    for (dest, bytes) in files {
+        let shown = || dest.display().to_string();
+        let mut p = Partial::create(dest)?;
+        p.file
+            .write_all(bytes)
+            .and_then(|()| p.file.sync_all())
+            .map_err(|e| AuditError::input(shown(), e.to_string()))?;
+        partials.push(p);
+    }
+    for p in partials {
+        p.commit()?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The tests look at the one PENDING list: one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     #[test]
     fn a_file_appears_whole_or_not_at_all() {
+        let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("report.json");
         {
@@ -106,5 +136,23 @@ mod tests {
         write(&dest, b"whole").unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"whole");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn several_files_appear_together_or_not_at_all() {
+        let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("a.sarif");
+        // The second file's directory does not exist: neither file may appear.
+        let bad = dir.path().join("missing/b.xml");
+        let err = write_all(&[(ok.clone(), b"a".to_vec()), (bad, b"b".to_vec())]).unwrap_err();
+        assert!(err.to_string().contains("missing/b.xml"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(PENDING.lock().unwrap().is_empty());
+        let other = dir.path().join("b.xml");
+        write_all(&[(ok.clone(), b"a".to_vec()), (other.clone(), b"b".to_vec())]).unwrap();
+        assert_eq!(std::fs::read(&ok).unwrap(), b"a");
+        assert_eq!(std::fs::read(&other).unwrap(), b"b");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }
