@@ -8,6 +8,10 @@ demo:
 test:
     cargo test --workspace --locked
 
+# The release build with line tables and symbols (target/profiling/audit), for perf or a flame graph.
+profiling:
+    cargo build --profile profiling --locked
+
 # Formatting and lints, as strict as review.
 lint:
     cargo fmt --all -- --check
@@ -23,7 +27,7 @@ fixture:
     bash fixtures/rsrusdt-2025-10-18/snapshot.sh
     python3 fixtures/logs/make.py
 
-# Install the release binary for real data (a clean release build takes ~18 min on 2 cores).
+# Install the release binary for real data (a clean release build takes ~10 min on 2 cores; 45 MiB).
 install:
     cargo install --path . --locked
 
