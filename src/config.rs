@@ -31,6 +31,9 @@ pub struct Config {
     pub db: DbSettings,
     #[serde(default)]
     pub check: CheckSettings,
+    /// `[[accept]]`: findings the team has decided to live with until a date (`audit check`).
+    #[serde(default)]
+    pub accept: Vec<AcceptRule>,
     /// Where the file was read from (paths are relative to its directory).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -74,6 +77,28 @@ pub struct CheckSettings {
     pub min_gap_s: Option<u64>,
     pub interval_ms: Option<u64>,
     pub epoch_tolerance_ms: Option<u64>,
+}
+
+/// One `[[accept]]` rule as written: a finding kind, why, until when, and optionally narrower
+/// (an event type, a class, a UTC time of day). Resolved and checked in `settings.rs`.
+///
+/// ```toml
+/// [[accept]]
+/// kind = "process_gap"
+/// reason = "nightly restart of the bot host"
+/// until = "2026-03-01"
+/// time = "02:00-02:30"          # UTC time of day, optional
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRule {
+    pub kind: String,
+    pub reason: String,
+    /// A date, quoted (`"2026-03-01"`) or as a TOML date (`2026-03-01`).
+    pub until: toml::Value,
+    pub event_type: Option<String>,
+    pub class: Option<String>,
+    pub time: Option<String>,
 }
 
 /// `"+04:00"` or `["bot_*.log=+04:00", "..."]`.

@@ -7,8 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::checks::Severity;
+use chrono::{NaiveDate, NaiveTime};
+
 use crate::checks::missing::Direction;
+use crate::checks::{Finding, FindingKind, Severity};
 use crate::cli::{CheckOpts, CheckParams, ClockOpts, FilterOpts, RangeOpts, SourceOpts};
 use crate::clock::LogTzRule;
 use crate::config::Config;
@@ -67,6 +69,23 @@ impl Settings {
             .or(cfg.check.fail_on)
             .unwrap_or(engine::verdict::DEFAULT_FAIL_ON);
         s.baseline = cfg.check.baseline.as_ref().map(|p| cfg.resolve(p));
+        Ok(s)
+    }
+
+    /// `audit export`: its sources, with `--since/--until/--last` as an absolute window (what
+    /// the engine does with a check's range), so the loader reads only that stretch.
+    pub fn of_export(
+        src: &SourceOpts,
+        clock: &ClockOpts,
+        filter: &FilterOpts,
+        range_opts: &RangeOpts,
+        cfg: &Config,
+    ) -> Result<Settings, AuditError> {
+        let mut s = Settings::of_sources(src, clock, filter, cfg)?;
+        s.range = range(range_opts, &s.filter)?;
+        if let Some(r) = s.range {
+            s.filter.window = Some(crate::time::WindowSpec::absolute(r.start, r.end));
+        }
         Ok(s)
     }
 
@@ -253,4 +272,233 @@ pub fn sources(
         log_rules,
         display_tz,
     })
+}
+
+/// An `[[accept]]` rule of audit.toml, resolved: findings of `kind` (narrowed by event type,
+/// class and UTC time of day) are accepted — reported, never failing `audit check` — until
+/// `until` (exclusive: on that date the rule has expired, and the run fails naming it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accept {
+    /// 1-based position among the file's `[[accept]]` tables.
+    pub index: usize,
+    pub kind: FindingKind,
+    pub reason: String,
+    pub until: NaiveDate,
+    pub event_type: Option<String>,
+    pub class: Option<String>,
+    /// `[from, to)` UTC times of day; `from > to` wraps past midnight.
+    pub time: Option<(NaiveTime, NaiveTime)>,
+    /// How the rule is named: `audit.toml [[accept]] #1`.
+    pub name: String,
+}
+
+impl Accept {
+    /// Does this rule accept `f`, whose rows and lines are of `event_types`?
+    pub fn matches(&self, f: &Finding, event_types: &[&str]) -> bool {
+        if f.kind != self.kind {
+            return false;
+        }
+        if let Some(c) = &self.class {
+            if f.class.as_deref() != Some(c.as_str()) {
+                return false;
+            }
+        }
+        if let Some(et) = &self.event_type {
+            if !event_types.contains(&et.as_str()) {
+                return false;
+            }
+        }
+        if let Some((from, to)) = self.time {
+            let Some(at) = chrono::DateTime::from_timestamp_micros(f.at_us) else {
+                return false;
+            };
+            let t = at.time();
+            let inside = if from <= to {
+                from <= t && t < to
+            } else {
+                t >= from || t < to
+            };
+            if !inside {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// What every output says of a finding this rule accepts.
+    pub fn why(&self) -> String {
+        format!(
+            "{} ({}, until {})",
+            self.name,
+            self.reason.trim(),
+            self.until
+        )
+    }
+}
+
+/// The `[[accept]]` rules of `cfg`, checked against `today` (UTC): an unknown kind, a date or
+/// time that does not parse, an empty reason, or a rule whose `until` has come is an error
+/// naming the rule — an expired suppression must fail the gate loudly, not keep hiding
+/// findings, nor silently stop hiding them.
+pub fn accept_rules(cfg: &Config, today: NaiveDate) -> Result<Vec<Accept>, AuditError> {
+    let label = cfg.label();
+    let mut out = Vec::with_capacity(cfg.accept.len());
+    for (i, r) in cfg.accept.iter().enumerate() {
+        let name = format!("{label} [[accept]] #{}", i + 1);
+        let bad = |what: String| AuditError::usage(format!("{name} (kind = {:?}): {what}", r.kind));
+        let kind = FindingKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == r.kind)
+            .ok_or_else(|| {
+                let kinds: Vec<&str> = FindingKind::ALL.iter().map(|k| k.as_str()).collect();
+                bad(format!("unknown kind; one of {}", kinds.join(", ")))
+            })?;
+        if r.reason.trim().is_empty() {
+            return Err(bad("reason is empty: say why this is accepted".into()));
+        }
+        let until_text = match &r.until {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Datetime(d) => d.to_string(),
+            other => format!("{other:?}"),
+        };
+        let until = NaiveDate::parse_from_str(until_text.trim(), "%Y-%m-%d")
+            .map_err(|_| bad(format!("until = {until_text}: not a date (YYYY-MM-DD)")))?;
+        let time = match &r.time {
+            None => None,
+            Some(t) => Some(time_of_day(t).ok_or_else(|| {
+                bad(format!(
+                    "time = {t:?}: expected a UTC time of day HH:MM-HH:MM, e.g. \"02:00-02:30\""
+                ))
+            })?),
+        };
+        if today >= until {
+            return Err(AuditError::usage(format!(
+                "{name} (kind = {:?}, reason {:?}) expired on {until}: renew its until or remove it",
+                r.kind,
+                r.reason.trim()
+            )));
+        }
+        out.push(Accept {
+            index: i + 1,
+            kind,
+            reason: r.reason.clone(),
+            until,
+            event_type: r.event_type.clone(),
+            class: r.class.clone(),
+            time,
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// `HH:MM-HH:MM` (seconds allowed) as two times of day.
+fn time_of_day(s: &str) -> Option<(NaiveTime, NaiveTime)> {
+    let (a, b) = s.split_once('-')?;
+    let t = |x: &str| {
+        let x = x.trim();
+        NaiveTime::parse_from_str(x, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(x, "%H:%M:%S"))
+            .ok()
+    };
+    let (from, to) = (t(a)?, t(b)?);
+    (from != to).then_some((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> Config {
+        toml::from_str(text).unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_rule_holds_until_its_date_and_then_fails_naming_itself() {
+        let c = cfg(
+            "[[accept]]\nkind = \"duplicate_event\"\nreason = \"r\"\nuntil = \"2026-01-01\"\n\
+             [[accept]]\nkind = \"process_gap\"\nreason = \"nightly restart\"\nuntil = 2026-03-01\n",
+        );
+        let rules = accept_rules(&c, day("2025-12-31")).unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[1].until, day("2026-03-01"));
+        // `until` is exclusive: on that day the rule has expired.
+        let e = accept_rules(&c, day("2026-01-01")).unwrap_err().to_string();
+        assert!(
+            e.contains("[[accept]] #1") && e.contains("expired on 2026-01-01"),
+            "{e}"
+        );
+        let e = accept_rules(&c, day("2026-02-01")).unwrap_err().to_string();
+        assert!(e.contains("#1"), "the first expired rule is named: {e}");
+    }
+
+    #[test]
+    fn bad_rules_are_refused_with_their_number() {
+        for (text, needle) in [
+            (
+                "kind = \"process_gapp\"\nreason = \"r\"\nuntil = \"2030-01-01\"",
+                "unknown kind",
+            ),
+            (
+                "kind = \"process_gap\"\nreason = \" \"\nuntil = \"2030-01-01\"",
+                "reason is empty",
+            ),
+            (
+                "kind = \"process_gap\"\nreason = \"r\"\nuntil = \"01.03.2030\"",
+                "not a date",
+            ),
+            (
+                "kind = \"process_gap\"\nreason = \"r\"\nuntil = \"2030-01-01\"\ntime = \"2am\"",
+                "time of day",
+            ),
+        ] {
+            let c = cfg(&format!("[[accept]]\n{text}\n"));
+            let e = accept_rules(&c, day("2025-01-01")).unwrap_err().to_string();
+            assert!(e.contains("[[accept]] #1") && e.contains(needle), "{e}");
+        }
+        assert!(
+            toml::from_str::<Config>(
+                "[[accept]]\nkind = \"x\"\nreason = \"r\"\nuntil = \"2030-01-01\"\nwhy = 1\n"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn narrowing_by_class_event_type_and_time_of_day() {
+        let c = cfg(
+            "[[accept]]\nkind = \"correlation_inversion\"\nreason = \"r\"\nuntil = \"2030-01-01\"\n\
+             class = \"overlapping_operations\"\nevent_type = \"position_error\"\ntime = \"23:00-01:00\"\n",
+        );
+        let r = &accept_rules(&c, day("2025-01-01")).unwrap()[0];
+        let at = |hms: &str| {
+            chrono::NaiveDateTime::parse_from_str(&format!("2025-10-18 {hms}"), "%Y-%m-%d %H:%M:%S")
+                .unwrap()
+                .and_utc()
+                .timestamp_micros()
+        };
+        let mut f = Finding::new(
+            FindingKind::CorrelationInversion,
+            crate::checks::Severity::Medium,
+            at("23:30:00"),
+            "x".into(),
+        );
+        f.class = Some("overlapping_operations".into());
+        assert!(r.matches(&f, &["position_error"]));
+        assert!(!r.matches(&f, &["position_created"]), "event type");
+        f.at_us = at("00:59:59");
+        assert!(r.matches(&f, &["position_error"]), "wraps past midnight");
+        f.at_us = at("01:00:00");
+        assert!(!r.matches(&f, &["position_error"]), "end is exclusive");
+        f.at_us = at("23:30:00");
+        f.class = Some("clock_artifact".into());
+        assert!(!r.matches(&f, &["position_error"]), "class");
+        f.class = Some("overlapping_operations".into());
+        f.kind = FindingKind::DuplicateEvent;
+        assert!(!r.matches(&f, &["position_error"]), "kind");
+    }
 }
