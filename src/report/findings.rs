@@ -29,8 +29,8 @@ pub fn evidence(f: &Finding) -> String {
     parts.join(" ")
 }
 
-/// The list view.
-pub fn list(findings: &[Finding]) -> String {
+/// The list view; a finding an `[[accept]]` rule accepts says which and why.
+pub fn list(findings: &[Finding], accepted: &super::Accepted) -> String {
     let mut s = String::new();
     if findings.is_empty() {
         s.push_str("no findings\n");
@@ -43,10 +43,11 @@ pub fn list(findings: &[Finding]) -> String {
             .as_ref()
             .map(|c| format!(" [{c}]"))
             .unwrap_or_default();
-        let state = match f.baseline {
-            Some("accepted") => " (accepted by baseline)",
-            Some("new") => " (NEW)",
-            _ => "",
+        let state = match (accepted.get(&f.fingerprint), f.baseline) {
+            (Some(why), _) => format!(" (accepted by {why})"),
+            (None, Some("accepted")) => " (accepted by baseline)".to_string(),
+            (None, Some("new")) => " (NEW)".to_string(),
+            _ => String::new(),
         };
         let _ = writeln!(
             s,

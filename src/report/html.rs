@@ -51,6 +51,14 @@ impl Stats {
 /// Renders the page of an engine run and writes it to `path` (whole or not at all, like every
 /// file audit writes).
 pub fn write(checked: &Checked, path: &Path) -> anyhow::Result<Stats> {
+    let (page, stats) = page(checked)?;
+    crate::output::write(path, page.as_bytes())?;
+    Ok(stats)
+}
+
+/// The page of an engine run, in memory (`audit check --write html=FILE` writes it with the
+/// run's other files, all at once).
+pub fn page(checked: &Checked) -> anyhow::Result<(String, Stats)> {
     let _t = crate::timing::phase("report: html");
     let meta = &checked.prepared.loaded_meta;
     let input = Input {
@@ -65,9 +73,7 @@ pub fn write(checked: &Checked, path: &Path) -> anyhow::Result<Stats> {
         lag_us: meta.lag_us,
         tolerance_us: meta.tolerance_us,
     };
-    let (page, stats) = render(&input)?;
-    crate::output::write(path, page.as_bytes())?;
-    Ok(stats)
+    render(&input)
 }
 
 /// Renders the page.

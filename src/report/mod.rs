@@ -10,15 +10,23 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod machine;
+pub mod markdown;
 pub mod sarif;
 pub mod summary;
 pub mod table;
 
 pub use crate::timeline::View;
 
+use std::collections::BTreeMap;
+
 use crate::checks::Finding;
+use crate::engine::baseline::Comparison;
 use crate::engine::{Checked, Verdict};
 use crate::timeline::Timeline;
+
+/// Findings accepted by an `[[accept]]` rule of audit.toml: fingerprint → why (the rule,
+/// its reason, its expiry), as every format says it.
+pub type Accepted = BTreeMap<String, String>;
 
 /// How findings are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,6 +39,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow annotations
     Github,
+    /// A GitHub job summary (>> $GITHUB_STEP_SUMMARY): verdict, clocks, findings with evidence
+    Markdown,
 }
 
 /// One answer to render: a command's findings over its timeline, the verdict on them, and
@@ -44,6 +54,11 @@ pub struct Report<'a> {
     pub table: String,
     /// Added to the JSON document.
     pub json: findings::Extra<'a>,
+    /// The baseline it was compared with (SARIF's `baselineState`), apart from the verdict,
+    /// which may also accept findings by rule.
+    pub baseline: Option<&'a Comparison>,
+    /// Findings accepted by `[[accept]]` rules (they fail nothing; every format says so).
+    pub accepted: Option<&'a Accepted>,
 }
 
 impl<'a> Report<'a> {
@@ -56,6 +71,8 @@ impl<'a> Report<'a> {
             verdict,
             table: String::new(),
             json: serde_json::json!({}).into(),
+            baseline: verdict.baseline,
+            accepted: None,
         }
     }
 }
@@ -69,13 +86,17 @@ pub fn render(r: Report<'_>, format: Format) -> anyhow::Result<String> {
         verdict,
         table,
         json,
+        baseline,
+        accepted,
     } = r;
+    let empty = Accepted::new();
+    let accepted = accepted.unwrap_or(&empty);
     Ok(match format {
         Format::Table => {
             let mut s = table::header(t);
             s.push('\n');
             s.push_str(&table);
-            s.push_str(&findings::list(findings));
+            s.push_str(&findings::list(findings, accepted));
             s.push_str(&findings::counts(findings));
             s.push('\n');
             s
@@ -89,16 +110,16 @@ pub fn render(r: Report<'_>, format: Format) -> anyhow::Result<String> {
         Format::Junit => junit::render(findings, &|f| verdict.fails(f), 0.0),
         Format::Sarif => {
             let state = |f: &Finding| -> Option<&'static str> {
-                verdict
-                    .baseline
-                    .map(|b| if b.is_new(f) { "new" } else { "unchanged" })
+                baseline.map(|b| if b.is_new(f) { "new" } else { "unchanged" })
             };
-            let resolved = verdict.baseline.map_or(0, |b| b.resolved.len());
-            let mut s =
-                serde_json::to_string_pretty(&sarif::render(t, findings, &state, resolved))?;
+            let resolved = baseline.map_or(0, |b| b.resolved.len());
+            let mut doc = sarif::render(t, findings, &state, resolved);
+            sarif::suppress(&mut doc, accepted);
+            let mut s = serde_json::to_string_pretty(&doc)?;
             s.push('\n');
             s
         }
         Format::Github => github::render(t, findings),
+        Format::Markdown => markdown::render(command, t, findings, &verdict, accepted),
     })
 }

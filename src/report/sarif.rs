@@ -71,3 +71,23 @@ pub fn render(
         }],
     })
 }
+
+/// Marks the results of findings accepted by an `[[accept]]` rule as suppressed (SARIF
+/// §3.35, an `external` suppression with the rule as its justification), so code scanning
+/// shows them as dismissed rather than open.
+pub fn suppress(doc: &mut Value, accepted: &super::Accepted) {
+    if accepted.is_empty() {
+        return;
+    }
+    let Some(results) = doc["runs"][0]["results"].as_array_mut() else {
+        return;
+    };
+    for r in results {
+        let fp = r["partialFingerprints"]["auditFingerprint/v1"]
+            .as_str()
+            .unwrap_or_default();
+        if let Some(why) = accepted.get(fp) {
+            r["suppressions"] = json!([{ "kind": "external", "justification": why }]);
+        }
+    }
+}
