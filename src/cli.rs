@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::clock::LogTzRule;
+use crate::report::Format as ReportFormat;
 
 use crate::time::{WindowSpec, Zone, parse_date};
 
@@ -84,6 +85,53 @@ pub struct CheckArgs {
     /// Also write the self-contained HTML report (what `audit report --html` writes) to FILE
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub html: Option<PathBuf>,
+    /// Also write the report as FORMAT to FILE (repeatable; FORMAT: table, json, junit, sarif,
+    /// github, markdown, html). Every file appears whole or not at all; the terminal output is
+    /// unchanged
+    #[arg(long = "write", value_name = "FORMAT=FILE", value_parser = parse_write, help_heading = "Output")]
+    pub write: Vec<WriteSpec>,
+}
+
+/// What `--write FORMAT=FILE` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFormat {
+    /// A findings format (what `--format` prints).
+    Findings(ReportFormat),
+    /// The self-contained HTML page of `audit report`.
+    Html,
+}
+
+/// One `--write FORMAT=FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteSpec {
+    pub format: WriteFormat,
+    pub path: PathBuf,
+}
+
+/// Every `--write` format, as spelled on the command line.
+pub const WRITE_FORMATS: &str = "table, json, junit, sarif, github, markdown, html";
+
+fn parse_write(s: &str) -> Result<WriteSpec, String> {
+    let Some((name, path)) = s.split_once('=') else {
+        return Err(format!(
+            "expected FORMAT=FILE, e.g. sarif=audit.sarif (FORMAT: {WRITE_FORMATS})"
+        ));
+    };
+    if path.is_empty() {
+        return Err(format!("no file after `{name}=`"));
+    }
+    let format = if name.eq_ignore_ascii_case("html") {
+        WriteFormat::Html
+    } else {
+        WriteFormat::Findings(
+            ReportFormat::from_str(name, true)
+                .map_err(|_| format!("unknown format `{name}` (one of {WRITE_FORMATS})"))?,
+        )
+    };
+    Ok(WriteSpec {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 /// `audit report`: the same sources, clocks, range and thresholds as `audit check`.
@@ -155,17 +203,36 @@ pub struct ExportArgs {
     pub clock: ClockOpts,
     #[command(flatten)]
     pub filter: FilterOpts,
-    /// Write the timeline as Parquet
+    #[command(flatten)]
+    pub range: RangeOpts,
+    /// Write the timeline as Parquet: one FILE, or with --partition a directory
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "FILE|DIR",
         help_heading = "Output",
         required_unless_present = "jsonl"
     )]
     pub parquet: Option<PathBuf>,
+    /// Split the Parquet output by the UTC date of each row: DIR/date=YYYY-MM-DD/part-0.parquet
+    /// (Hive-style, one table for DuckDB, Spark or Trino)
+    #[arg(
+        long,
+        value_enum,
+        value_name = "BY",
+        help_heading = "Output",
+        requires = "parquet"
+    )]
+    pub partition: Option<Partition>,
     /// Write the timeline as JSON Lines
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub jsonl: Option<PathBuf>,
+}
+
+/// How `audit export --partition` splits the Parquet output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Partition {
+    /// One directory per UTC date: `date=YYYY-MM-DD/part-0.parquet`
+    Day,
 }
 
 /// What every check command shares: sources, clocks, scope, thresholds and output.

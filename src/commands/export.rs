@@ -1,19 +1,21 @@
 //! `audit export`: the merged, aligned timeline as Parquet and/or JSON Lines, with provenance
 //! on every row (source file and its sha256, line, byte offset; DB id), for DuckDB, pandas or
 //! a SIEM. The columns are the timeline's (docs/timeline.md) plus `source_path` and
-//! `source_sha256` (docs/export.md).
+//! `source_sha256` (docs/export.md). `--partition day` writes one Parquet file per UTC date,
+//! Hive-style (`DIR/date=YYYY-MM-DD/part-0.parquet`), so DuckDB, Spark or Trino read the
+//! directory as one table with a `date` column.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use polars::prelude::{Column, ParquetWriter};
+use polars::prelude::{BooleanChunked, Column, DataFrame, NewChunkedArray, ParquetWriter};
 use sha2::{Digest, Sha256};
 
 use super::Outcome;
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, Partition};
 use crate::config::Config;
 use crate::error::AuditError;
 use crate::load::{Question, ReadPlan};
@@ -89,7 +91,22 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let s = Settings::of_sources(&args.sources, &args.clock, &args.filter, config)?;
+    let s = Settings::of_export(
+        &args.sources,
+        &args.clock,
+        &args.filter,
+        &args.range,
+        config,
+    )?;
+    if let (Some(dir), Some(_)) = (&args.parquet, args.partition) {
+        if dir.is_file() {
+            return Err(AuditError::input(
+                dir.display().to_string(),
+                "is a file: --partition day writes a directory of date=YYYY-MM-DD/part-0.parquet",
+            )
+            .into());
+        }
+    }
     let q = Question {
         filter: s.filter.clone(),
         no_align: s.no_align,
@@ -108,12 +125,20 @@ pub fn run(
         let mut df = t.frame.clone();
         df.with_column(Column::new("source_path".into(), paths.clone()))?;
         df.with_column(Column::new("source_sha256".into(), hashes.clone()))?;
-        let mut partial = crate::output::Partial::create(path)?;
-        ParquetWriter::new(&mut partial.file)
-            .finish(&mut df)
-            .with_context(|| format!("writing {}", path.display()))?;
-        partial.commit()?;
-        writeln!(out, "wrote {} rows to {}", df.height(), path.display())?;
+        match args.partition {
+            None => {
+                let mut partial = crate::output::Partial::create(path)?;
+                ParquetWriter::new(&mut partial.file)
+                    .finish(&mut df)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                partial.commit()?;
+                writeln!(out, "wrote {} rows to {}", df.height(), path.display())?;
+            }
+            Some(Partition::Day) => {
+                let days = by_day(&t, &df)?;
+                write_partitions(path, days, df.height(), out)?;
+            }
+        }
     }
     if let Some(path) = &args.jsonl {
         let v = View::new(&t)?;
@@ -134,4 +159,73 @@ pub fn run(
         writeln!(out, "wrote {} rows to {}", v.len(), path.display())?;
     }
     Ok(Outcome::Clean)
+}
+
+/// Hive's name for the partition of rows whose key is null.
+const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// The frame split by the UTC date of each row's `ts_utc`: partition value → its rows, in
+/// timeline order.
+fn by_day(t: &Timeline, df: &DataFrame) -> anyhow::Result<BTreeMap<String, DataFrame>> {
+    let v = View::new(t)?;
+    let days: Vec<String> = (0..v.len())
+        .map(|i| {
+            v.ts_utc
+                .get(i)
+                .and_then(chrono::DateTime::from_timestamp_micros)
+                .map_or_else(
+                    || NULL_PARTITION.to_string(),
+                    |d| d.date_naive().to_string(),
+                )
+        })
+        .collect();
+    let mut distinct: Vec<&String> = days.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    let mut out = BTreeMap::new();
+    for day in distinct {
+        let mask = BooleanChunked::from_iter_values("mask".into(), days.iter().map(|d| d == day));
+        out.insert(day.clone(), df.filter(&mask)?);
+    }
+    Ok(out)
+}
+
+/// `dir/date=YYYY-MM-DD/part-0.parquet` for each day. Every file is written under a temporary
+/// name first and all are renamed together at the end, so an error leaves no partial day; a
+/// day this export has no rows for is left as it was.
+fn write_partitions(
+    dir: &Path,
+    days: BTreeMap<String, DataFrame>,
+    rows: usize,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let shown = dir.display().to_string();
+    if dir.is_file() {
+        return Err(AuditError::input(
+            &shown,
+            "is a file: --partition day writes a directory of date=YYYY-MM-DD/part-0.parquet",
+        )
+        .into());
+    }
+    let mut partials = Vec::with_capacity(days.len());
+    for (day, mut df) in days {
+        let sub = dir.join(format!("date={day}"));
+        std::fs::create_dir_all(&sub)
+            .map_err(|e| AuditError::input(sub.display().to_string(), e.to_string()))?;
+        let file = sub.join("part-0.parquet");
+        let mut partial = crate::output::Partial::create(&file)?;
+        ParquetWriter::new(&mut partial.file)
+            .finish(&mut df)
+            .with_context(|| format!("writing {}", file.display()))?;
+        partials.push(partial);
+    }
+    let n = partials.len();
+    for p in partials {
+        p.commit()?;
+    }
+    writeln!(
+        out,
+        "wrote {rows} rows to {shown} in {n} partition(s) (date=YYYY-MM-DD/part-0.parquet)"
+    )?;
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod accept;
 mod accuracy;
 mod agreement;
 mod ci;
@@ -14,4 +15,6 @@ mod hostile;
 mod html;
 mod incident;
 mod logs;
+mod outputs;
+mod partition;
 mod synth;
