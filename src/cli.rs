@@ -20,7 +20,10 @@ use crate::time::{WindowSpec, Zone, parse_date};
 Every source is read on its own clock (DB created_at is absolute but shown in the session zone; \
 log lines are naive local time) and placed on UTC before anything is compared. Every output says \
 which offsets were applied and where they came from.\n\n\
-Exit codes: 0 ok, 1 findings at or above the threshold, 2 error (bad input, unreachable DB)."
+Exit codes: 0 ok, 1 findings at or above the threshold, 2 error (bad input, unreachable DB), \
+130 interrupted.",
+    arg_required_else_help = true,
+    after_help = EXAMPLES_AUDIT
 )]
 pub struct Cli {
     /// Config file [default: ./audit.toml when present]
@@ -40,30 +43,114 @@ pub struct Cli {
     pub command: Command,
 }
 
+// `Examples:` of each command's help: the everyday command lines, runnable from the repo root
+// (its audit.toml names the bundled incident).
+const EXAMPLES_AUDIT: &str = "\
+Examples:
+  audit timeline --signal 4869992              the merged timeline of one signal, on UTC
+  audit missing-logs --window 14:07-14:08      DB rows with no log line, after alignment
+  audit check --last 24h --write sarif=audit.sarif --write junit=audit.xml
+  audit completions bash > ~/.local/share/bash-completion/completions/audit
+  audit man | man -l -";
+const EXAMPLES_TIMELINE: &str = "\
+Examples:
+  audit timeline --signal 4869992
+  audit timeline --window 14:07-14:08 --date 2025-10-18 --wide
+  audit --no-config timeline --db \"$DATABASE_URL\" --logs monitoring_logs/ --symbol RSRUSDT
+  audit timeline --format jsonl | jq -c 'select(.source == \"db\")'
+  audit timeline --count";
+const EXAMPLES_SKEW: &str = "\
+Examples:
+  audit skew
+  audit --no-config skew --events events.csv --logs monitoring_logs/ --format json";
+const EXAMPLES_MISSING: &str = "\
+Examples:
+  audit missing-logs --window 14:07-14:08
+  audit missing-logs --direction db-only --fail-on high";
+const EXAMPLES_INVERSIONS: &str = "\
+Examples:
+  audit inversions --signal 4869992
+  audit inversions --format json | jq '.findings[].class'";
+const EXAMPLES_LIFETIMES: &str = "\
+Examples:
+  audit lifetimes
+  audit lifetimes --min-gap-s 300";
+const EXAMPLES_DUPLICATES: &str = "\
+Examples:
+  audit duplicates
+  audit duplicates --interval-ms 1000 --format markdown";
+const EXAMPLES_CHECK: &str = "\
+Examples:
+  audit check
+  audit check --last 24h --baseline audit-baseline.json --fail-on high
+  audit check --write sarif=audit.sarif --write junit=audit.xml --write html=report.html
+  audit check --format markdown >> \"$GITHUB_STEP_SUMMARY\"";
+const EXAMPLES_REPORT: &str = "\
+Examples:
+  audit report --html report.html
+  audit report --window 14:07-14:08 --html minute.html";
+const EXAMPLES_BASELINE: &str = "\
+Examples:
+  audit baseline write --baseline audit-baseline.json
+  audit check --baseline audit-baseline.json";
+const EXAMPLES_EXPORT: &str = "\
+Examples:
+  audit export --parquet timeline.parquet --jsonl timeline.jsonl
+  audit export --last 24h --parquet lake/ --partition day
+  duckdb -c \"SELECT date, count(*) FROM read_parquet('lake/*/*.parquet', hive_partitioning = true) GROUP BY 1\"";
+const EXAMPLES_COMPLETIONS: &str = "\
+Examples:
+  audit completions bash > ~/.local/share/bash-completion/completions/audit
+  audit completions zsh > \"${fpath[1]}/_audit\"
+  audit completions fish > ~/.config/fish/completions/audit.fish
+  audit completions powershell >> $PROFILE";
+const EXAMPLES_MAN: &str = "\
+Examples:
+  audit man | man -l -
+  audit man > /usr/local/share/man/man1/audit.1";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The merged timeline of DB rows and log records, ordered by UTC
+    #[command(after_help = EXAMPLES_TIMELINE)]
     Timeline(TimelineArgs),
     /// Detect each source's clock offset from the data (twins, correlation epochs)
+    #[command(after_help = EXAMPLES_SKEW)]
     Skew(SkewArgs),
     /// DB rows with no log line, and log event lines with no DB row — after alignment
-    #[command(name = "missing-logs")]
+    #[command(name = "missing-logs", after_help = EXAMPLES_MISSING)]
     MissingLogs(MissingArgs),
     /// Pairs whose correlation-epoch, created_at and id orders disagree, classified
+    #[command(after_help = EXAMPLES_INVERSIONS)]
     Inversions(InversionsArgs),
     /// Process lifetimes: overlaps, gaps, lock trouble, DB writes while no process was alive
+    #[command(after_help = EXAMPLES_LIFETIMES)]
     Lifetimes(LifetimesArgs),
     /// The same event written more than once
+    #[command(after_help = EXAMPLES_DUPLICATES)]
     Duplicates(DuplicatesArgs),
     /// Every check over a time range, for CI: summary, findings, baseline, exit code
+    #[command(after_help = EXAMPLES_CHECK)]
     Check(CheckArgs),
     /// Every check, drawn: one self-contained HTML page (lanes, marks, findings, clocks, rows)
+    #[command(after_help = EXAMPLES_REPORT)]
     Report(ReportArgs),
     /// Baselines of accepted findings
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXAMPLES_BASELINE)]
     Baseline(BaselineCmd),
     /// The merged, aligned timeline as Parquet / JSON Lines with provenance on every row
+    #[command(after_help = EXAMPLES_EXPORT)]
     Export(ExportArgs),
+    /// Print a shell completion script on stdout
+    #[command(after_help = EXAMPLES_COMPLETIONS)]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout
+    #[command(after_help = EXAMPLES_MAN)]
+    Man,
 }
 
 /// `audit check` and `audit baseline write`.
@@ -386,6 +473,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// One JSON object per row (the columns of `audit export --jsonl`, without provenance)
+    Jsonl,
 }
 
 /// How results are printed.

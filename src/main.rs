@@ -17,21 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) if !e.use_stderr() => {
-            // --help / --version
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            // One line: what was wrong with which flag.
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
-            eprintln!("{first}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(e),
     };
     audit::output::install_interrupt_handler();
     let secrets = Secrets::from_env_and_args();
@@ -73,6 +59,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// clap's own answer to a command line it did not run: `--help` and `--version` on stdout
+/// (exit 0, also into a pipe that closes), anything else whole on stderr with exit 2 — the
+/// tip ("a similar subcommand exists"), the possible values, the usage line. A bare `audit`
+/// is such an error: clap prints the help, with the list of commands.
+///
+/// The one exception is a value our own parsers refused (`--window 25:00`, `--tz +99:00`):
+/// their message already names the flag, the value and what is wrong, so it stays one line
+/// without clap's generic "For more information, try '--help'" footer.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if e.kind() == ErrorKind::ValueValidation {
+        let text = e.render().to_string();
+        let first = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("invalid arguments");
+        eprintln!("{first}");
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(2)
+}
+
 /// One line on stderr for a panic, without the default hook's backtrace hint and with every
 /// password masked.
 fn install_panic_hook(secrets: Secrets) {
@@ -95,11 +108,14 @@ fn install_panic_hook(secrets: Secrets) {
     }));
 }
 
-/// `audit timeline | head` closes the pipe early: that is not an error.
+/// `audit timeline | head` closes the pipe early: that is not an error. serde_json's error
+/// hides the io::Error it wraps from `source()`, so it is asked for the kind directly.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
     })
 }
 

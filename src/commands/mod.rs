@@ -9,6 +9,7 @@ pub mod inversions;
 pub mod lifetimes;
 pub mod missing;
 pub mod report;
+pub mod shell;
 pub mod skew;
 pub mod timeline;
 
@@ -46,6 +47,12 @@ impl Outcome {
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
     crate::progress::set_quiet(cli.quiet);
     crate::source::logs::index::disable(cli.no_cache);
+    // Neither reads a source nor the config: a broken audit.toml must not stop them.
+    match &cli.command {
+        Command::Completions { shell } => return shell::completions(*shell, out),
+        Command::Man => return shell::man(out),
+        _ => {}
+    }
     let config = Config::load(cli.config.as_deref(), cli.no_config)?;
     match &cli.command {
         Command::Timeline(args) => timeline::run(args, &config, cli.quiet, out, err),
@@ -60,6 +67,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resul
             check::write_baseline(args, &config, cli.quiet, out, err)
         }
         Command::Export(args) => export::run(args, &config, cli.quiet, out, err),
+        Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
 }
 

@@ -82,6 +82,12 @@ pub fn run(
             writeln!(out)?;
         }
         Format::Csv => report::csv::timeline(&v, out)?,
+        Format::Jsonl => {
+            for i in 0..v.len() {
+                serde_json::to_writer(&mut *out, &report::json::row(&v, i))?;
+                out.write_all(b"\n")?;
+            }
+        }
     }
     Ok(Outcome::Clean)
 }
@@ -133,6 +139,15 @@ fn write_counts(
         }
     }
     match format {
+        Format::Jsonl => {
+            for ((s, k, l), n) in &counts {
+                serde_json::to_writer(
+                    &mut *out,
+                    &json!({ "source": s, "kind": k, "level": l, "rows": n }),
+                )?;
+                out.write_all(b"\n")?;
+            }
+        }
         Format::Json => {
             let rows: Vec<serde_json::Value> = counts
                 .iter()

@@ -18,3 +18,4 @@ mod logs;
 mod outputs;
 mod partition;
 mod synth;
+mod usage;
