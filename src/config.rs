@@ -86,7 +86,7 @@ pub struct CheckSettings {
 /// [[accept]]
 /// kind = "process_gap"
 /// reason = "nightly restart of the bot host"
-/// until = "2026-03-01"
+/// until = "2027-06-01"
 /// time = "02:00-02:30"          # UTC time of day, optional
 /// ```
 #[derive(Debug, Clone, Deserialize)]
@@ -94,7 +94,7 @@ pub struct CheckSettings {
 pub struct AcceptRule {
     pub kind: String,
     pub reason: String,
-    /// A date, quoted (`"2026-03-01"`) or as a TOML date (`2026-03-01`).
+    /// A date, quoted (`"2027-06-01"`) or as a TOML date (`2027-06-01`).
     pub until: toml::Value,
     pub event_type: Option<String>,
     pub class: Option<String>,
