@@ -410,6 +410,9 @@ pub struct Coverage {
     pub end: i64,
     pub clean_start: bool,
     pub clean_end: bool,
+    /// A stretch of a copy of another file's stream (the handler copy of a `bot_*.log`): the
+    /// primary file. It vouches for rows after the primaries do, and is not a process of its own.
+    pub copy_of: Option<String>,
 }
 
 /// One row on its way into a [`Chunk`].

@@ -68,6 +68,7 @@ pub fn offset_changes(v: &View<'_>, clocks: &[ClockEntry], placed_only: bool) ->
             f.log = Some(LogRef {
                 file: file.to_string(),
                 line: st.line,
+                copy: false,
             });
             f.details = serde_json::json!({
                 "from": format_offset_us(before),
@@ -122,6 +123,7 @@ pub fn unsettled(v: &View<'_>, clocks: &[ClockEntry]) -> Vec<Finding> {
         f.log = Some(LogRef {
             file: file.to_string(),
             line,
+            copy: false,
         });
         f.details =
             serde_json::json!({ "event_lines": events, "pin": format!("--log-tz '{file}=ZONE'") });

@@ -112,6 +112,7 @@ fn finding(v: &View<'_>, m: &Matching, et: &str, identity: &str, run: &[usize]) 
         .map(|p| LogRef {
             file: v.s("file", p.log).unwrap_or_default().to_string(),
             line: v.line.get(p.log).unwrap_or(0),
+            copy: false,
         })
         .collect();
     let logged = match twins.len() {
@@ -194,7 +195,8 @@ mod tests {
             f[0].logs,
             vec![LogRef {
                 file: "bot.log".into(),
-                line: 40
+                line: 40,
+                copy: false,
             }]
         );
         assert!(

@@ -66,6 +66,7 @@ fn queue_full_near(v: &View<'_>, t: i64, tol: i64) -> Option<LogRef> {
                     LogRef {
                         file: v.s("file", i).unwrap_or_default().to_string(),
                         line: v.line.get(i).unwrap_or(0),
+                        copy: false,
                     },
                 ));
             }
@@ -83,12 +84,16 @@ fn flush_naming(v: &View<'_>, id: i64) -> Option<LogRef> {
         .then(|| LogRef {
             file: v.s("file", i).unwrap_or_default().to_string(),
             line: v.line.get(i).unwrap_or(0),
+            copy: false,
         })
     })
 }
 
 fn writer_at(logs: &[Coverage], t: i64) -> Vec<&Coverage> {
-    logs.iter().filter(|c| c.start <= t && t <= c.end).collect()
+    // A copy's stretch is its primary's process writing a second file, not another writer.
+    logs.iter()
+        .filter(|c| c.copy_of.is_none() && c.start <= t && t <= c.end)
+        .collect()
 }
 
 /// The host skew of the process that wrote row `i` at its created_at: the file of its log
@@ -359,6 +364,7 @@ mod tests {
             end: at(60_000.0),
             clean_start: false,
             clean_end: false,
+            copy_of: None,
         }];
         let f = check(
             &v,
@@ -372,7 +378,8 @@ mod tests {
             f[0].logs,
             vec![LogRef {
                 file: "bot.log".into(),
-                line: 100
+                line: 100,
+                copy: false,
             }]
         );
         assert_eq!(f[0].details["id_order"]["explained_by"], "queue_bypass");
@@ -407,6 +414,7 @@ mod tests {
                 end: at(10_000.0),
                 clean_start: false,
                 clean_end: false,
+                copy_of: None,
             })
             .collect()
     }

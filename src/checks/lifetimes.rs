@@ -44,6 +44,18 @@ pub struct Process {
     /// `EventLogger wrote N events` lines it logged (the batches its rows are judged against).
     #[serde(skip)]
     pub flush_lines: usize,
+    /// Other copies of its stream (the handler copy of its `bot_*.log`): what they hold that
+    /// its file lacks is its too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<String>,
+}
+
+impl Process {
+    /// True for rows of `file` with `pid` that are this process's.
+    fn wrote(&self, file: &str, pid: Option<u32>) -> bool {
+        (self.files.iter().chain(&self.copies).any(|f| f == file))
+            && (self.pid.is_none() || pid.is_none() || self.pid == pid)
+    }
 }
 
 impl Process {
@@ -67,7 +79,8 @@ impl Process {
 /// Rebuilds the processes from the log files' coverage and their typed lines.
 pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
     let mut procs: Vec<Process> = Vec::new();
-    let mut cov: Vec<&Coverage> = coverage.iter().collect();
+    // A copy's stretch is the same process as its primary's: not one of its own.
+    let mut cov: Vec<&Coverage> = coverage.iter().filter(|c| c.copy_of.is_none()).collect();
     cov.sort_by_key(|c| (c.start, c.file.clone()));
     for c in cov {
         // Same PID and overlapping time: the same process writing two files.
@@ -93,7 +106,21 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
             lock_trouble: Vec::new(),
             db_rows: 0,
             flush_lines: 0,
+            copies: Vec::new(),
         });
+    }
+    for c in coverage.iter().filter(|c| c.copy_of.is_some()) {
+        let primary = c.copy_of.as_deref().unwrap_or_default();
+        if let Some(p) = procs.iter_mut().find(|p| {
+            p.files.iter().any(|f| f == primary)
+                && (c.pid.is_none() || p.pid.is_none() || p.pid == c.pid)
+                && c.start <= p.end
+                && p.start <= c.end
+        }) {
+            if !p.copies.contains(&c.file) {
+                p.copies.push(c.file.clone());
+            }
+        }
     }
     for i in 0..v.len() {
         let t = v.ts_utc.get(i).unwrap_or(0);
@@ -105,14 +132,20 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
         }
         let Some(file) = v.s("file", i) else { continue };
         let pid = v.pid.get(i);
-        let Some(p) = procs.iter_mut().find(|p| {
-            p.files.iter().any(|f| f == file) && (p.pid.is_none() || pid.is_none() || p.pid == pid)
-        }) else {
+        let Some(p) = procs.iter_mut().find(|p| p.wrote(file, pid)) else {
             continue;
         };
+        if !p.files.iter().any(|f| f == file) {
+            // A copy's row: its batches count; its lock and stop lines repeat the primary's.
+            if v.s("kind", i) == Some("flush_wrote") && flush_batch(v, i).is_some() {
+                p.flush_lines += 1;
+            }
+            continue;
+        }
         let here = LogRef {
             file: file.to_string(),
             line: v.line.get(i).unwrap_or(0),
+            copy: false,
         };
         let kind = v.s("kind", i).unwrap_or_default();
         match kind {
@@ -392,9 +425,7 @@ fn written_by(v: &View<'_>, pr: &Process) -> Written {
     };
     for i in 0..v.len() {
         let Some(file) = v.s("file", i) else { continue };
-        if !pr.files.iter().any(|f| f == file)
-            || (pr.pid.is_some() && v.pid.get(i).is_some() && v.pid.get(i) != pr.pid)
-        {
+        if !pr.wrote(file, v.pid.get(i)) {
             continue;
         }
         match v.s("kind", i) {
@@ -509,6 +540,7 @@ mod tests {
             end: at(b),
             clean_start: false,
             clean_end: false,
+            copy_of: None,
         }
     }
 

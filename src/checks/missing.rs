@@ -406,6 +406,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             f.log = before.map(|b| LogRef {
                 file: cov.file.clone(),
                 line: v.line.get(b).unwrap_or(0),
+                copy: false,
             });
             if let Some(d) = sibling {
                 f.event_ids = vec![v.event_id.get(d).unwrap_or(0)];
@@ -486,11 +487,13 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             f.log = Some(LogRef {
                 file: file.clone(),
                 line,
+                copy: false,
             });
             if let Some(k) = failed {
                 f.logs = vec![LogRef {
                     file,
                     line: v.line.get(k).unwrap_or(0),
+                    copy: false,
                 }];
             }
             findings.push(f.sealed());
@@ -546,10 +549,12 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
         f.log = Some(LogRef {
             file: file.clone(),
             line: v.line.get(rows[0]).unwrap_or(0),
+            copy: false,
         });
         f.logs = vec![LogRef {
             file,
             line: v.line.get(*rows.last().unwrap_or(&rows[0])).unwrap_or(0),
+            copy: false,
         }];
         f.details = serde_json::json!({ "lines": lines, "seconds": stretch, "after": after, "failed_batches": failed.len() });
         findings.push(f.sealed());
@@ -594,6 +599,7 @@ mod tests {
             end: at(b),
             clean_start: false,
             clean_end: false,
+            copy_of: None,
         }
     }
 
@@ -840,14 +846,16 @@ mod tests {
             f[0].log,
             Some(LogRef {
                 file: "a.log".into(),
-                line: 10
+                line: 10,
+                copy: false,
             })
         );
         assert_eq!(
             f[0].logs,
             vec![LogRef {
                 file: "a.log".into(),
-                line: 11
+                line: 11,
+                copy: false,
             }]
         );
         assert!(f[0].explanation.contains("batch write failed"));

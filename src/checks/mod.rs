@@ -2,6 +2,7 @@
 //! no printing, no clock reads. They return [`Finding`]s with their evidence; renderers print.
 
 pub mod clock;
+pub mod copies;
 pub mod duplicates;
 pub mod inversions;
 pub mod lifetimes;
@@ -31,14 +32,16 @@ pub enum FindingKind {
     ClockOffsetChange,
     ClockUnsettled,
     NoDbCoverage,
+    LogCopyGap,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 11] = [
+    pub const ALL: [FindingKind; 12] = [
         FindingKind::MissingInLog,
         FindingKind::MissingInDb,
         FindingKind::NoLogCoverage,
         FindingKind::NoDbCoverage,
+        FindingKind::LogCopyGap,
         FindingKind::CorrelationInversion,
         FindingKind::ProcessOverlap,
         FindingKind::ProcessGap,
@@ -61,6 +64,7 @@ impl FindingKind {
             FindingKind::ClockOffsetChange => "clock_offset_change",
             FindingKind::ClockUnsettled => "clock_unsettled",
             FindingKind::NoDbCoverage => "no_db_coverage",
+            FindingKind::LogCopyGap => "log_copy_gap",
         }
     }
 }
@@ -110,7 +114,8 @@ impl FindingKind {
             FindingKind::MissingInLog
             | FindingKind::MissingInDb
             | FindingKind::NoLogCoverage
-            | FindingKind::NoDbCoverage => Check::MissingLogs,
+            | FindingKind::NoDbCoverage
+            | FindingKind::LogCopyGap => Check::MissingLogs,
             FindingKind::CorrelationInversion => Check::Inversions,
             FindingKind::ProcessOverlap
             | FindingKind::ProcessGap
@@ -164,6 +169,21 @@ impl fmt::Display for Severity {
 pub struct LogRef {
     pub file: String,
     pub line: u32,
+    /// The same record in another copy of the stream (the handler copy of a tee line, or the
+    /// reverse): shown beside the primary copy's line, never part of the fingerprint.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub copy: bool,
+}
+
+impl LogRef {
+    /// A line of a file.
+    pub fn at(file: impl Into<String>, line: u32) -> LogRef {
+        LogRef {
+            file: file.into(),
+            line,
+            copy: false,
+        }
+    }
 }
 
 /// A process as evidence.
@@ -257,7 +277,9 @@ impl Finding {
         for id in ids {
             h.write(&id.to_string());
         }
-        let mut logs: Vec<&LogRef> = self.logs.iter().chain(self.log.as_ref()).collect();
+        let mut logs: Vec<&LogRef> = (self.logs.iter().chain(self.log.as_ref()))
+            .filter(|l| !l.copy)
+            .collect();
         logs.sort();
         for l in logs {
             h.write(&l.file);

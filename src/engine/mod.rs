@@ -178,6 +178,7 @@ fn check_loaded(
     findings.extend(checks::clock::unsettled(&v, &t.clocks));
     let (f, aligned) = checks::missing::check(&v, &m, &missing_params(req, meta, window));
     findings.extend(f);
+    findings.extend(checks::copies::gaps(&meta.copies.gaps, window));
     findings.extend(checks::inversions::check(
         &v,
         &m,
@@ -213,6 +214,7 @@ fn check_loaded(
         },
     ));
     drop(v);
+    checks::copies::cite(&mut findings, &meta.copies);
     let naive = naive
         .map(|plan| {
             plan.finish(

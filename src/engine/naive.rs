@@ -23,7 +23,7 @@ fn naive_summary(
     let clocks = loaded.unaligned_clocks();
     // Coverage from every row (lock lines cut a file spanning restarts), placed with the naive
     // clocks; only event lines take part in these counts, so only they are copied.
-    let coverage = crate::load::coverage_of(&loaded.logs, &clocks);
+    let coverage = loaded.coverage_under(&clocks);
     let logs = loaded.unaligned_logs(|k| matches!(k, Kind::Event | Kind::MalformedEvent));
     let naive_t = Timeline::build(loaded.events.clone(), logs, &clocks, &loaded.scope)
         .context("cannot build the naive timeline frame")?;
@@ -177,7 +177,7 @@ impl NaiveInputs {
         Some(NaiveInputs {
             zone: loaded.display.zone,
             files: loaded.logs.iter().map(|l| l.info.name.clone()).collect(),
-            coverage: crate::load::coverage_of(&loaded.logs, &clocks),
+            coverage: loaded.coverage_under(&clocks),
         })
     }
 }

@@ -33,6 +33,8 @@ pub struct Meta {
     /// When each of them can have been written, whatever its clock: its naive first and last
     /// record, ± 14 h (every real offset) and a minute.
     pub unjudged_spans: Vec<(String, i64, i64)>,
+    /// Which files are copies of which, and where they disagree.
+    pub copies: crate::load::Copies,
     /// Expected `log − created_at` of a twin (µs) and the accepted distance from it.
     pub lag_us: i64,
     pub tolerance_us: i64,
@@ -60,7 +62,7 @@ pub fn tolerance(decisions: &[crate::load::ClockDecision], given_ms: Option<u64>
 }
 
 /// Builds the aligned timeline of `loaded` (consuming it).
-pub fn prepare(loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prepared> {
+pub fn prepare(mut loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prepared> {
     let (lag_us, tolerance_us) = tolerance(&loaded.decisions, tolerance_ms);
     let unjudged: Vec<String> = loaded
         .decisions
@@ -90,6 +92,7 @@ pub fn prepare(loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<Prep
         display: loaded.display.clone(),
         epoch: loaded.epoch.clone(),
         filter: loaded.filter.clone(),
+        copies: std::mem::take(&mut loaded.copies),
         lag_us,
         tolerance_us,
     };

@@ -52,8 +52,13 @@ pub(super) fn run_sliced(
     // are typed lines, never sampled), over the range and its margin as one pass sees them:
     // whichever slice a process starts or ends in, every slice judges rows against the same.
     let procs = match reuse.first_pass() {
-        Some((logs, clocks)) => {
-            let coverage = load::coverage_of(&logs, &clocks);
+        Some((mut logs, clocks)) => {
+            // Copies count once here too (the first pass's events are sampled: only typed
+            // lines tell where a copy ends).
+            let copies = load::copies::find(&logs, None, false);
+            copies.apply(&mut logs);
+            let mut coverage = load::coverage_of(&logs, &clocks);
+            copies.mark(&mut coverage);
             let frame = crate::timeline::Filter {
                 window: range.map(|(s, e)| UtcRange {
                     start: at(s.saturating_sub(margin)),

@@ -10,12 +10,20 @@ use super::clocks::ClockDecision;
 pub fn coverage_of(logs: &[LogFile], clocks: &[SourceClock]) -> Vec<crate::rows::Coverage> {
     use crate::rows::Coverage;
     let mut out: Vec<Coverage> = Vec::new();
-    for (l, clock) in logs.iter().zip(clocks) {
+    for (k, (l, clock)) in logs.iter().zip(clocks).enumerate() {
         let (Some(first), Some(last)) = (l.first_ts, l.last_ts) else {
             continue;
         };
         let last_line = u32::try_from(l.info.stats.lines).unwrap_or(u32::MAX);
-        let (start, end) = (clock.utc(first, 1), clock.utc(last, last_line));
+        let (start, mut end) = (clock.utc(first, 1), clock.utc(last, last_line));
+        // A rotated member's end is a roll: its process goes on in the next member, from that
+        // member's first record (files come in rotation order, `logs::discover`).
+        let rolled = l.info.continued;
+        if let (true, Some(next), Some(nc)) = (rolled, logs.get(k + 1), clocks.get(k + 1)) {
+            if let Some(t) = next.first_ts {
+                end = end.max(nc.utc(t, 1));
+            }
+        }
         let c = &l.chunk;
         let locks: Vec<usize> = (0..c.len())
             .filter(|&i| c.kind[i] == Kind::LockAcquired)
@@ -28,19 +36,21 @@ pub fn coverage_of(logs: &[LogFile], clocks: &[SourceClock]) -> Vec<crate::rows:
                 Kind::LockReleased | Kind::ShutdownInitiated | Kind::SignalReceived
             ) || (c.kind[i] == Kind::Event && c.event_type[i].as_deref() == Some("bot_stopped"))
         };
-        if l.info.pids.len() <= 1 {
+        if l.info.pids.len() <= 1 && l.info.carried_pid.is_none() {
             out.push(Coverage {
                 file: l.info.name.clone(),
                 pid: l.info.pids.first().copied(),
                 start,
                 end,
                 clean_start: !locks.is_empty(),
-                clean_end: (0..c.len()).any(stops),
+                clean_end: rolled || (0..c.len()).any(stops),
+                copy_of: None,
             });
             continue;
         }
-        // A file spanning restarts: one stretch per PID, cut at each lock line; each ends at
-        // the last record (kept row or index mark) before the next lock line.
+        // A file spanning restarts (or a rotated member going on with the process the member
+        // before it ended with): one stretch per PID, cut at each lock line; each ends at the
+        // last record (kept row or index mark) before the next lock line.
         // Every time placed with `clock` (not the chunk's ts_utc): the naive counts ask for
         // the coverage under a clock the rows were not aligned with.
         let at = |i: usize| clock.utc(c.ts_local[i], c.line[i].unwrap_or(0));
@@ -53,7 +63,7 @@ pub fn coverage_of(logs: &[LogFile], clocks: &[SourceClock]) -> Vec<crate::rows:
                 .map(|m| (m.offset, clock.utc(m.ts_local, m.line))),
         );
         points.sort_unstable();
-        let cuts: Vec<(u64, Option<u32>, i64)> = std::iter::once((0u64, None, start))
+        let cuts: Vec<(u64, Option<u32>, i64)> = std::iter::once((0u64, l.info.carried_pid, start))
             .chain(
                 locks
                     .iter()
@@ -79,9 +89,11 @@ pub fn coverage_of(logs: &[LogFile], clocks: &[SourceClock]) -> Vec<crate::rows:
                     pid,
                     start: t0,
                     end: t1.max(t0),
-                    // Every stretch but the one before the first lock line starts at one.
-                    clean_start: k > 0,
-                    clean_end: stopped,
+                    // Every stretch but the one before the first lock line starts at one, or
+                    // goes on from the member before.
+                    clean_start: k > 0 || l.info.carried_pid.is_some(),
+                    clean_end: stopped || (rolled && k + 1 == cuts.len()),
+                    copy_of: None,
                 });
             }
         }

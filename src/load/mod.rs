@@ -4,6 +4,7 @@
 //! sources, the question, the read plan), never command-line types.
 
 mod clocks;
+pub mod copies;
 mod coverage;
 pub mod plan;
 mod readback;
@@ -30,6 +31,7 @@ use readback::{
 use window::{resolve_filter, widen, widen_spec, window_date};
 
 pub use clocks::{ClockDecision, settle_clocks};
+pub use copies::{Copies, CopyGap};
 pub use coverage::coverage_of;
 pub use plan::{Question, ReadPlan, Tuning};
 pub use slices::Reuse;
@@ -50,6 +52,9 @@ pub struct Loaded {
     pub display: Zoned,
     /// The DB clock's correlation-epoch check.
     pub epoch: Option<EpochCheck>,
+    /// Which files are copies of which, and where copies disagree; `logs` hold each record
+    /// once (a copy keeps only what its primary lacks, and the lines delimiting its stretches).
+    pub copies: Copies,
 }
 
 impl Loaded {
@@ -89,7 +94,14 @@ impl Loaded {
 
     /// Each log file's (and, in a file spanning restarts, each PID's) first and last record on UTC.
     pub fn coverage(&self) -> Vec<crate::rows::Coverage> {
-        coverage_of(&self.logs, &self.log_clocks())
+        self.coverage_under(&self.log_clocks())
+    }
+
+    /// [`Self::coverage`] under other clocks (the naive reading's), copies marked.
+    pub fn coverage_under(&self, clocks: &[SourceClock]) -> Vec<crate::rows::Coverage> {
+        let mut c = coverage_of(&self.logs, clocks);
+        self.copies.mark(&mut c);
+        c
     }
 
     /// First and last record of the logs on UTC.
@@ -126,6 +138,9 @@ pub fn load_with(
         .and_then(|r| r.logs_for(&widen_spec(f, margin_us)));
     let fixed = reuse.as_ref().and_then(|r| r.decisions.clone());
     let sliced = reuse.is_some();
+    // The first load of a sliced run keeps every file's rows as read: each slice finds the
+    // copies among its own rows.
+    let probe = reuse.as_ref().is_some_and(|r| r.logs.is_none());
     let filters_messages = f.window.is_some() || f.signal.is_some();
     std::thread::scope(|s| {
         let log_job = s.spawn(|| {
@@ -361,6 +376,18 @@ pub fn load_with(
             .as_ref()
             .map(|e| skew::epoch_check(&e.chunk, EPOCH_TOLERANCE_MS));
         let scope = widen(&filter, margin_us);
+        let copies = if probe {
+            Copies::default()
+        } else {
+            let events_complete = !signal_sampled || !logs.iter().any(|l| l.sampled);
+            let window = filter
+                .window
+                .map(|w| (w.start.timestamp_micros(), w.end.timestamp_micros()));
+            let c = copies::find(&logs, window, events_complete);
+            c.describe(&mut logs);
+            c.apply(&mut logs);
+            c
+        };
         Ok(Loaded {
             events,
             logs,
@@ -369,6 +396,7 @@ pub fn load_with(
             scope,
             display,
             epoch,
+            copies,
         })
     })
 }

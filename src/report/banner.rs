@@ -18,6 +18,51 @@ pub fn banner(clocks: &[ClockEntry]) -> String {
     s
 }
 
+/// One line per stream written to several files: the primary copy, then the files holding the
+/// same records (a rotation set shortened to its suffixes), e.g.
+/// `copies: bot_20251018_070604.log + trading_bot.log.3, .2 (PID 41233)`.
+pub fn copy_lines(sources: &SourcesInfo) -> Vec<String> {
+    let order = |name: &str| sources.logs.iter().position(|l| l.name == name);
+    let mut lines = Vec::new();
+    for l in sources
+        .logs
+        .iter()
+        .filter(|l| !l.copies.is_empty() && l.copy_of.is_empty())
+    {
+        let mut names: Vec<&str> = l.copies.iter().map(String::as_str).collect();
+        names.sort_by_key(|n| order(n));
+        let mut shown: Vec<String> = Vec::new();
+        let mut base: Option<&str> = None;
+        for n in names {
+            let stem = n.strip_suffix(".gz").unwrap_or(n);
+            let (b, suffix) = match stem.rsplit_once(".log.") {
+                Some((b, k)) if k.bytes().all(|c| c.is_ascii_digit()) => {
+                    (Some(b), &n[b.len() + 4..])
+                }
+                _ => (None, n),
+            };
+            match (b, base) {
+                (Some(b), Some(prev)) if b == prev => shown.push(suffix.to_string()),
+                _ => shown.push(n.to_string()),
+            }
+            base = b.or_else(|| n.strip_suffix(".log"));
+        }
+        let pids: Vec<String> = l
+            .carried_pid
+            .iter()
+            .chain(&l.pids)
+            .map(u32::to_string)
+            .collect();
+        let who = match pids.len() {
+            0 => String::new(),
+            1 => format!(" (PID {})", pids[0]),
+            _ => format!(" (PIDs {})", pids.join(", ")),
+        };
+        lines.push(format!("copies: {} + {}{who}", l.name, shown.join(", ")));
+    }
+    lines
+}
+
 /// Prints the banner on stderr unless quiet.
 pub fn print_banner(
     t: &Timeline,
@@ -27,6 +72,9 @@ pub fn print_banner(
 ) -> std::io::Result<()> {
     if !quiet {
         writeln!(err, "{}", banner(&t.clocks))?;
+        for line in copy_lines(&t.sources) {
+            writeln!(err, "{line}")?;
+        }
         warn_clocks(t, decisions, err)?;
     }
     Ok(())
@@ -113,4 +161,56 @@ pub fn warn_sources(sources: &SourcesInfo, err: &mut dyn Write) -> std::io::Resu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::logs::LogInfo;
+
+    fn log(name: &str, pids: &[u32], copy_of: &[&str], copies: &[&str]) -> LogInfo {
+        LogInfo {
+            name: name.into(),
+            path: format!("/x/{name}"),
+            gzip: name.ends_with(".gz"),
+            pids: pids.to_vec(),
+            carried_pid: None,
+            continued: false,
+            copy_of: copy_of.iter().map(|s| s.to_string()).collect(),
+            copies: copies.iter().map(|s| s.to_string()).collect(),
+            stats: Default::default(),
+        }
+    }
+
+    #[test]
+    fn one_line_per_stream_with_the_rotation_set_shortened_oldest_first() {
+        let bot = "bot_20251018_070604.log";
+        let sources = SourcesInfo {
+            events: None,
+            logs: vec![
+                // Listed in the order discovery gives: per-process files, then the rotation
+                // set from the oldest member to the live file.
+                log(
+                    bot,
+                    &[41233],
+                    &[],
+                    &[
+                        "trading_bot.log",
+                        "trading_bot.log.2",
+                        "trading_bot.log.3.gz",
+                    ],
+                ),
+                log("bot_20251018_090000.log", &[41300], &[], &[]),
+                log("trading_bot.log.3.gz", &[41233], &[bot], &[]),
+                log("trading_bot.log.2", &[], &[bot], &[]),
+                log("trading_bot.log", &[], &[bot], &[]),
+            ],
+        };
+        assert_eq!(
+            copy_lines(&sources),
+            vec![format!(
+                "copies: {bot} + trading_bot.log.3.gz, .2, trading_bot.log (PID 41233)"
+            )]
+        );
+    }
 }

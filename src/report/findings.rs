@@ -223,6 +223,7 @@ mod tests {
         f.log = Some(LogRef {
             file: "a.log".into(),
             line: 7,
+            copy: false,
         });
         f.details = json!({ "zeta": 1, "alpha": [1, 2] });
         let findings = vec![

@@ -40,6 +40,9 @@ pub fn describe(kind: FindingKind) -> &'static str {
         FindingKind::NoDbCoverage => {
             "Log event lines written when the DB has no rows (a stale snapshot, a database that was down)"
         }
+        FindingKind::LogCopyGap => {
+            "Two copies of one log stream disagree: records one holds are absent from the other"
+        }
         FindingKind::ClockUnsettled => {
             "A log file's clock could not be settled: its lines and the rows it would cover are not judged"
         }

@@ -112,10 +112,11 @@ fn rotated_and_gzipped_files_are_found_in_a_directory() {
         .collect();
     assert_eq!(
         names,
+        // A rotation set from its oldest member to the live file.
         vec![
-            "trading_bot.log",
+            "trading_bot.log.2.gz",
             "trading_bot.log.1",
-            "trading_bot.log.2.gz"
+            "trading_bot.log"
         ]
     );
     let r = rows(&v);
@@ -139,6 +140,10 @@ fn rotated_and_gzipped_files_are_found_in_a_directory() {
             "trading_bot.log.1 (PID 52817)"
         ]
     );
+    // The live file has no lock line: its record goes on with the process `.1` ended with.
+    let newest = r.last().unwrap();
+    assert_eq!(newest["file"], "trading_bot.log");
+    assert_eq!(newest["pid"], 52817, "{newest}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod accuracy;
 mod agreement;
 mod ci;
 mod clocks;
+mod copies;
 mod db;
 mod dbfaults;
 mod errors;

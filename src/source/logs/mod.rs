@@ -46,6 +46,21 @@ pub struct LogInfo {
     pub gzip: bool,
     /// PIDs from `Lock acquired ... (PID: n)` lines, in order.
     pub pids: Vec<u32>,
+    /// A rotated member's first records before any lock line: the PID of the process the
+    /// member before it ended with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carried_pid: Option<u32>,
+    /// The next member of its rotation set goes on with its last process: its end is a roll,
+    /// not a stop.
+    #[serde(skip)]
+    pub continued: bool,
+    /// The files whose records this one copies (a handler member names the `bot_*.log` of each
+    /// process it holds): found by content (`load::copies`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub copy_of: Vec<String>,
+    /// The files holding copies of this one's records.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<String>,
     #[serde(flatten)]
     pub stats: FileStats,
 }
@@ -62,8 +77,27 @@ pub fn is_log_name(name: &str) -> bool {
     }
 }
 
+/// Where a file stands in a rotation set (`trading_bot.log.10` … `.1`, then `trading_bot.log`;
+/// `.gz` members alike): its directory, its base name, and its age (the oldest first, the live
+/// file last). Files that are not rotation members sort by name.
+pub fn rotation_key(p: &Path) -> (PathBuf, String, i64) {
+    let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bare = name.strip_suffix(".gz").unwrap_or(&name);
+    if let Some((base, n)) = bare.rsplit_once(".log.") {
+        if let Ok(n) = n.parse::<i64>() {
+            return (dir, format!("{base}.log"), -n);
+        }
+    }
+    (dir, bare.to_string(), 0)
+}
+
 /// Expands `--logs` values: a file is taken as is; a directory gives its log files (not
-/// recursive); anything else is a glob pattern. Sorted, without duplicates.
+/// recursive); anything else is a glob pattern. Without duplicates, in order: by directory and
+/// name, a rotation set from its oldest member to the live file (`rotation_key`).
 pub fn discover(specs: &[PathBuf]) -> Result<Vec<PathBuf>, AuditError> {
     let mut out = Vec::new();
     for spec in specs {
@@ -110,9 +144,39 @@ pub fn discover(specs: &[PathBuf]) -> Result<Vec<PathBuf>, AuditError> {
             return Err(AuditError::input(&shown, "no such file or directory"));
         }
     }
-    out.sort();
+    out.sort_by_key(|p| (rotation_key(p), p.clone()));
     out.dedup();
     Ok(out)
+}
+
+/// A rotated member that does not begin with a lock line continues the process the member
+/// before it ended with: its first records take that PID (`carried_pid`). Files in the order
+/// [`discover`] gives; each rotation set in turn.
+fn carry_pids(paths: &[PathBuf], files: &mut [LogFile]) {
+    for k in 1..files.len() {
+        let (a, b) = (rotation_key(&paths[k - 1]), rotation_key(&paths[k]));
+        if a.0 != b.0 || a.1 != b.1 {
+            continue;
+        }
+        let prev = &files[k - 1];
+        let Some(last) = prev.info.pids.last().copied().or(prev.info.carried_pid) else {
+            continue;
+        };
+        files[k - 1].info.continued = true;
+        let f = &mut files[k];
+        let first_lock = lock_offsets(&f.chunk).first().map(|l| l.0);
+        f.info.carried_pid = Some(last);
+        carry(&mut f.chunk, first_lock, last);
+    }
+}
+
+/// Gives `pid` to the rows before `first_lock` (all of them when there is none).
+fn carry(chunk: &mut Chunk, first_lock: Option<u64>, pid: u32) {
+    for (p, off) in chunk.pid.iter_mut().zip(&chunk.byte_offset) {
+        if first_lock.is_none_or(|l| off.unwrap_or(0) < l) {
+            *p = Some(pid);
+        }
+    }
 }
 
 /// A reader that reports the bytes it reads to the progress bar.
@@ -181,7 +245,7 @@ pub enum Pass {
 /// back when a question needs it ([`LogFile::read_back`]).
 pub fn load(paths: &[PathBuf], passes: &[Pass]) -> Result<Vec<LogFile>, AuditError> {
     let names = display_names(paths);
-    paths
+    let mut files: Vec<LogFile> = paths
         .par_iter()
         .zip(names.par_iter())
         .zip(passes.par_iter())
@@ -198,7 +262,9 @@ pub fn load(paths: &[PathBuf], passes: &[Pass]) -> Result<Vec<LogFile>, AuditErr
                 }
             }
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    carry_pids(paths, &mut files);
+    Ok(files)
 }
 
 /// A file's first pass by search ([`seek::first_pass`]): like a sampled one, not complete.
@@ -283,6 +349,10 @@ fn log_file(
             path,
             gzip,
             pids,
+            carried_pid: None,
+            continued: false,
+            copy_of: Vec::new(),
+            copies: Vec::new(),
             stats: parsed.stats,
         },
         chunk,
@@ -323,6 +393,16 @@ fn assign_pids(chunk: &mut Chunk, locks: &[(u64, u32)]) {
 }
 
 impl LogFile {
+    /// Gives rows read back from this file their PIDs, as its first pass did: by its lock
+    /// lines, and before the first one the PID carried from the member before it.
+    fn give_pids(&self, chunk: &mut Chunk) {
+        let locks = lock_offsets(&self.chunk);
+        assign_pids(chunk, &locks);
+        if let Some(carried) = self.info.carried_pid {
+            carry(chunk, locks.first().map(|l| l.0), carried);
+        }
+    }
+
     /// Brings back what the first pass did not keep from the byte ranges `[from, to)` (record
     /// starts taken from the sparse index): the plain messages when `messages`, and — for a
     /// sampled file — the event lines whose naive time is in `events` that it did not parse.
@@ -394,8 +474,7 @@ impl LogFile {
             c.retain(&keep);
             out.append(&mut c);
         }
-        let locks = lock_offsets(&self.chunk);
-        assign_pids(&mut out, &locks);
+        self.give_pids(&mut out);
         Ok(out)
     }
 
@@ -607,6 +686,10 @@ mod tests {
                 path: "a.log".into(),
                 gzip: false,
                 pids: Vec::new(),
+                carried_pid: None,
+                continued: false,
+                copy_of: Vec::new(),
+                copies: Vec::new(),
                 stats: FileStats::default(),
             },
             chunk: Chunk::new(crate::rows::ChunkSource::Log, None),

@@ -30,13 +30,18 @@ pub fn generate(dir: &Path, args: &[&str]) -> Truth {
 /// `audit CMD --events DIR/events.csv --logs DIR/monitoring_logs --format json EXTRA`,
 /// parsed; exit 0 (clean) and 1 (findings) are both answers.
 pub fn check(cmd: &str, dir: &Path, extra: &[&str]) -> Value {
+    check_logs(cmd, dir, &["monitoring_logs"], extra)
+}
+
+/// [`check`] with `--logs DIR/SUB` for each of `logs` (`monitoring_logs`, the handler's `logs`).
+pub fn check_logs(cmd: &str, dir: &Path, logs: &[&str], extra: &[&str]) -> Value {
     let mut c = audit();
     c.args(["--quiet", cmd, "--events"])
-        .arg(dir.join("events.csv"))
-        .arg("--logs")
-        .arg(dir.join("monitoring_logs"))
-        .args(["--format", "json"])
-        .args(extra);
+        .arg(dir.join("events.csv"));
+    for l in logs {
+        c.arg("--logs").arg(dir.join(l));
+    }
+    c.args(["--format", "json"]).args(extra);
     let out = c.output().expect("run audit");
     let code = out.status.code().unwrap_or(-1);
     assert!(
