@@ -403,6 +403,10 @@ pub struct SourceOpts {
     /// Log file, directory or glob (repeatable): bot_*.log, rotated *.log.N, .gz
     #[arg(long, value_name = "PATH")]
     pub logs: Vec<PathBuf>,
+    /// Logging level the logs were written at: LEVEL for every file, or GLOB=LEVEL (repeatable);
+    /// inferred from the records when not given
+    #[arg(long = "log-level", value_name = "[GLOB=]LEVEL", value_parser = parse_log_level)]
+    pub log_level: Vec<crate::load::levels::LevelRule>,
     /// Seconds to wait for the database to answer a connection
     #[arg(long, value_name = "SECS")]
     pub connect_timeout: Option<u64>,
@@ -494,6 +498,10 @@ pub struct OutputOpts {
 
 fn parse_zone(s: &str) -> Result<Zone, String> {
     s.parse()
+}
+
+fn parse_log_level(s: &str) -> Result<crate::load::levels::LevelRule, String> {
+    crate::load::levels::LevelRule::parse(s, "--log-level")
 }
 
 fn parse_log_tz(s: &str) -> Result<LogTzRule, String> {

@@ -8,6 +8,9 @@
 //!
 //! [clock]
 //! log_tz = ["bot_*.log=+04:00"]   # or one zone for every file: log_tz = "+04:00"
+//!
+//! [logs]
+//! # level = "WARNING"             # LOG_LEVEL the bot ran at (inferred when not given)
 //! # db_tz = "Europe/Moscow"       # only for a naive `timestamp` created_at
 //! # display_tz = "Europe/Moscow"  # how windows are read and DB times shown
 //! ```
@@ -27,6 +30,8 @@ pub struct Config {
     pub sources: SourcesConfig,
     #[serde(default)]
     pub clock: ClockConfig,
+    #[serde(default)]
+    pub logs: LogsConfig,
     #[serde(default)]
     pub db: DbSettings,
     #[serde(default)]
@@ -48,6 +53,15 @@ pub struct SourcesConfig {
     pub events: Option<PathBuf>,
     #[serde(default)]
     pub logs: Vec<PathBuf>,
+}
+
+/// `[logs]`: how the logs were written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsConfig {
+    /// The logging level: `"WARNING"` for every file, or `["bot_*_0803*.log=WARNING"]`.
+    #[serde(default)]
+    pub level: OneOrMany,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

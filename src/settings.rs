@@ -261,6 +261,13 @@ pub fn sources(
     for item in cfg.clock.log_tz.items() {
         log_rules.push(LogTzRule::parse(&item, &label).map_err(AuditError::usage)?);
     }
+    let mut level_rules = src.log_level.clone();
+    for item in cfg.logs.level.items() {
+        level_rules.push(
+            crate::load::levels::LevelRule::parse(&item, &format!("{label} [logs] level"))
+                .map_err(AuditError::usage)?,
+        );
+    }
     if matches!(events, EventsSpec::None) && logs.is_empty() {
         return Err(AuditError::usage(
             "no sources: pass --db URL (or DATABASE_URL) or --events FILE, and --logs PATH; or write an audit.toml",
@@ -270,6 +277,7 @@ pub fn sources(
         events,
         logs,
         log_rules,
+        level_rules,
         display_tz,
     })
 }

@@ -48,6 +48,10 @@ pub struct Process {
     /// its file lacks is its too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub copies: Vec<String>,
+    /// No lock line (a level above INFO hides it, or the file was cut): its start is its first
+    /// record, and its PID is unknown unless another line gave it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub start_inferred: bool,
 }
 
 impl Process {
@@ -107,6 +111,7 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
             db_rows: 0,
             flush_lines: 0,
             copies: Vec::new(),
+            start_inferred: false,
         });
     }
     for c in coverage.iter().filter(|c| c.copy_of.is_some()) {
@@ -164,6 +169,7 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
         }
     }
     for p in &mut procs {
+        p.start_inferred = p.lock.is_none();
         p.start_utc = rfc3339_micros(p.start);
         p.end_utc = rfc3339_micros(p.end);
     }
@@ -273,6 +279,14 @@ pub fn check(v: &View<'_>, m: &Matching, procs: &[Process], p: &Params) -> Vec<F
             .first()
             .map(|l| format!("; {} found a stale lock at {}:{}", b.name(), l.file, l.line))
             .unwrap_or_default();
+        let stale = if b.start_inferred {
+            format!(
+                "{stale}; {} has no lock line: its start is its first record (inferred)",
+                b.name()
+            )
+        } else {
+            stale
+        };
         let mut f = Finding::new(
             FindingKind::ProcessGap,
             Severity::Low,

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::matching::Matching;
 use super::{Finding, FindingKind, LogRef, ProcessRef, Run, RunOf, Severity};
+use crate::load::levels::Level;
 use crate::rows::Coverage;
 use crate::time::UtcRange;
 use crate::timeline::View;
@@ -52,6 +53,52 @@ pub struct Params {
     pub grace_us: i64,
     /// Log files whose clock is not settled: their lines are not judged.
     pub unjudged: Vec<String>,
+    /// Each file's logging level and how it was decided (files not listed: INFO).
+    pub levels: Vec<(String, Level, String)>,
+}
+
+/// How far before a file's first record (or after its last) a row its level keeps out is
+/// counted as its process's, when the level also hides the lock line that would say when it
+/// started (or the line that would say it stopped).
+const LEVEL_EDGE_US: i64 = 60_000_000;
+
+/// What becomes of a DB row without a twin.
+enum Fate<'a> {
+    /// A file was being written and its level lets the row's line through: lost.
+    Missing(&'a Coverage),
+    /// The file's level keeps the row's line out (`edge`: just outside its records, where the
+    /// level hides the lines that would say when its process started or stopped).
+    Filtered(&'a Coverage, bool),
+    /// No file covers it.
+    Uncovered,
+}
+
+fn level_of<'a>(p: &'a Params, file: &str) -> Option<&'a (String, Level, String)> {
+    p.levels.iter().find(|l| l.0 == file)
+}
+
+fn keeps_out(p: &Params, file: &str, line: Level) -> bool {
+    level_of(p, file).is_some_and(|l| line < l.1)
+}
+
+fn fate<'a>(p: &'a Params, t: i64, severity: Option<&str>) -> Fate<'a> {
+    let line = Level::of_row(severity);
+    if let Some(c) = covered_by(p, t) {
+        return if keeps_out(p, &c.file, line) {
+            Fate::Filtered(c, false)
+        } else {
+            Fate::Missing(c)
+        };
+    }
+    let edge = p.logs.iter().find(|c| {
+        keeps_out(p, &c.file, line)
+            && ((!c.clean_start && c.start - LEVEL_EDGE_US <= t && t < c.start + p.grace_us)
+                || (!c.clean_end && c.end - p.grace_us < t && t <= c.end + LEVEL_EDGE_US))
+    });
+    match edge {
+        Some(c) => Fate::Filtered(c, true),
+        None => Fate::Uncovered,
+    }
 }
 
 /// EventLogger flushes every 5 s: a live database may not hold the last seconds' rows yet.
@@ -67,6 +114,8 @@ pub struct TypeCount {
     pub missing_in_db: usize,
     pub no_log_coverage: usize,
     pub no_db_coverage: usize,
+    /// Rows whose line the file's logging level keeps out: a setting, not a loss.
+    pub filtered_by_level: usize,
 }
 
 impl TypeCount {
@@ -78,6 +127,7 @@ impl TypeCount {
         self.missing_in_db += c.missing_in_db;
         self.no_log_coverage += c.no_log_coverage;
         self.no_db_coverage += c.no_db_coverage;
+        self.filtered_by_level += c.filtered_by_level;
     }
 }
 
@@ -277,9 +327,10 @@ pub fn summary(v: &View<'_>, m: &Matching, p: &Params) -> Summary {
                 continue;
             }
             let c = by_type.entry(et(i)).or_default();
-            match covered_by(p, t) {
-                Some(_) => c.missing_in_log += 1,
-                None => c.no_log_coverage += 1,
+            match fate(p, t, v.s("level", i)) {
+                Fate::Missing(_) => c.missing_in_log += 1,
+                Fate::Filtered(..) => c.filtered_by_level += 1,
+                Fate::Uncovered => c.no_log_coverage += 1,
             }
         }
     }
@@ -314,6 +365,179 @@ pub fn summary(v: &View<'_>, m: &Matching, p: &Params) -> Summary {
     }
 }
 
+/// One file's rows whose line its logging level keeps out, as one info finding.
+fn level_filtered(
+    v: &View<'_>,
+    p: &Params,
+    by_file: &FxHashMap<&str, Vec<usize>>,
+    file: &str,
+    rows: &[usize],
+    edge: usize,
+) -> Finding {
+    let (level, why) = level_of(p, file).map_or((Level::Info, ""), |l| (l.1, l.2.as_str()));
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+    for &i in rows {
+        *by_type
+            .entry(v.s("event_type", i).unwrap_or("?").to_string())
+            .or_default() += 1;
+    }
+    let first = v.ts_utc.get(rows[0]).unwrap_or(0);
+    let last = v
+        .ts_utc
+        .get(*rows.last().unwrap_or(&rows[0]))
+        .unwrap_or(first);
+    let line = by_file
+        .get(file)
+        .and_then(|r| r.first())
+        .and_then(|&i| v.line.get(i))
+        .unwrap_or(1);
+    let ids = rows
+        .iter()
+        .map(|&i| v.event_id.get(i).unwrap_or(0))
+        .collect();
+    LevelFiltered {
+        file: file.to_string(),
+        line,
+        level: level.name().to_string(),
+        why: why.to_string(),
+        first,
+        last,
+        by_type,
+        ids,
+        edges: edge,
+    }
+    .finding()
+}
+
+/// What a `log_level_filtered` finding says, to build it or join two slices' findings of one
+/// file.
+struct LevelFiltered {
+    file: String,
+    line: u32,
+    level: String,
+    why: String,
+    first: i64,
+    last: i64,
+    by_type: BTreeMap<String, usize>,
+    ids: Vec<i64>,
+    edges: usize,
+}
+
+impl LevelFiltered {
+    fn of(f: &Finding) -> Option<LevelFiltered> {
+        let d = &f.details;
+        let log = f.log.as_ref()?;
+        Some(LevelFiltered {
+            file: log.file.clone(),
+            line: log.line,
+            level: d["level"].as_str()?.to_string(),
+            why: d["level_by"].as_str().unwrap_or_default().to_string(),
+            first: crate::time::parse_instant(d["from_utc"].as_str()?)
+                .ok()?
+                .timestamp_micros(),
+            last: crate::time::parse_instant(d["to_utc"].as_str()?)
+                .ok()?
+                .timestamp_micros(),
+            by_type: serde_json::from_value(d["by_type"].clone()).ok()?,
+            ids: f.event_ids.clone(),
+            edges: d["at_edges"].as_u64()? as usize,
+        })
+    }
+
+    fn finding(mut self) -> Finding {
+        self.ids.sort_unstable();
+        self.ids.dedup();
+        let mut top: Vec<(&String, &usize)> = self.by_type.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut shown: Vec<String> = top
+            .iter()
+            .take(3)
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        if top.len() > 3 {
+            shown.push(format!(
+                "{} of {} other types",
+                top[3..].iter().map(|x| *x.1).sum::<usize>(),
+                top.len() - 3
+            ));
+        }
+        let edges = match self.edges {
+            0 => String::new(),
+            n => format!(
+                "; {n} of them are just before its first record or after its last, where the same level hides the lock lines that would say when its process started or stopped"
+            ),
+        };
+        let kept = match self.level.as_str() {
+            "ERROR" | "CRITICAL" => "at INFO or WARNING",
+            _ => "at INFO",
+        };
+        let rows = self.ids.len();
+        let mut f = Finding::new(
+            FindingKind::LogLevelFiltered,
+            Severity::Info,
+            self.first,
+            format!(
+                "{rows} DB row(s) from {} to {} UTC ({}) have no line in {}, which was written at logging level {} ({}): EventLogger writes their lines {kept}, below that level, so they were never written — a setting, not a loss; rows at or above it without their line are still reported missing{edges}",
+                hms(self.first),
+                hms(self.last),
+                shown.join(", "),
+                self.file,
+                self.level,
+                self.why,
+            ),
+        );
+        f.log = Some(LogRef {
+            file: self.file.clone(),
+            line: self.line,
+            copy: false,
+        });
+        f.details = serde_json::json!({
+            "file": self.file,
+            "level": self.level,
+            "level_by": self.why,
+            "rows": rows,
+            "by_type": self.by_type,
+            "at_edges": self.edges,
+            "from_utc": crate::time::rfc3339_micros(self.first),
+            "to_utc": crate::time::rfc3339_micros(self.last),
+        });
+        f.event_ids = self.ids;
+        f.sealed()
+    }
+}
+
+/// Time slices' `log_level_filtered` findings of one file as one.
+pub fn join_level_filtered(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out = Vec::with_capacity(findings.len());
+    let mut by_file: BTreeMap<String, LevelFiltered> = BTreeMap::new();
+    for f in findings {
+        let Some(x) = (f.kind == FindingKind::LogLevelFiltered)
+            .then(|| LevelFiltered::of(&f))
+            .flatten()
+        else {
+            out.push(f);
+            continue;
+        };
+        match by_file.get_mut(&x.file) {
+            None => {
+                by_file.insert(x.file.clone(), x);
+            }
+            Some(a) => {
+                a.line = a.line.min(x.line);
+                a.first = a.first.min(x.first);
+                a.last = a.last.max(x.last);
+                for (k, n) in x.by_type {
+                    *a.by_type.entry(k).or_default() += n;
+                }
+                a.ids.extend(x.ids);
+                a.edges += x.edges;
+            }
+        }
+    }
+    out.extend(by_file.into_values().map(LevelFiltered::finding));
+    out
+}
+
 /// Runs the check over a matched timeline: its findings and [`summary`].
 pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) {
     let et = |i: usize| v.s("event_type", i).unwrap_or("?").to_string();
@@ -337,6 +561,7 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
     }
     // DB rows without a twin.
     let mut uncovered: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut filtered: BTreeMap<&str, (Vec<usize>, usize)> = BTreeMap::new();
     if p.direction != Direction::LogOnly {
         for &i in &m.db_unmatched {
             let t = v.ts_utc.get(i).unwrap_or(0);
@@ -345,9 +570,18 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             }
             let etype = et(i);
             let id = v.event_id.get(i).unwrap_or(0);
-            let Some(cov) = covered_by(p, t) else {
-                uncovered.entry(where_uncovered(p, t)).or_default().push(i);
-                continue;
+            let cov = match fate(p, t, v.s("level", i)) {
+                Fate::Missing(c) => c,
+                Fate::Filtered(c, edge) => {
+                    let e = filtered.entry(c.file.as_str()).or_default();
+                    e.0.push(i);
+                    e.1 += usize::from(edge);
+                    continue;
+                }
+                Fate::Uncovered => {
+                    uncovered.entry(where_uncovered(p, t)).or_default().push(i);
+                    continue;
+                }
             };
             let (before, after) = by_file
                 .get(cov.file.as_str())
@@ -413,6 +647,9 @@ pub fn check(v: &View<'_>, m: &Matching, p: &Params) -> (Vec<Finding>, Summary) 
             }
             findings.push(f.sealed());
         }
+    }
+    for (file, (rows, edge)) in filtered {
+        findings.push(level_filtered(v, p, &by_file, file, &rows, edge));
     }
     for (between, rows) in uncovered {
         let first = v.ts_utc.get(rows[0]).unwrap_or(0);
@@ -588,6 +825,7 @@ mod tests {
             db_live: false,
             grace_us: 2_000_000,
             unjudged: Vec::new(),
+            levels: Vec::new(),
         }
     }
 
@@ -601,6 +839,48 @@ mod tests {
             clean_end: false,
             copy_of: None,
         }
+    }
+
+    #[test]
+    fn a_level_keeps_out_only_rows_below_it_and_at_edges_it_hides() {
+        use crate::load::levels::Level;
+        // a.log at WARNING, records from 0 to 60 s, no lock line (unclean edges).
+        let t = Tb::new()
+            .db_at(1, "position_updated", "INFO", 30_000.0)
+            .db_at(2, "price_alert", "WARNING", 31_000.0)
+            .db_at(3, "position_error", "ERROR", 32_000.0)
+            .db_at(4, "order_placed", "INFO", -30_000.0)
+            .db_at(5, "order_placed", "INFO", -90_000.0)
+            .db_at(6, "order_placed", "CRITICAL", 40_000.0)
+            .log("a.log", 1, crate::rows::Kind::Message, None, None, 0.0)
+            .log("a.log", 2, crate::rows::Kind::Message, None, None, 60_000.0)
+            .build();
+        let mut p = params(None, vec![cov("a.log", 0.0, 60_000.0)]);
+        p.levels = vec![("a.log".into(), Level::Warning, "inferred".into())];
+        let (f, s) = run(&t, &p);
+        let of = |k: FindingKind| -> Vec<&Finding> { f.iter().filter(|x| x.kind == k).collect() };
+        // 2 and 3 are at or above WARNING: still missing.
+        let missing: Vec<i64> = of(FindingKind::MissingInLog)
+            .iter()
+            .filter_map(|x| x.event_id)
+            .collect();
+        assert_eq!(missing, vec![2, 3]);
+        // 1 and 6 (CRITICAL rows are logged at INFO) inside, 4 in the 60 s before the first
+        // record: one finding for the file; 5 is further out, not its.
+        let lf = of(FindingKind::LogLevelFiltered);
+        assert_eq!(lf.len(), 1);
+        assert_eq!(lf[0].event_ids, vec![1, 4, 6]);
+        assert_eq!(lf[0].details["at_edges"], 1);
+        assert_eq!(lf[0].severity, Severity::Info);
+        assert_eq!(of(FindingKind::NoLogCoverage)[0].event_ids, vec![5]);
+        assert_eq!(s.total.filtered_by_level, 3);
+        assert_eq!(s.total.missing_in_log, 2);
+        // At INFO the same rows are missing.
+        p.levels[0].1 = Level::Info;
+        let (f, s) = run(&t, &p);
+        assert_eq!(s.total.filtered_by_level, 0);
+        assert_eq!(s.total.missing_in_log, 4);
+        assert!(f.iter().all(|x| x.kind != FindingKind::LogLevelFiltered));
     }
 
     #[test]

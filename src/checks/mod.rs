@@ -33,15 +33,17 @@ pub enum FindingKind {
     ClockUnsettled,
     NoDbCoverage,
     LogCopyGap,
+    LogLevelFiltered,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 12] = [
+    pub const ALL: [FindingKind; 13] = [
         FindingKind::MissingInLog,
         FindingKind::MissingInDb,
         FindingKind::NoLogCoverage,
         FindingKind::NoDbCoverage,
         FindingKind::LogCopyGap,
+        FindingKind::LogLevelFiltered,
         FindingKind::CorrelationInversion,
         FindingKind::ProcessOverlap,
         FindingKind::ProcessGap,
@@ -65,6 +67,7 @@ impl FindingKind {
             FindingKind::ClockUnsettled => "clock_unsettled",
             FindingKind::NoDbCoverage => "no_db_coverage",
             FindingKind::LogCopyGap => "log_copy_gap",
+            FindingKind::LogLevelFiltered => "log_level_filtered",
         }
     }
 }
@@ -115,7 +118,8 @@ impl FindingKind {
             | FindingKind::MissingInDb
             | FindingKind::NoLogCoverage
             | FindingKind::NoDbCoverage
-            | FindingKind::LogCopyGap => Check::MissingLogs,
+            | FindingKind::LogCopyGap
+            | FindingKind::LogLevelFiltered => Check::MissingLogs,
             FindingKind::CorrelationInversion => Check::Inversions,
             FindingKind::ProcessOverlap
             | FindingKind::ProcessGap

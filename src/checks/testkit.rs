@@ -43,6 +43,15 @@ impl Tb {
         self
     }
 
+    /// A DB event row of `severity` (its `level` column).
+    pub fn db_at(self, id: i64, event_type: &str, severity: &str, ms: f64) -> Tb {
+        let mut t = self.db(id, event_type, &format!(r#"{{"id":{id}}}"#), ms);
+        if let Some(r) = t.db.last_mut() {
+            r.level = Some(severity.into());
+        }
+        t
+    }
+
     /// A DB row with a correlation epoch (ms offset too) and a signal.
     pub fn db_corr(mut self, id: i64, event_type: &str, ms: f64, epoch_ms: f64, signal: i64) -> Tb {
         self.db.push(Row {
@@ -146,6 +155,9 @@ impl Tb {
                         continued: false,
                         copy_of: Vec::new(),
                         copies: Vec::new(),
+                        level: None,
+                        level_by: None,
+                        level_warning: None,
                         stats: FileStats::default(),
                     },
                     first_ts: c.ts_local.iter().min().copied(),

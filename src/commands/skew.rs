@@ -43,6 +43,19 @@ fn plausible_zones(offset_s: i32) -> &'static str {
     }
 }
 
+/// A file's logging level as the skew table shows it: `WARNING (inferred: 0 INFO among 520
+/// records)`, `INFO`, or `?` when it cannot be told.
+fn level_text(meta: &crate::engine::Meta, file: &str) -> String {
+    match meta.levels.iter().find(|l| l.0 == file) {
+        Some((_, level, by)) if by.starts_with("inferred: ") && level.name() == "INFO" => {
+            "INFO".into()
+        }
+        Some((_, level, by)) if by == "cannot be told" => format!("? (judged as {})", level.name()),
+        Some((_, level, by)) => format!("{} ({by})", level.name()),
+        None => String::new(),
+    }
+}
+
 pub fn run(
     args: &SkewArgs,
     config: &Config,
@@ -69,6 +82,7 @@ pub fn run(
         "confidence",
         "clock",
         "pin it with",
+        "log level",
     ]);
     let mut step_lines: Vec<String> = Vec::new();
 
@@ -101,6 +115,7 @@ pub fn run(
             String::new(),
             method.clone(),
             String::new(),
+            String::new(),
         ]);
         table.add_row(vec![
             "db display".into(),
@@ -127,6 +142,7 @@ pub fn run(
             String::new(),
             display.provenance.to_string(),
             "--tz ZONE".into(),
+            String::new(),
         ]);
         sources.insert(
             "db".into(),
@@ -233,6 +249,7 @@ pub fn run(
                 .unwrap_or_else(|| "none".into()),
             how,
             pin.clone(),
+            level_text(meta, &d.file),
         ]);
         let detected = est.and_then(|e| e.offset());
         sources.insert(

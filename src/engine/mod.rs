@@ -115,6 +115,7 @@ pub fn run(req: &Request, only: Option<Check>) -> anyhow::Result<Checked> {
             check_loaded(req, loaded, req.naive, None)?
         }
     };
+    reclassify::spare_filtered(&mut checked.findings);
     reclassify::explain_foreign_rows(&mut checked.findings);
     reclassify::spare_unsettled(
         &mut checked.findings,
@@ -137,6 +138,7 @@ fn missing_params(req: &Request, meta: &Meta, window: Option<UtcRange>) -> check
         db_live: meta.db_live,
         grace_us: req.params.grace_ms as i64 * 1000,
         unjudged: meta.unjudged.clone(),
+        levels: meta.levels.clone(),
     }
 }
 

@@ -40,6 +40,7 @@ fn naive_summary(
             db_live: false,
             grace_us,
             unjudged: Vec::new(),
+            levels: crate::load::levels::thresholds(&loaded.logs),
         },
     )
 }

@@ -35,6 +35,8 @@ pub struct Meta {
     pub unjudged_spans: Vec<(String, i64, i64)>,
     /// Which files are copies of which, and where they disagree.
     pub copies: crate::load::Copies,
+    /// Each file's logging level and how it was decided.
+    pub levels: Vec<(String, crate::load::levels::Level, String)>,
     /// Expected `log − created_at` of a twin (µs) and the accepted distance from it.
     pub lag_us: i64,
     pub tolerance_us: i64,
@@ -93,6 +95,7 @@ pub fn prepare(mut loaded: Loaded, tolerance_ms: Option<u64>) -> anyhow::Result<
         epoch: loaded.epoch.clone(),
         filter: loaded.filter.clone(),
         copies: std::mem::take(&mut loaded.copies),
+        levels: crate::load::levels::thresholds(&loaded.logs),
         lag_us,
         tolerance_us,
     };

@@ -60,3 +60,48 @@ pub(super) fn spare_unsettled(findings: &mut [Finding], spans: &[(String, i64, i
         ));
     }
 }
+
+/// Rows a file's logging level explains (`log_level_filtered`, just outside its records where
+/// the level also hides its lock lines) are that process's, not another writer's: they leave
+/// `unattributed_activity`, and a finding left with none goes.
+pub(super) fn spare_filtered(findings: &mut Vec<Finding>) {
+    let explained: std::collections::HashMap<i64, String> = findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::LogLevelFiltered)
+        .flat_map(|f| {
+            let file = f.log.as_ref().map(|l| l.file.clone()).unwrap_or_default();
+            f.event_ids.iter().map(move |id| (*id, file.clone()))
+        })
+        .collect();
+    if explained.is_empty() {
+        return;
+    }
+    findings.retain_mut(|f| {
+        if f.kind != FindingKind::UnattributedActivity {
+            return true;
+        }
+        let before = f.event_ids.len();
+        let mut files: Vec<String> = Vec::new();
+        f.event_ids.retain(|id| match explained.get(id) {
+            Some(file) => {
+                if !files.contains(file) {
+                    files.push(file.clone());
+                }
+                false
+            }
+            None => true,
+        });
+        if f.event_ids.is_empty() {
+            return false;
+        }
+        if f.event_ids.len() < before {
+            f.explanation.push_str(&format!(
+                "; {} more row(s) of that time are {}'s, whose logging level kept their lines out (log_level_filtered)",
+                before - f.event_ids.len(),
+                files.join(", ")
+            ));
+            *f = f.clone().sealed();
+        }
+        true
+    });
+}

@@ -116,7 +116,7 @@ pub(super) fn run_sliced(
     let Some(mut checked) = last else {
         return Err(AuditError::usage("internal: a sliced check ran no slice").into());
     };
-    let mut findings = checks::join_runs(findings);
+    let mut findings = checks::missing::join_level_filtered(checks::join_runs(findings));
     // A finding two slices both saw (a clock change is found from the first row after its line
     // that a slice holds): once, at its earliest time.
     findings.sort_by(|a, b| {

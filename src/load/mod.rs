@@ -6,6 +6,7 @@
 mod clocks;
 pub mod copies;
 mod coverage;
+pub mod levels;
 pub mod plan;
 mod readback;
 mod slices;
@@ -376,6 +377,7 @@ pub fn load_with(
             .as_ref()
             .map(|e| skew::epoch_check(&e.chunk, EPOCH_TOLERANCE_MS));
         let scope = widen(&filter, margin_us);
+        levels::decide(&mut logs, &plan.level_rules);
         let copies = if probe {
             Copies::default()
         } else {

@@ -22,5 +22,7 @@ pub struct SourcePlan {
     pub events: EventsSpec,
     pub logs: Vec<PathBuf>,
     pub log_rules: Vec<LogTzRule>,
+    /// `--log-level` / `[logs] level` rules, flags first.
+    pub level_rules: Vec<super::levels::LevelRule>,
     pub display_tz: Option<(Zone, String)>,
 }

@@ -63,6 +63,23 @@ pub fn copy_lines(sources: &SourcesInfo) -> Vec<String> {
     lines
 }
 
+/// One line per file written above INFO, or whose level was given: its rows below that level
+/// have no line by design, e.g.
+/// `level: bot_20251018_080300.log: logging level WARNING (inferred: 0 INFO among 520 records)`.
+pub fn level_lines(sources: &SourcesInfo) -> Vec<String> {
+    sources
+        .logs
+        .iter()
+        .filter_map(|l| {
+            let level = l.level.as_deref()?;
+            let by = l.level_by.as_deref().unwrap_or("");
+            let given = !by.starts_with("inferred");
+            (given || !matches!(level, "INFO" | "DEBUG"))
+                .then(|| format!("level: {}: logging level {level} ({by})", l.name))
+        })
+        .collect()
+}
+
 /// Prints the banner on stderr unless quiet.
 pub fn print_banner(
     t: &Timeline,
@@ -72,7 +89,10 @@ pub fn print_banner(
 ) -> std::io::Result<()> {
     if !quiet {
         writeln!(err, "{}", banner(&t.clocks))?;
-        for line in copy_lines(&t.sources) {
+        for line in copy_lines(&t.sources)
+            .into_iter()
+            .chain(level_lines(&t.sources))
+        {
             writeln!(err, "{line}")?;
         }
         warn_clocks(t, decisions, err)?;
@@ -119,6 +139,9 @@ pub fn warn_sources(sources: &SourcesInfo, err: &mut dyn Write) -> std::io::Resu
         }
     }
     for l in &sources.logs {
+        if let Some(w) = &l.level_warning {
+            writeln!(err, "warning: {w}")?;
+        }
         let s = &l.stats;
         let mut parts = Vec::new();
         if s.bytes == 0 {
@@ -178,6 +201,9 @@ mod tests {
             continued: false,
             copy_of: copy_of.iter().map(|s| s.to_string()).collect(),
             copies: copies.iter().map(|s| s.to_string()).collect(),
+            level: None,
+            level_by: None,
+            level_warning: None,
             stats: Default::default(),
         }
     }

@@ -43,6 +43,9 @@ pub fn describe(kind: FindingKind) -> &'static str {
         FindingKind::LogCopyGap => {
             "Two copies of one log stream disagree: records one holds are absent from the other"
         }
+        FindingKind::LogLevelFiltered => {
+            "DB rows whose log line the file's logging level keeps out (a setting, not a loss)"
+        }
         FindingKind::ClockUnsettled => {
             "A log file's clock could not be settled: its lines and the rows it would cover are not judged"
         }

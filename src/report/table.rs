@@ -119,6 +119,13 @@ pub fn header(t: &Timeline) -> String {
         if let Some(p) = l.pids.first() {
             let _ = write!(s, ", PID {p}");
         }
+        if let Some(level) = l
+            .level
+            .as_deref()
+            .filter(|l| !matches!(*l, "INFO" | "DEBUG"))
+        {
+            let _ = write!(s, ", logging level {level}");
+        }
         for (n, what) in [
             (st.invalid_utf8_lines, "invalid UTF-8 lines"),
             (st.orphan_lines, "lines before the first record"),

@@ -15,6 +15,7 @@ mod forensics;
 mod hostile;
 mod html;
 mod incident;
+mod levels;
 mod logs;
 mod outputs;
 mod partition;

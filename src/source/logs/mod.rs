@@ -61,6 +61,16 @@ pub struct LogInfo {
     /// The files holding copies of this one's records.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub copies: Vec<String>,
+    /// The logging level it was written at (`DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL`):
+    /// given, or inferred from its records (`load::levels`); None when it cannot be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// How the level was decided, with its evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level_by: Option<String>,
+    /// The records contradict a given level, or are too few to tell one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level_warning: Option<String>,
     #[serde(flatten)]
     pub stats: FileStats,
 }
@@ -353,6 +363,9 @@ fn log_file(
             continued: false,
             copy_of: Vec::new(),
             copies: Vec::new(),
+            level: None,
+            level_by: None,
+            level_warning: None,
             stats: parsed.stats,
         },
         chunk,
@@ -690,6 +703,9 @@ mod tests {
                 continued: false,
                 copy_of: Vec::new(),
                 copies: Vec::new(),
+                level: None,
+                level_by: None,
+                level_warning: None,
                 stats: FileStats::default(),
             },
             chunk: Chunk::new(crate::rows::ChunkSource::Log, None),
