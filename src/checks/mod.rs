@@ -490,21 +490,161 @@ mod tests {
         assert_eq!(a.fingerprint, b.fingerprint);
         assert_ne!(a.fingerprint, c.fingerprint);
         assert_eq!(a.fingerprint.len(), 16);
-        // Known value: changing the hash silently would break every baseline.
-        let d = Finding {
-            event_id: Some(785194),
-            ..Finding::new(FindingKind::MissingInLog, Severity::High, 0, String::new())
-        }
-        .sealed();
-        assert_eq!(d.fingerprint, Fnv::known_785194());
     }
 
-    impl Fnv {
-        fn known_785194() -> String {
-            let mut h = Fnv::new();
-            h.write("missing_in_log");
-            h.write("785194");
-            format!("{:016x}", h.0)
+    fn refs(l: &[(&str, u32)]) -> Vec<LogRef> {
+        l.iter().map(|(f, n)| LogRef::at(*f, *n)).collect()
+    }
+
+    /// Literal fingerprints, one finding of each kind: changing the hash, the fields it covers
+    /// or their order silently would break every baseline. The values were not taken from
+    /// this code: docs/fingerprint.py implements docs/findings.md ("How a fingerprint is
+    /// computed") on its own (FNV-1a 64, offset basis 0xcbf29ce484222325, prime 0x100000001b3,
+    /// over kind, class, the sorted DB ids in decimal, the sorted (file, line) log references
+    /// but copies, each field's UTF-8 followed by a 0xff byte; when a finding has neither ids
+    /// nor log references: each process's file and start_utc, then at_utc). Where
+    /// docs/findings.md prints an example of the kind, its evidence is used here, and the
+    /// script recomputes that example's printed fingerprint (`python3 docs/fingerprint.py`);
+    /// the others use small evidence of their own, computed with the same script.
+    #[test]
+    fn fingerprints_are_pinned() {
+        use FindingKind as K;
+        let f = |kind, ids: &[i64], logs: &[(&str, u32)]| Finding {
+            event_ids: ids.to_vec(),
+            logs: refs(logs),
+            ..Finding::new(kind, Severity::Info, 0, String::new())
+        };
+        let inversion = Finding {
+            class: Some("overlapping_operations".into()),
+            ..f(
+                K::CorrelationInversion,
+                &[785223, 785194],
+                &[("bot_20251018_145959.log", 909)],
+            )
+        };
+        let missing_in_log = Finding {
+            event_id: Some(785194),
+            log: Some(LogRef::at("bot_20251018_145959.log", 909)),
+            ..f(K::MissingInLog, &[], &[])
+        };
+        // Only processes and a time: the process's file and start, then at_utc.
+        let gap_at = 1_760_760_000 * 1_000_000; // 2025-10-18T04:00:00Z
+        let process_only = Finding {
+            processes: vec![ProcessRef {
+                file: "a.log".into(),
+                pid: Some(1),
+                start_utc: "2025-10-18T03:00:00.000000Z".into(),
+                end_utc: "2025-10-18T03:30:00.000000Z".into(),
+            }],
+            ..Finding::new(K::ProcessGap, Severity::Low, gap_at, String::new())
+        };
+        // A copy's line is shown, never hashed: the same value as without it.
+        let mut with_copy = f(K::LogCopyGap, &[], &[("bot_a.log", 7)]);
+        with_copy.logs.push(LogRef {
+            copy: true,
+            ..LogRef::at("trading_bot.log", 9)
+        });
+        let cases = [
+            // docs/findings.md's examples.
+            (missing_in_log, "26f4f061db4c9d61"),
+            (
+                f(
+                    K::MissingInDb,
+                    &[],
+                    &[
+                        ("bot_20251018_071706.log", 3246),
+                        ("bot_20251018_071706.log", 3234),
+                    ],
+                ),
+                "e3fec445b8ea67be",
+            ),
+            (inversion, "b6c8edae8ca7aa4f"),
+            (
+                f(
+                    K::ProcessOverlap,
+                    &[],
+                    &[
+                        ("bot_20251018_071706.log", 6),
+                        ("bot_20251018_070000.log", 5),
+                    ],
+                ),
+                "5a67244677aa2f82",
+            ),
+            (
+                f(
+                    K::ProcessGap,
+                    &[],
+                    &[
+                        ("bot_20251018_070604.log", 37561),
+                        ("bot_20251018_145959.log", 1),
+                    ],
+                ),
+                "43ba3ad0c6c37ea9",
+            ),
+            (
+                f(
+                    K::DuplicateEvent,
+                    &[785173, 785168],
+                    &[("bot_20251018_145959.log", 765)],
+                ),
+                "d8b5771cda334b6b",
+            ),
+            (
+                f(
+                    K::ClockOffsetChange,
+                    &[],
+                    &[("bot_20251018_070000.log", 7954)],
+                ),
+                "c4cf081041b99343",
+            ),
+            (
+                f(
+                    K::NoDbCoverage,
+                    &[],
+                    &[
+                        ("bot_20251018_073133.log", 15697),
+                        ("bot_20251018_073133.log", 10),
+                    ],
+                ),
+                "5cbdaf05233e2940",
+            ),
+            (
+                f(
+                    K::LogCopyGap,
+                    &[],
+                    &[
+                        ("trading_bot.log.3.gz", 7321),
+                        ("bot_20251018_070000.log", 7316),
+                    ],
+                ),
+                "2099b76c7fff5e21",
+            ),
+            (
+                f(K::ClockUnsettled, &[], &[("host2_bot.log", 5)]),
+                "f963799219a19538",
+            ),
+            // Kinds whose example in the doc is shortened (or absent): evidence of their own.
+            (
+                f(K::NoLogCoverage, &[779300, 779299, 779301], &[]),
+                "36991f1b77eee92e",
+            ),
+            (
+                f(K::UnattributedActivity, &[42, 7], &[]),
+                "50e1f7a397d70dac",
+            ),
+            (
+                f(K::LogLevelFiltered, &[12, 11], &[("bot_a.log", 1)]),
+                "3b320f7aca4094ec",
+            ),
+            (process_only, "be25ded6b895256d"),
+            (with_copy, "ffacc8221edddd09"),
+        ];
+        let mut kinds = std::collections::BTreeSet::new();
+        for (finding, want) in cases {
+            kinds.insert(finding.kind.as_str());
+            let got = finding.sealed();
+            assert_eq!(got.fingerprint, want, "{:?}", got.kind);
         }
+        assert_eq!(kinds.len(), 13, "one finding of each kind: {kinds:?}");
     }
 }
