@@ -59,6 +59,12 @@ Examples:
   audit --no-config timeline --db \"$DATABASE_URL\" --logs monitoring_logs/ --symbol RSRUSDT
   audit timeline --format jsonl | jq -c 'select(.source == \"db\")'
   audit timeline --count";
+const EXAMPLES_EXPLAIN: &str = "\
+Examples:
+  audit explain --signal 4869992
+  audit explain db:785194
+  audit explain bot_20251018_145959.log:909
+  audit explain --window 14:07-14:08 --date 2025-10-18 --format markdown >> \"$GITHUB_STEP_SUMMARY\"";
 const EXAMPLES_SKEW: &str = "\
 Examples:
   audit skew
@@ -129,6 +135,9 @@ pub enum Command {
     /// The same event written more than once
     #[command(after_help = EXAMPLES_DUPLICATES)]
     Duplicates(DuplicatesArgs),
+    /// What happened to a signal, position, window, DB row or log line: the story with its evidence
+    #[command(after_help = EXAMPLES_EXPLAIN)]
+    Explain(ExplainArgs),
     /// Every check over a time range, for CI: summary, findings, baseline, exit code
     #[command(after_help = EXAMPLES_CHECK)]
     Check(CheckArgs),
@@ -344,6 +353,17 @@ pub struct CheckOpts {
 }
 
 pub use crate::report::Format as FindingsFormat;
+
+/// `audit explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// db:ID (a DB row) or FILE:LINE (a log record); or name it with --signal, --position,
+    /// --correlation or --window
+    #[arg(value_name = "SUBJECT")]
+    pub subject: Option<String>,
+    #[command(flatten)]
+    pub common: CheckOpts,
+}
 
 #[derive(Debug, Args)]
 pub struct SkewArgs {

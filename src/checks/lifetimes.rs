@@ -72,7 +72,7 @@ impl Process {
         }
     }
 
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         match self.pid {
             Some(p) => format!("{} (PID {p})", self.files.join(" + ")),
             None => self.files.join(" + "),

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod duplicates;
+pub mod explain;
 pub mod export;
 pub mod inversions;
 pub mod lifetimes;
@@ -67,6 +68,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resul
             check::write_baseline(args, &config, cli.quiet, out, err)
         }
         Command::Export(args) => export::run(args, &config, cli.quiet, out, err),
+        Command::Explain(args) => explain::run(args, &config, cli.quiet, out, err),
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
 }

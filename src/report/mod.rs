@@ -12,6 +12,7 @@ pub mod junit;
 pub mod machine;
 pub mod markdown;
 pub mod sarif;
+pub mod story;
 pub mod summary;
 pub mod table;
 

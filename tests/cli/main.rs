@@ -11,6 +11,7 @@ mod copies;
 mod db;
 mod dbfaults;
 mod errors;
+mod explain;
 mod forensics;
 mod hostile;
 mod html;

@@ -1,0 +1,587 @@
+//! `audit explain`: the answer told as a story — clocks, the subject's path, the findings with
+//! their causes, what is ruled out, what is open. Every step is built from what the engine
+//! already found (its findings, processes, summaries and the aligned timeline) and carries its
+//! evidence: DB ids, `file:line`, finding fingerprints. No second logic: a claim the engine did
+//! not make is not told.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::checks::{Finding, FindingKind, LogRef, Severity};
+use crate::engine::Checked;
+use crate::timeline::View;
+
+/// What the story is about, as located before the engine ran.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// How the user named it: `--signal 4869992`, `db:785194`, `bot_…log:909`.
+    pub label: String,
+    /// Its kind and value, for JSON: `{"signal": 4869992}`.
+    pub json: Value,
+    pub event_ids: BTreeSet<i64>,
+    pub logs: BTreeSet<(String, u32)>,
+    /// Its first and last instant (µs, UTC).
+    pub first: i64,
+    pub last: i64,
+    /// The scope the engine was run over (µs, UTC).
+    pub scope: (i64, i64),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub step: usize,
+    pub kind: &'static str,
+    pub text: String,
+    pub event_ids: Vec<i64>,
+    pub logs: Vec<LogRef>,
+    pub fingerprints: Vec<String>,
+}
+
+pub struct Story<'a> {
+    pub subject: &'a Subject,
+    pub steps: Vec<Step>,
+    /// The findings in scope (the same contract and fingerprints as `check`).
+    pub findings: Vec<&'a Finding>,
+    pub checked: &'a Checked,
+}
+
+fn hms(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .format("%H:%M:%S%.3f")
+        .to_string()
+}
+
+fn hm(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .format("%H:%M")
+        .to_string()
+}
+
+/// `+03:00` → seconds east of UTC.
+fn offset_s(text: &str) -> Option<i64> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let mut it = rest.split(':');
+    let h: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next().unwrap_or("0").parse().ok()?;
+    Some(sign * (h * 3600 + m * 60))
+}
+
+fn local_hm(us: i64, offset: &str) -> String {
+    offset_s(offset).map_or_else(|| hm(us), |o| hm(us + o * 1_000_000))
+}
+
+fn touches(f: &Finding, s: &Subject) -> bool {
+    f.event_id
+        .iter()
+        .chain(&f.event_ids)
+        .any(|id| s.event_ids.contains(id))
+        || f.log
+            .iter()
+            .chain(&f.logs)
+            .any(|l| s.logs.contains(&(l.file.clone(), l.line)))
+}
+
+fn ids_of(f: &Finding) -> Vec<i64> {
+    let mut ids: Vec<i64> = f.event_id.iter().chain(&f.event_ids).copied().collect();
+    ids.dedup();
+    ids
+}
+
+fn logs_of(f: &Finding) -> Vec<LogRef> {
+    f.log
+        .iter()
+        .chain(&f.logs)
+        .filter(|l| !l.copy)
+        .cloned()
+        .collect()
+}
+
+/// The cause a missing row's finding states, when it states one.
+fn has_cause(f: &Finding) -> bool {
+    let e = &f.explanation;
+    e.contains("Event queue full")
+        || e.contains("second copy")
+        || e.contains("batch write failed")
+        || e.contains("unattributed_activity")
+        || e.contains("another writer")
+}
+
+impl<'a> Story<'a> {
+    pub fn build(subject: &'a Subject, checked: &'a Checked) -> anyhow::Result<Story<'a>> {
+        let t = &checked.prepared.timeline;
+        let v = View::new(t)?;
+        let mut steps: Vec<Step> = Vec::new();
+        let mut push = |kind: &'static str,
+                        text: String,
+                        event_ids: Vec<i64>,
+                        logs: Vec<LogRef>,
+                        fingerprints: Vec<String>| {
+            let step = steps.len() + 1;
+            steps.push(Step {
+                step,
+                kind,
+                text,
+                event_ids,
+                logs,
+                fingerprints,
+            });
+        };
+
+        // 1. Clocks.
+        let db = t
+            .clocks
+            .iter()
+            .find(|c| c.source == "db" && c.role == "display");
+        let logs: Vec<_> = t.clocks.iter().filter(|c| c.role == "log").collect();
+        let db_off = db.and_then(|c| c.offsets.first().cloned());
+        let mut clock = String::new();
+        if let Some(c) = db {
+            clock.push_str(&format!(
+                "The DB's times are shown in {} ({})",
+                db_off.as_deref().unwrap_or(&c.zone),
+                c.provenance
+            ));
+        }
+        let log_offs: BTreeSet<String> = logs
+            .iter()
+            .filter_map(|c| c.offsets.first().cloned())
+            .collect();
+        for c in &logs {
+            if !clock.is_empty() {
+                clock.push_str("; ");
+            }
+            let how = c.provenance.to_string();
+            clock.push_str(&format!(
+                "{} was written in {} ({})",
+                c.source,
+                c.offsets.join(", "),
+                how.split(", ").next().unwrap_or(&how)
+            ));
+        }
+        if let (Some(d), Some(l)) = (&db_off, log_offs.iter().next()) {
+            if Some(d.as_str()) != Some(l.as_str()) {
+                clock.push_str(&format!(
+                    ". So the DB's {} and the log's {} are the same minute ({} UTC)",
+                    local_hm(subject.first, d),
+                    local_hm(subject.first, l),
+                    hm(subject.first)
+                ));
+            }
+        }
+        if let Some(n) = &checked.naive {
+            let a = &checked.aligned.total;
+            clock.push_str(&format!(
+                ". Read naively (log times taken in the DB's zone), {} of {} DB rows from {} to {} UTC look unlogged; aligned, {} do",
+                n.total.missing_in_log,
+                a.db_rows,
+                hm(subject.scope.0),
+                hm(subject.scope.1),
+                a.missing_in_log
+            ));
+        }
+        clock.push('.');
+        push("clock", clock, Vec::new(), Vec::new(), Vec::new());
+
+        // 2. Path: the subject's rows and lines in UTC order, twins linked.
+        let rows: Vec<usize> = (0..v.len())
+            .filter(|&i| match v.s("source", i) {
+                Some("db") => v
+                    .event_id
+                    .get(i)
+                    .is_some_and(|id| subject.event_ids.contains(&id)),
+                _ => v.s("file", i).is_some_and(|f| {
+                    v.line
+                        .get(i)
+                        .is_some_and(|l| subject.logs.contains(&(f.to_string(), l)))
+                }),
+            })
+            .collect();
+        let m = &checked.matching;
+        let mut shown: BTreeSet<usize> = BTreeSet::new();
+        const MAX_PATH: usize = 12;
+        let mut told = 0usize;
+        for &i in &rows {
+            if shown.contains(&i) {
+                continue;
+            }
+            let pair = m.twin_of(i);
+            let twin = pair.map(|p| if p.db == i { p.log } else { p.db });
+            shown.insert(i);
+            if let Some(k) = twin {
+                shown.insert(k);
+            }
+            told += 1;
+            if told > MAX_PATH {
+                continue;
+            }
+            let at = v.ts_utc.get(i).unwrap_or(0);
+            let what = |k: usize| {
+                let et = v
+                    .s("event_type", k)
+                    .unwrap_or_else(|| v.s("kind", k).unwrap_or(""));
+                let mut w = match v.s("symbol", k) {
+                    Some(s) => format!("{et} {s}"),
+                    None => et.to_string(),
+                };
+                // The row's own word for what went wrong.
+                let reason = v
+                    .s("payload", k)
+                    .and_then(|p| serde_json::from_str::<Value>(p).ok())
+                    .and_then(|p| p.get("reason").and_then(Value::as_str).map(str::to_string));
+                if let Some(r) = reason {
+                    w.push_str(&format!(": {r}"));
+                }
+                w
+            };
+            let log_ref = |k: usize| LogRef {
+                file: v.s("file", k).unwrap_or_default().to_string(),
+                line: v.line.get(k).unwrap_or(0),
+                copy: false,
+            };
+            let (db_row, log_row) = match v.s("source", i) {
+                Some("db") => (Some(i), twin),
+                _ => (twin, Some(i)),
+            };
+            let text = match (db_row, log_row) {
+                (Some(d), Some(l)) => format!(
+                    "{} UTC: DB row {} ({}) — logged at {}:{}, {:+.1} ms",
+                    hms(at),
+                    v.event_id.get(d).unwrap_or(0),
+                    what(d),
+                    log_ref(l).file,
+                    log_ref(l).line,
+                    pair.map_or(0, |p| p.delta_us) as f64 / 1000.0
+                ),
+                (Some(d), None) => format!(
+                    "{} UTC: DB row {} ({}) — no log line",
+                    hms(at),
+                    v.event_id.get(d).unwrap_or(0),
+                    what(d)
+                ),
+                (None, Some(l)) if matches!(v.s("kind", l), Some("event" | "malformed_event")) => {
+                    format!(
+                        "{} UTC: {}:{} logged {} — no DB row",
+                        hms(at),
+                        log_ref(l).file,
+                        log_ref(l).line,
+                        what(l)
+                    )
+                }
+                (None, Some(l)) => format!(
+                    "{} UTC: {}:{} {}",
+                    hms(at),
+                    log_ref(l).file,
+                    log_ref(l).line,
+                    crate::report::table::first_line(v.s("message", l).unwrap_or(""), 90)
+                ),
+                (None, None) => continue,
+            };
+            let ids: Vec<i64> = db_row.and_then(|d| v.event_id.get(d)).into_iter().collect();
+            let logs: Vec<LogRef> = log_row.map(log_ref).into_iter().collect();
+            push("path", text, ids, logs, Vec::new());
+        }
+        if told > MAX_PATH {
+            push(
+                "path",
+                format!(
+                    "… and {} more rows and lines: `audit timeline {}` shows them all",
+                    told - MAX_PATH,
+                    subject.label
+                ),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
+        }
+        // The process that wrote them.
+        let procs = &checked.processes;
+        let writer = procs
+            .iter()
+            .find(|p| p.start <= subject.first && subject.first <= p.end)
+            .or_else(|| {
+                procs.iter().min_by_key(|p| {
+                    (p.start - subject.first)
+                        .abs()
+                        .min((p.end - subject.first).abs())
+                })
+            });
+        if let Some(p) = writer {
+            let lock = p
+                .lock
+                .as_ref()
+                .map(|l| format!(" (lock acquired at {}:{})", l.file, l.line))
+                .unwrap_or_else(|| " (no lock line: its start is its first record)".into());
+            let end = match (&p.ended_by, &p.ended_at) {
+                (Some(by), Some(at)) => format!(", ended by {by} at {}:{}", at.file, at.line),
+                _ => String::new(),
+            };
+            push(
+                "path",
+                format!(
+                    "Written by {}, alive from {} to {} UTC{lock}{end}",
+                    p.name(),
+                    hms(p.start),
+                    hms(p.end)
+                ),
+                Vec::new(),
+                p.lock.iter().chain(&p.ended_at).cloned().collect(),
+                Vec::new(),
+            );
+        }
+
+        // 3. Findings in scope that touch the subject, each with its cause.
+        let findings: Vec<&Finding> = checked.findings.iter().collect();
+        for f in findings.iter().filter(|f| touches(f, subject)) {
+            if matches!(f.kind, FindingKind::DuplicateEvent) {
+                continue; // told under "ruled out"
+            }
+            if f.kind == FindingKind::CorrelationInversion
+                && matches!(
+                    f.class.as_deref(),
+                    Some("overlapping_operations" | "queue_bypass")
+                )
+            {
+                continue; // told under "ruled out"
+            }
+            push(
+                "finding",
+                format!(
+                    "{} {}: {}",
+                    f.severity.as_str().to_uppercase(),
+                    f.kind,
+                    f.explanation
+                ),
+                ids_of(f),
+                logs_of(f),
+                vec![f.fingerprint.clone()],
+            );
+        }
+
+        // 4. Ruled out.
+        if !findings
+            .iter()
+            .any(|f| f.kind == FindingKind::ProcessOverlap)
+        {
+            let alive: Vec<_> = procs
+                .iter()
+                .filter(|p| p.start <= subject.scope.1 && subject.scope.0 <= p.end)
+                .collect();
+            if let [only] = alive.as_slice() {
+                let before = procs
+                    .iter()
+                    .filter(|q| q.end <= only.start)
+                    .max_by_key(|q| q.end);
+                let prev = before.map(|q| {
+                    format!(
+                        "; before it, {} ended at {} UTC{}, {:.1} min before {} started: a restart, not a concurrent process",
+                        q.name(),
+                        hms(q.end),
+                        q.ended_by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default(),
+                        (only.start - q.end) as f64 / 60e6,
+                        only.name()
+                    )
+                });
+                let gap_fp: Vec<String> = checked
+                    .findings
+                    .iter()
+                    .filter(|f| f.kind == FindingKind::ProcessGap)
+                    .map(|f| f.fingerprint.clone())
+                    .collect();
+                push(
+                    "ruled_out",
+                    format!(
+                        "No second process was alive: {} is the only bot process from {} to {} UTC{}",
+                        only.name(),
+                        hms(subject.scope.0.max(only.start)),
+                        hms(subject.scope.1.min(only.end)),
+                        prev.unwrap_or_default()
+                    ),
+                    Vec::new(),
+                    before
+                        .into_iter()
+                        .flat_map(|q| q.ended_at.clone())
+                        .chain(only.lock.clone())
+                        .collect(),
+                    gap_fp,
+                );
+            }
+        }
+        for f in &findings {
+            let said = match (f.kind, f.class.as_deref()) {
+                (FindingKind::CorrelationInversion, Some("overlapping_operations")) => {
+                    "is two overlapping operations in one process, not a clock error or a second writer"
+                }
+                (FindingKind::CorrelationInversion, Some("queue_bypass")) => {
+                    "is a direct write that jumped EventLogger's queue, not a clock error or a second writer"
+                }
+                (FindingKind::DuplicateEvent, _) => "is one event inserted twice, not two events",
+                _ => continue,
+            };
+            let ids = ids_of(f);
+            let names: Vec<String> = ids.iter().map(i64::to_string).collect();
+            push(
+                "ruled_out",
+                format!("{} {said}: {}", names.join("/"), f.explanation),
+                ids,
+                logs_of(f),
+                vec![f.fingerprint.clone()],
+            );
+        }
+
+        // 5. Open: what the findings accuse without a stated cause. `--window` is read in the
+        // DB's display zone.
+        let display = db_off.clone().unwrap_or_else(|| "+00:00".into());
+        let window = |a: i64, b: i64| {
+            let day = chrono::DateTime::from_timestamp_micros(
+                a + offset_s(&display).unwrap_or(0) * 1_000_000,
+            )
+            .unwrap_or_default()
+            .format("%Y-%m-%d");
+            format!(
+                "--window {}-{} --date {day}",
+                local_hm(a, &display),
+                local_hm(b, &display)
+            )
+        };
+        let open: Vec<&&Finding> = findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Medium && !has_cause(f))
+            .filter(|f| f.kind != FindingKind::DuplicateEvent)
+            .collect();
+        let (mine, others): (Vec<&&Finding>, Vec<&&Finding>) =
+            open.into_iter().partition(|f| touches(f, subject));
+        for f in &mine {
+            let at = f.at_us;
+            push(
+                "open",
+                format!(
+                    "{} {} at {} UTC has no cause in these sources (no queue-full line, failed batch, copy or other writer explains it); next: `audit timeline {}` around it, and the bot's own logs beyond these files",
+                    f.severity.as_str().to_uppercase(),
+                    f.kind,
+                    hms(at),
+                    window(at - 60_000_000, at + 60_000_000),
+                ),
+                ids_of(f),
+                logs_of(f),
+                vec![f.fingerprint.clone()],
+            );
+        }
+        if !others.is_empty() {
+            push(
+                "open",
+                format!(
+                    "{} other finding(s) of medium or high severity near it have no stated cause: `audit check {}` lists them",
+                    others.len(),
+                    window(subject.scope.0, subject.scope.1 + 60_000_000)
+                ),
+                Vec::new(),
+                Vec::new(),
+                others.iter().map(|f| f.fingerprint.clone()).collect(),
+            );
+        }
+        if mine.is_empty() && others.is_empty() {
+            push(
+                "open",
+                format!(
+                    "Nothing in {}–{} UTC is left without a cause in these sources.",
+                    hm(subject.scope.0),
+                    hm(subject.scope.1)
+                ),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
+        }
+        Ok(Story {
+            subject,
+            steps,
+            findings,
+            checked,
+        })
+    }
+
+    /// The story as text (`markdown`: headers and lists for a ticket).
+    pub fn text(&self, markdown: bool) -> String {
+        let s = self.subject;
+        let mut out = String::new();
+        let title = format!(
+            "audit explain {}: {} – {} UTC",
+            s.label,
+            hms(s.first),
+            hms(s.last)
+        );
+        if markdown {
+            out.push_str(&format!("## {title}\n"));
+        } else {
+            out.push_str(&title);
+            out.push('\n');
+        }
+        let heads = [
+            ("clock", "Clocks"),
+            ("path", "Path"),
+            ("finding", "Findings"),
+            ("ruled_out", "Ruled out"),
+            ("open", "Open"),
+        ];
+        for (kind, head) in heads {
+            let steps: Vec<&Step> = self.steps.iter().filter(|x| x.kind == kind).collect();
+            if steps.is_empty() {
+                continue;
+            }
+            if markdown {
+                out.push_str(&format!("\n### {head}\n\n"));
+            } else {
+                out.push_str(&format!("\n{head}\n"));
+            }
+            for st in steps {
+                let mut ev: Vec<String> = st.event_ids.iter().map(|i| format!("db:{i}")).collect();
+                ev.extend(st.logs.iter().map(|l| format!("{}:{}", l.file, l.line)));
+                ev.extend(st.fingerprints.iter().cloned());
+                let evidence = if ev.is_empty() || kind == "path" {
+                    String::new()
+                } else if markdown {
+                    format!(" — `{}`", ev.join("` `"))
+                } else {
+                    format!(" [{}]", ev.join(" "))
+                };
+                if markdown {
+                    out.push_str(&format!("{}. {}{evidence}\n", st.step, st.text));
+                } else {
+                    out.push_str(&format!("{:>3}. {}{evidence}\n", st.step, st.text));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn json(&self) -> anyhow::Result<String> {
+        let t = &self.checked.prepared.timeline;
+        let doc = json!({
+            "version": 1,
+            "command": "explain",
+            "subject": {
+                "label": self.subject.label,
+                "of": self.subject.json,
+                "from_utc": crate::time::rfc3339_micros(self.subject.first),
+                "to_utc": crate::time::rfc3339_micros(self.subject.last),
+                "scope": {
+                    "from_utc": crate::time::rfc3339_micros(self.subject.scope.0),
+                    "to_utc": crate::time::rfc3339_micros(self.subject.scope.1),
+                },
+                "event_ids": self.subject.event_ids,
+            },
+            "clock": t.clocks,
+            "story": self.steps,
+            "findings": self.findings,
+        });
+        Ok(serde_json::to_string_pretty(&doc)? + "\n")
+    }
+}
