@@ -176,3 +176,44 @@ pub fn utc_times_in_order(v: &Value) -> Vec<&str> {
     assert_eq!(ts, sorted, "rows in UTC order");
     ts
 }
+
+/// The incident's `events.csv` (`\copy monitoring.events TO … CSV HEADER`) as records of named
+/// fields, read by a small RFC 4180 reader of the tests' own (quoted fields, `""` inside them,
+/// newlines inside quotes), not by the product's CSV source: the counts the tests expect
+/// are derived from the fixture, not from audit.
+pub fn incident_csv() -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(incident().join("events.csv")).expect("events.csv");
+    let mut records: Vec<Vec<String>> = Vec::new();
+    let (mut record, mut field) = (Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(!quoted, "events.csv ends inside a quoted field");
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    let mut it = records.into_iter();
+    let header = it.next().expect("a header");
+    it.map(|r| {
+        assert_eq!(r.len(), header.len(), "{r:?}");
+        header.iter().cloned().zip(r).collect()
+    })
+    .collect()
+}
