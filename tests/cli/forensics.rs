@@ -66,10 +66,39 @@ fn skew_detects_the_three_clocks() {
         assert_eq!(v["clock"][file]["method"], "detected");
     }
     assert_eq!(v["clock"]["db"]["zone"], "+03:00");
-    // created_at trails its own epoch: by at least 0.3 s in the fixture's open_position calls.
+    // created_at trails its own epoch (open_position's start, UTC) in every row that has one:
+    // the anchors are exactly the fixture's rows with an `open_position_<signal>_<epoch>`
+    // correlation id, and the smallest lag is the fixture's own.
+    let (anchors, min_lag_ms) = epoch_lags_of_the_fixture();
+    assert!(anchors > 0 && min_lag_ms > 0.0, "{anchors} {min_lag_ms}");
     let epoch = &v["skew"]["db"]["epoch_check"];
-    assert!(epoch["min_lag_ms"].as_f64().unwrap() >= 0.0, "{epoch}");
+    assert_eq!(epoch["anchors"], anchors, "{epoch}");
+    let got = epoch["min_lag_ms"].as_f64().unwrap();
+    assert!((got - min_lag_ms).abs() < 0.001, "{got} vs {min_lag_ms}");
     assert!(epoch["negative"].as_array().unwrap().is_empty());
+}
+
+/// From events.csv, read on its own: how many rows carry an `open_position_<signal>_<epoch>`
+/// correlation id, and the smallest `created_at − epoch` among them, in ms.
+fn epoch_lags_of_the_fixture() -> (usize, f64) {
+    let mut lags: Vec<f64> = Vec::new();
+    for r in crate::support::incident_csv() {
+        let Some(rest) = r["correlation_id"].strip_prefix("open_position_") else {
+            continue;
+        };
+        let (signal, epoch) = rest.rsplit_once('_').expect("signal_epoch");
+        assert!(signal == "None" || signal.parse::<u64>().is_ok(), "{rest}");
+        // `1760785632.851694`: whole seconds and µs, read as decimals.
+        let (s, us) = epoch.split_once('.').unwrap_or((epoch, "0"));
+        let us = format!("{us:0<6}");
+        let epoch_us = s.parse::<i64>().unwrap() * 1_000_000 + us.parse::<i64>().unwrap();
+        // psql's `2025-10-18 14:07:15.103807+03`.
+        let created = chrono::DateTime::parse_from_str(&r["created_at"], "%Y-%m-%d %H:%M:%S%.f%#z")
+            .unwrap_or_else(|e| panic!("{}: {e}", r["created_at"]));
+        lags.push((created.timestamp_micros() - epoch_us) as f64 / 1000.0);
+    }
+    let min = lags.iter().copied().fold(f64::INFINITY, f64::min);
+    (lags.len(), min)
 }
 
 #[test]
