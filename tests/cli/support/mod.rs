@@ -217,3 +217,25 @@ pub fn incident_csv() -> Vec<std::collections::BTreeMap<String, String>> {
     })
     .collect()
 }
+
+/// The incident's truth.json, written by the generator that injected its faults.
+pub fn incident_truth() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(incident().join("truth.json")).unwrap()).unwrap()
+}
+
+/// What `audit check` must report on the incident with default settings, by kind (truth.json's
+/// `expected_findings`, each count derived by the generator from what it injected), and the
+/// total, asserted to be their sum.
+pub fn expected_findings() -> (std::collections::BTreeMap<String, u64>, usize) {
+    let t = incident_truth();
+    let e = &t["expected_findings"];
+    let by_kind: std::collections::BTreeMap<String, u64> = e["by_kind"]
+        .as_object()
+        .expect("truth.json: expected_findings.by_kind")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect();
+    let total = by_kind.values().sum::<u64>() as usize;
+    assert_eq!(e["total"], total, "truth.json: total is the sum of by_kind");
+    (by_kind, total)
+}
