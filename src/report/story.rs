@@ -9,9 +9,14 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use rustc_hash::FxHashMap;
+
+use crate::checks::lifetimes::Process;
+use crate::checks::matching::Matching;
+use crate::checks::missing::Summary;
 use crate::checks::{Finding, FindingKind, LogRef, Severity};
 use crate::engine::Checked;
-use crate::timeline::View;
+use crate::timeline::{Timeline, View};
 
 /// What the story is about, as located before the engine ran.
 #[derive(Debug, Clone)]
@@ -29,6 +34,30 @@ pub struct Subject {
     pub scope: (i64, i64),
 }
 
+impl Subject {
+    /// A finding as a subject: its rows and lines, 10 minutes either side.
+    pub fn of_finding(f: &Finding) -> Subject {
+        const AROUND_US: i64 = 10 * 60 * 1_000_000;
+        let event_ids: BTreeSet<i64> = f.event_id.iter().chain(&f.event_ids).copied().collect();
+        let logs: BTreeSet<(String, u32)> = f
+            .log
+            .iter()
+            .chain(&f.logs)
+            .filter(|l| !l.copy)
+            .map(|l| (l.file.clone(), l.line))
+            .collect();
+        Subject {
+            label: format!("{} {}", f.kind, f.fingerprint),
+            json: json!({ "fingerprint": f.fingerprint }),
+            event_ids,
+            logs,
+            first: f.at_us,
+            last: f.at_us,
+            scope: (f.at_us - AROUND_US, f.at_us + AROUND_US),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
     pub step: usize,
@@ -39,12 +68,73 @@ pub struct Step {
     pub fingerprints: Vec<String>,
 }
 
+/// What a story is told from: an engine run's answer.
+#[derive(Clone, Copy)]
+pub struct Parts<'a> {
+    pub timeline: &'a Timeline,
+    pub findings: &'a [Finding],
+    pub matching: &'a Matching,
+    pub processes: &'a [Process],
+    pub aligned: &'a Summary,
+    /// The naive reading's counts over the same rows (None: not told).
+    pub naive: Option<&'a Summary>,
+}
+
+impl<'a> Parts<'a> {
+    pub fn of(c: &'a Checked) -> Parts<'a> {
+        Parts {
+            timeline: &c.prepared.timeline,
+            findings: &c.findings,
+            matching: &c.matching,
+            processes: &c.processes,
+            aligned: &c.aligned,
+            naive: c.naive.as_ref(),
+        }
+    }
+}
+
+/// The timeline's rows by DB id and by `file:line`, built once for many stories.
+pub struct RowIndex {
+    by_event: FxHashMap<i64, usize>,
+    by_line: FxHashMap<(String, u32), usize>,
+}
+
+impl RowIndex {
+    pub fn new(v: &View<'_>) -> RowIndex {
+        let mut by_event = FxHashMap::default();
+        let mut by_line = FxHashMap::default();
+        for i in 0..v.len() {
+            if v.s("source", i) == Some("db") {
+                if let Some(id) = v.event_id.get(i) {
+                    by_event.insert(id, i);
+                }
+            } else if let (Some(f), Some(l)) = (v.s("file", i), v.line.get(i)) {
+                by_line.insert((f.to_string(), l), i);
+            }
+        }
+        RowIndex { by_event, by_line }
+    }
+
+    /// The rows of `s`, in time order.
+    fn rows(&self, s: &Subject, v: &View<'_>) -> Vec<usize> {
+        let mut rows: Vec<usize> = s
+            .event_ids
+            .iter()
+            .filter_map(|id| self.by_event.get(id).copied())
+            .chain(s.logs.iter().filter_map(|k| self.by_line.get(k).copied()))
+            .collect();
+        rows.sort_by_key(|&i| (v.ts_utc.get(i).unwrap_or(0), i));
+        rows.dedup();
+        rows
+    }
+}
+
 pub struct Story<'a> {
     pub subject: &'a Subject,
     pub steps: Vec<Step>,
     /// The findings in scope (the same contract and fingerprints as `check`).
     pub findings: Vec<&'a Finding>,
-    pub checked: &'a Checked,
+    pub timeline: &'a Timeline,
 }
 
 fn hms(us: i64) -> String {
@@ -115,9 +205,22 @@ fn has_cause(f: &Finding) -> bool {
 }
 
 impl<'a> Story<'a> {
+    /// The story of one `explain` run.
     pub fn build(subject: &'a Subject, checked: &'a Checked) -> anyhow::Result<Story<'a>> {
-        let t = &checked.prepared.timeline;
-        let v = View::new(t)?;
+        let parts = Parts::of(checked);
+        let v = View::new(parts.timeline)?;
+        let index = RowIndex::new(&v);
+        Ok(Story::tell(subject, parts, &v, &index))
+    }
+
+    /// The story of `subject` from `parts` (the findings of its scope only).
+    pub fn tell(
+        subject: &'a Subject,
+        parts: Parts<'a>,
+        v: &View<'_>,
+        index: &RowIndex,
+    ) -> Story<'a> {
+        let t = parts.timeline;
         let mut steps: Vec<Step> = Vec::new();
         let mut push = |kind: &'static str,
                         text: String,
@@ -176,8 +279,8 @@ impl<'a> Story<'a> {
                 ));
             }
         }
-        if let Some(n) = &checked.naive {
-            let a = &checked.aligned.total;
+        if let Some(n) = parts.naive {
+            let a = &parts.aligned.total;
             clock.push_str(&format!(
                 ". Read naively (log times taken in the DB's zone), {} of {} DB rows from {} to {} UTC look unlogged; aligned, {} do",
                 n.total.missing_in_log,
@@ -191,20 +294,8 @@ impl<'a> Story<'a> {
         push("clock", clock, Vec::new(), Vec::new(), Vec::new());
 
         // 2. Path: the subject's rows and lines in UTC order, twins linked.
-        let rows: Vec<usize> = (0..v.len())
-            .filter(|&i| match v.s("source", i) {
-                Some("db") => v
-                    .event_id
-                    .get(i)
-                    .is_some_and(|id| subject.event_ids.contains(&id)),
-                _ => v.s("file", i).is_some_and(|f| {
-                    v.line
-                        .get(i)
-                        .is_some_and(|l| subject.logs.contains(&(f.to_string(), l)))
-                }),
-            })
-            .collect();
-        let m = &checked.matching;
+        let rows = index.rows(subject, v);
+        let m = parts.matching;
         let mut shown: BTreeSet<usize> = BTreeSet::new();
         const MAX_PATH: usize = 12;
         let mut told = 0usize;
@@ -302,7 +393,7 @@ impl<'a> Story<'a> {
             );
         }
         // The process that wrote them.
-        let procs = &checked.processes;
+        let procs = parts.processes;
         let writer = procs
             .iter()
             .find(|p| p.start <= subject.first && subject.first <= p.end)
@@ -338,7 +429,11 @@ impl<'a> Story<'a> {
         }
 
         // 3. Findings in scope that touch the subject, each with its cause.
-        let findings: Vec<&Finding> = checked.findings.iter().collect();
+        let findings: Vec<&Finding> = parts
+            .findings
+            .iter()
+            .filter(|f| subject.scope.0 <= f.at_us && f.at_us <= subject.scope.1)
+            .collect();
         for f in findings.iter().filter(|f| touches(f, subject)) {
             if matches!(f.kind, FindingKind::DuplicateEvent) {
                 continue; // told under "ruled out"
@@ -389,7 +484,7 @@ impl<'a> Story<'a> {
                         only.name()
                     )
                 });
-                let gap_fp: Vec<String> = checked
+                let gap_fp: Vec<String> = parts
                     .findings
                     .iter()
                     .filter(|f| f.kind == FindingKind::ProcessGap)
@@ -500,12 +595,12 @@ impl<'a> Story<'a> {
                 Vec::new(),
             );
         }
-        Ok(Story {
+        Story {
             subject,
             steps,
             findings,
-            checked,
-        })
+            timeline: t,
+        }
     }
 
     /// The story as text (`markdown`: headers and lists for a ticket).
@@ -563,7 +658,7 @@ impl<'a> Story<'a> {
     }
 
     pub fn json(&self) -> anyhow::Result<String> {
-        let t = &self.checked.prepared.timeline;
+        let t = self.timeline;
         let doc = json!({
             "version": 1,
             "command": "explain",

@@ -34,6 +34,23 @@ function findingItem(f) {
   li.append(el("p", { class: "evidence-line" }, "evidence: ", evidence));
   if (f.processes.length) li.append(el("p", { class: "procs", text: `processes: ${f.processes.join(", ")}` }));
   li.append(el("p", { class: "fp", text: `fingerprint ${f.fingerprint}` }));
+  if (f.story && f.story.length) {
+    // The same story `audit explain` tells for this finding's rows and lines.
+    const heads = { clock: "Clocks", path: "Path", finding: "Findings", ruled_out: "Ruled out", open: "Open" };
+    const story = el("details", { class: "story" }, el("summary", { text: "the story (audit explain)" }));
+    let last = null;
+    let list = null;
+    for (const s of f.story) {
+      if (s.kind !== last) {
+        story.append(el("h4", { text: heads[s.kind] || s.kind }));
+        list = el("ol", { class: "story-steps" });
+        story.append(list);
+        last = s.kind;
+      }
+      list.append(el("li", { text: s.text }));
+    }
+    li.append(story);
+  }
   return li;
 }
 
@@ -66,6 +83,8 @@ function selectFinding(id, opts) {
   for (const li of findingsEl.querySelectorAll("li.selected")) li.classList.remove("selected");
   const li = document.getElementById(id);
   li.classList.add("selected");
+  const story = li.querySelector("details.story");
+  if (story) story.open = true;
   if (opts.from === "chart") findingsEl.scrollTop = li.offsetTop - findingsEl.offsetTop - 8;
   const [a, b] = f.span;
   const span = b - a;

@@ -23,6 +23,8 @@ use crate::timeline::Timeline;
 pub const MESSAGE_CHARS: usize = 60;
 /// Evidence entries listed per finding (an unattributed burst can name thousands of rows).
 const EVIDENCE_MAX: usize = 2000;
+/// Findings that carry their story (`audit explain`'s, for that finding): a few KiB each.
+const STORY_MAX: usize = 1000;
 
 /// What the page is drawn from: the results of `audit check`, never recomputed.
 pub struct Input<'a> {
@@ -222,11 +224,27 @@ pub fn build(input: &Input<'_>) -> anyhow::Result<(Payload, Counts)> {
         );
     }
 
+    let index = (!input.findings.is_empty()).then(|| crate::report::story::RowIndex::new(&v));
+    let parts = crate::report::story::Parts {
+        timeline: input.timeline,
+        findings: input.findings,
+        matching: input.matching,
+        processes: input.processes,
+        aligned: input.aligned,
+        // The naive counts are the whole range's: a finding's story does not quote them.
+        naive: None,
+    };
     let findings: Vec<Value> = input
         .findings
         .iter()
         .enumerate()
-        .map(|(k, f)| finding(k, f, &by_event, &by_line, &files, &v))
+        .map(|(k, f)| {
+            let mut item = finding(k, f, &by_event, &by_line, &files, &v);
+            if let (Some(index), true) = (&index, k < STORY_MAX) {
+                item["story"] = story(f, parts, &v, index);
+            }
+            item
+        })
         .collect();
     let counts = Counts {
         rows: n,
@@ -386,6 +404,21 @@ fn finding(
         }).collect::<Vec<_>>(),
         "details": f.details,
     })
+}
+
+/// The story of one finding, as `audit explain` tells it for its rows and lines.
+fn story(
+    f: &Finding,
+    parts: crate::report::story::Parts<'_>,
+    v: &View<'_>,
+    index: &crate::report::story::RowIndex,
+) -> Value {
+    let subject = crate::report::story::Subject::of_finding(f);
+    let told = crate::report::story::Story::tell(&subject, parts, v, index);
+    told.steps
+        .iter()
+        .map(|s| json!({ "kind": s.kind, "text": s.text }))
+        .collect()
 }
 
 /// Every clock as applied, with the detection behind it (anchors, spread, skew, drift,
