@@ -1,7 +1,8 @@
 //! A real PostgreSQL for the tests: `DATABASE_URL` when set (a server the tests may create
 //! databases on), otherwise a throwaway cluster started from the installed server binaries
 //! (initdb + postgres on 127.0.0.1 and a private socket dir; as root, run as `postgres`),
-//! stopped by a watchdog when the test process exits. No mocks.
+//! stopped by a watchdog when the test process exits. No mocks. Tests of the server's
+//! authentication use [`own_pg`]: always a cluster whose passwords the tests set.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -109,11 +110,36 @@ fn start() -> Result<Pg, String> {
             });
         }
     }
+    cluster()
+}
+
+static OWN: OnceLock<Result<Pg, String>> = OnceLock::new();
+
+/// A server whose authentication the tests set up (scram-sha-256 on TCP with [`PASSWORD`]):
+/// the shared one when it is the throwaway cluster, else (DATABASE_URL set) a throwaway
+/// cluster of its own. Panics with one line when none can be started: a test that needs it
+/// fails, it never passes without running.
+pub fn own_pg() -> &'static Pg {
+    if pg().password_auth {
+        return pg();
+    }
+    match OWN.get_or_init(cluster) {
+        Ok(pg) => pg,
+        Err(e) => panic!("this test needs a server of its own (DATABASE_URL is not one): {e}"),
+    }
+}
+
+/// A throwaway cluster from the installed server binaries.
+fn cluster() -> Result<Pg, String> {
     let Some(bin) = bindir() else {
         return Err("PostgreSQL server binaries (initdb, postgres) not found: install them (Debian: apt-get install -y postgresql) or set DATABASE_URL to a server the tests may create databases on".into());
     };
     let root = is_root();
-    let dir = std::env::temp_dir().join(format!("audit-pg-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "audit-pg-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::SeqCst)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     if root {
