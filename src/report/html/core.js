@@ -63,6 +63,10 @@ const KIND_COLOUR = {
   unattributed_activity: "#a61e4d",
   duplicate_event: "#d9480f",
   clock_offset_change: "#5c940d",
+  clock_unsettled: "#e67700",
+  no_db_coverage: "#495057",
+  log_copy_gap: "#1c7ed6",
+  log_level_filtered: "#adb5bd",
 };
 const FINDINGS = DATA.findings;
 const FINDING_BY_ID = new Map(FINDINGS.map((f) => [f.id, f]));
