@@ -239,10 +239,8 @@ fn a_terminal_shows_the_db_rows_counter_unless_quiet() {
             "'{}' --no-config {extra} timeline --db '{url}' --count",
             bin.display()
         );
-        let out = std::process::Command::new("script")
+        let out = crate::support::isolate(&mut std::process::Command::new("script"))
             .args(["-qec", &cmd, "/dev/null"])
-            .env_remove("DATABASE_URL")
-            .env_remove("AUDIT_CONFIG")
             .output()
             .expect("script (util-linux) runs the binary on a pseudo-terminal");
         assert!(out.status.success(), "{out:?}");

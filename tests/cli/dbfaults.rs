@@ -84,11 +84,10 @@ fn a_locked_table_hits_the_statement_timeout() {
 }
 
 fn spawn_blocked(db: &str, extra: &[&str]) -> std::process::Child {
-    let child = Std::new(assert_cmd::cargo::cargo_bin("audit"))
+    let child = crate::support::audit_std()
         .args(["--no-config"])
         .args(extra)
         .args(["--db", &pg().url(db), "--statement-timeout", "120"])
-        .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -3,7 +3,7 @@
 //! damage goes on, says what was lost on stderr, and counts it in `--format json` sources.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command as Std, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -290,10 +290,9 @@ fn a_parquet_snapshot_with_other_types() {
 #[test]
 fn a_closed_pipe_is_not_an_error() {
     // `audit timeline … | head -1`
-    let mut child = Std::new(assert_cmd::cargo::cargo_bin("audit"))
+    let mut child = crate::support::audit_std()
         .current_dir(root())
         .args(["timeline", "--window", "14:00-14:30", "--format", "csv"])
-        .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -255,15 +255,7 @@ fn the_man_page_is_roff_starting_with_th() {
 /// Runs `audit ARGS` in the repo (the incident, through its audit.toml), reads `keep` bytes
 /// of stdout and closes the pipe; the exit code and stderr.
 fn close_after(args: &[&str], keep: usize) -> (Option<i32>, String) {
-    let mut c = StdCommand::new(assert_cmd::cargo::cargo_bin("audit"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AUDIT_") {
-            c.env_remove(&k);
-        }
-    }
-    let mut child = c
-        .env_remove("DATABASE_URL")
-        .env_remove("PGTZ")
+    let mut child = crate::support::audit_std()
         .current_dir(root())
         .args(args)
         .stdin(Stdio::null())

@@ -25,15 +25,40 @@ pub fn logs_fixture(name: &str) -> PathBuf {
 /// files' indexes kept between runs go under the target directory, not ~/.cache.
 fn isolated() -> Command {
     let mut c = Command::cargo_bin("audit").expect("binary");
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AUDIT_") {
-            c.env_remove(&k);
-        }
+    for k in leaking() {
+        c.env_remove(k);
     }
-    c.env_remove("DATABASE_URL").env_remove("PGTZ").env(
-        "AUDIT_CACHE_DIR",
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-cache"),
-    );
+    c.env("AUDIT_CACHE_DIR", cache_dir());
+    c
+}
+
+/// What a test run must not inherit: every `AUDIT_*` variable, DATABASE_URL and PGTZ.
+fn leaking() -> Vec<std::ffi::OsString> {
+    let mut v: Vec<std::ffi::OsString> = std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| k.to_string_lossy().starts_with("AUDIT_"))
+        .collect();
+    v.extend(["DATABASE_URL".into(), "PGTZ".into()]);
+    v
+}
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-cache")
+}
+
+/// [`isolated`]'s environment for a std `Command` (a spawned child with pipes, or `script`
+/// running the binary on a pseudo-terminal): the same variables removed, the same cache.
+pub fn isolate(c: &mut std::process::Command) -> &mut std::process::Command {
+    for k in leaking() {
+        c.env_remove(k);
+    }
+    c.env("AUDIT_CACHE_DIR", cache_dir())
+}
+
+/// The binary as a std `Command`, isolated like [`audit`]'s (no `--no-config` added).
+pub fn audit_std() -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("audit"));
+    isolate(&mut c);
     c
 }
 
