@@ -95,6 +95,7 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
             p.files.push(c.file.clone());
             p.start = p.start.min(c.start);
             p.end = p.end.max(c.end);
+            p.start_inferred &= !c.clean_start;
             continue;
         }
         procs.push(Process {
@@ -111,7 +112,8 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
             db_rows: 0,
             flush_lines: 0,
             copies: Vec::new(),
-            start_inferred: false,
+            // From the whole file's first pass: a window's rows may not hold the lock line.
+            start_inferred: !c.clean_start,
         });
     }
     for c in coverage.iter().filter(|c| c.copy_of.is_some()) {
@@ -169,7 +171,6 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
         }
     }
     for p in &mut procs {
-        p.start_inferred = p.lock.is_none();
         p.start_utc = rfc3339_micros(p.start);
         p.end_utc = rfc3339_micros(p.end);
     }

@@ -15,7 +15,7 @@ use crate::checks::missing::Direction;
 use crate::cli::ExplainArgs;
 use crate::config::Config;
 use crate::error::AuditError;
-use crate::load::{Question, ReadPlan};
+use crate::load::{EventsSpec, Question, ReadPlan};
 use crate::report::Format;
 use crate::report::story::{Story, Subject};
 use crate::settings::Settings;
@@ -131,8 +131,17 @@ pub fn run(
         margin_us: 0,
         messages: false,
     };
-    let plan = ReadPlan::new(&settings.sources, &q, &settings.tuning, false)?;
-    let loaded = crate::load::load(&settings.sources, &q, &plan)?;
+    // Seek, don't scan: a DB row, a signal, a position or a correlation id is found in the
+    // database alone (filters pushed into SQL; its times are absolute), and their log lines
+    // are picked from the neighbourhood's timeline below. A log record needs the DB too: its
+    // file's clock is detected from the twins.
+    let mut sources = settings.sources.clone();
+    let has_db = !matches!(sources.events, EventsSpec::None);
+    if has_db && settings.filter.window.is_none() && !matches!(named, Some(Named::Line(..))) {
+        sources.logs.clear();
+    }
+    let plan = ReadPlan::new(&sources, &q, &settings.tuning, false)?;
+    let loaded = crate::load::load(&sources, &q, &plan)?;
     let clocks = loaded.log_clocks();
     let filter = loaded.filter.clone();
     let t = Timeline::build(loaded.events, loaded.logs, &clocks, &filter)
@@ -140,9 +149,11 @@ pub fn run(
     let v = View::new(&t)?;
     let mut event_ids: BTreeSet<i64> = BTreeSet::new();
     let mut logs: BTreeSet<(String, u32)> = BTreeSet::new();
+    let mut positions: BTreeSet<i64> = BTreeSet::new();
     let mut times: Vec<i64> = Vec::new();
     let mut take = |i: usize| {
         times.push(v.ts_utc.get(i).unwrap_or(0));
+        positions.extend(v.position_id.get(i));
         match v.s("source", i) {
             Some("db") => {
                 event_ids.extend(v.event_id.get(i));
@@ -210,6 +221,7 @@ pub fn run(
         _ => (first, last),
     };
     let scope = (first - AROUND_US, last + AROUND_US);
+    let by_filter = named.is_none();
     let subject = Subject {
         label,
         json: subject_json,
@@ -218,6 +230,17 @@ pub fn run(
         first,
         last,
         scope,
+        window: filter
+            .window
+            .filter(|_| by_filter)
+            .map(|w| (w.start.timestamp_micros(), w.end.timestamp_micros())),
+        signal: filter.signal.filter(|_| by_filter),
+        positions: if by_filter && (filter.signal.is_some() || filter.position.is_some()) {
+            positions
+        } else {
+            BTreeSet::new()
+        },
+        correlation: filter.correlation.clone().filter(|_| by_filter),
     };
 
     // 2. Every check over the neighbourhood, with the naive reading's counts.

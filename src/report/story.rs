@@ -32,6 +32,13 @@ pub struct Subject {
     pub last: i64,
     /// The scope the engine was run over (µs, UTC).
     pub scope: (i64, i64),
+    /// Rows of the neighbourhood that are the subject's too, whatever their source: those in
+    /// this window, naming this signal or one of these positions, or with this correlation id
+    /// (the log lines a DB-only search for the subject could not see).
+    pub window: Option<(i64, i64)>,
+    pub signal: Option<i64>,
+    pub positions: BTreeSet<i64>,
+    pub correlation: Option<String>,
 }
 
 impl Subject {
@@ -54,6 +61,10 @@ impl Subject {
             first: f.at_us,
             last: f.at_us,
             scope: (f.at_us - AROUND_US, f.at_us + AROUND_US),
+            window: None,
+            signal: None,
+            positions: BTreeSet::new(),
+            correlation: None,
         }
     }
 }
@@ -123,6 +134,23 @@ impl RowIndex {
             .filter_map(|id| self.by_event.get(id).copied())
             .chain(s.logs.iter().filter_map(|k| self.by_line.get(k).copied()))
             .collect();
+        let by_value = s.window.is_some()
+            || s.signal.is_some()
+            || !s.positions.is_empty()
+            || s.correlation.is_some();
+        if by_value {
+            rows.extend((0..v.len()).filter(|&i| {
+                let t = v.ts_utc.get(i).unwrap_or(0);
+                let kept = v.s("source", i) == Some("db") || v.s("kind", i) != Some("message");
+                kept && (s.window.is_some_and(|(a, b)| a <= t && t < b)
+                    || (s.signal.is_some() && v.signal_id.get(i) == s.signal)
+                    || v.position_id
+                        .get(i)
+                        .is_some_and(|p| s.positions.contains(&p))
+                    || s.correlation.is_some()
+                        && v.s("correlation_id", i) == s.correlation.as_deref())
+            }));
+        }
         rows.sort_by_key(|&i| (v.ts_utc.get(i).unwrap_or(0), i));
         rows.dedup();
         rows
@@ -405,11 +433,11 @@ impl<'a> Story<'a> {
                 })
             });
         if let Some(p) = writer {
-            let lock = p
-                .lock
-                .as_ref()
-                .map(|l| format!(" (lock acquired at {}:{})", l.file, l.line))
-                .unwrap_or_else(|| " (no lock line: its start is its first record)".into());
+            let lock = match (&p.lock, p.start_inferred) {
+                (Some(l), _) => format!(" (lock acquired at {}:{})", l.file, l.line),
+                (None, true) => " (no lock line: its start is its first record)".into(),
+                (None, false) => String::new(),
+            };
             let end = match (&p.ended_by, &p.ended_at) {
                 (Some(by), Some(at)) => format!(", ended by {by} at {}:{}", at.file, at.line),
                 _ => String::new(),
