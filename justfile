@@ -43,9 +43,15 @@ day out="/tmp/audit-day":
 clocks-figure:
     python3 docs/plot_clocks.py
 
-# Benchmarks against rg, lnav, psql \copy and ConnectorX on the generated day → docs/bench.md.
+# Benchmarks against rg, lnav, psql \copy and ConnectorX on the generated day → docs/bench.md;
+# fails (after writing it) on a wrong answer (verify-day, run first) or a missed target.
 bench *args:
     python3 benches/bench_day.py {{args}}
+
+# The benchmark day's answers, without timing: the sampled, searched and sliced read paths at
+# their production thresholds give the findings of one full pass, by fingerprint (exit 1 if not).
+verify-day *args:
+    python3 benches/bench_day.py --verify-only {{args}}
 
 # Micro-benchmarks of the hot paths (divan).
 micro:
