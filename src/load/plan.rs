@@ -148,3 +148,70 @@ fn size_of(p: &std::path::Path) -> u64 {
 fn is_gzip(p: &std::path::Path) -> bool {
     p.extension().is_some_and(|e| e == "gz")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes at which audit reads differently, at those sizes (sparse files: no disk is
+    /// written): `cargo test` otherwise takes these paths only through lowered `AUDIT_*`
+    /// values, so a changed default or an off-by-one at the edge would pass it.
+    #[test]
+    fn the_production_thresholds_decide_at_their_real_sizes() {
+        let t = Tuning::default();
+        assert_eq!(
+            (t.sample_bytes, t.seek, t.slice_bytes, t.slice_us),
+            (64 << 20, true, 1 << 30, 6 * 3600 * 1_000_000),
+            "docs/config.md and docs/reliability.md state these defaults"
+        );
+        assert_eq!(t.forced_slice_us, None);
+        let dir = tempfile::tempdir().unwrap();
+        let sized = |name: &str, len: u64| {
+            let p = dir.path().join(name);
+            std::fs::File::create(&p).unwrap().set_len(len).unwrap();
+            p
+        };
+        let plan = |logs: Vec<PathBuf>| SourcePlan {
+            events: EventsSpec::None,
+            logs,
+            log_rules: Vec::new(),
+            level_rules: Vec::new(),
+            display_tz: None,
+        };
+        // A check slices over more than 1 GiB of logs, not at 1 GiB.
+        let at = plan(vec![sized("at.log", 1 << 30)]);
+        assert_eq!(ReadPlan::slice_length(&at, &t).unwrap(), None);
+        let over = plan(vec![sized("over.log", (1 << 30) + 1)]);
+        assert_eq!(
+            ReadPlan::slice_length(&over, &t).unwrap(),
+            Some(6 * 3600 * 1_000_000)
+        );
+        // A signal's first pass searches a plain file of twice 64 MiB, parses one a byte
+        // smaller whole; with AUDIT_SEEK=0 the big one is parsed, sampled 1 in 2.
+        let q = Question {
+            filter: FilterSpec {
+                signal: Some(4869992),
+                ..FilterSpec::default()
+            },
+            ..Question::default()
+        };
+        let files = plan(vec![
+            sized("big.log", 128 << 20),
+            sized("small.log", (128 << 20) - 1),
+        ]);
+        let p = ReadPlan::new(&files, &q, &t, false).unwrap();
+        assert_eq!(
+            p.passes,
+            vec![
+                Pass::Search {
+                    unit: 64 << 20,
+                    every: 2
+                },
+                Pass::Parse(Take::STRUCTURED)
+            ]
+        );
+        let parse = Tuning { seek: false, ..t };
+        let p = ReadPlan::new(&files, &q, &parse, false).unwrap();
+        assert_eq!(p.passes[0], Pass::Parse(Take::sampled(2)));
+    }
+}
