@@ -65,6 +65,11 @@ Examples:
   audit explain db:785194
   audit explain bot_20251018_145959.log:909
   audit explain --window 14:07-14:08 --date 2025-10-18 --format markdown >> \"$GITHUB_STEP_SUMMARY\"";
+const EXAMPLES_WATCH: &str = "\
+Examples:
+  audit --no-config watch --db \"$DATABASE_URL\" --logs monitoring_logs/
+  audit --no-config watch --db \"$DATABASE_URL\" --logs monitoring_logs/ --since 2025-10-18T00:00:00Z --format json
+  audit watch --exec 'curl -s -X POST -d @- https://alerts.example/hook' --fail-on high";
 const EXAMPLES_SKEW: &str = "\
 Examples:
   audit skew
@@ -138,6 +143,9 @@ pub enum Command {
     /// What happened to a signal, position, window, DB row or log line: the story with its evidence
     #[command(after_help = EXAMPLES_EXPLAIN)]
     Explain(ExplainArgs),
+    /// Follow the database and the logs as the bot writes them; each finding once, when settled
+    #[command(after_help = EXAMPLES_WATCH)]
+    Watch(WatchArgs),
     /// Every check over a time range, for CI: summary, findings, baseline, exit code
     #[command(after_help = EXAMPLES_CHECK)]
     Check(CheckArgs),
@@ -353,6 +361,27 @@ pub struct CheckOpts {
 }
 
 pub use crate::report::Format as FindingsFormat;
+
+/// `audit watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub common: CheckOpts,
+    /// Seconds between passes over the sources
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 1.0,
+        help_heading = "Watch"
+    )]
+    pub poll: f64,
+    /// Seconds both sources must have moved past a finding before it is reported [default: EventLogger's flush (5 s) + 1 s + grace + tolerance + 1 s]
+    #[arg(long, value_name = "SECS", help_heading = "Watch")]
+    pub settle: Option<f64>,
+    /// Run `sh -c CMD` once per finding, its JSON on stdin
+    #[arg(long, value_name = "CMD", help_heading = "Watch")]
+    pub exec: Option<String>,
+}
 
 /// `audit explain`.
 #[derive(Debug, Args)]

@@ -11,9 +11,28 @@ use crate::error::AuditError;
 
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Installs the Ctrl-C handler (once, from main).
+/// Set by `audit watch`: SIGINT and SIGTERM then ask it to stop ([`stop_requested`]) instead
+/// of ending the process, so it can settle what can be settled and print it.
+static WATCHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on an interrupt is a request to stop (`audit watch`).
+pub fn stop_on_interrupt() {
+    WATCHING.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// An interrupt came while [`stop_on_interrupt`] was in force.
+pub fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Installs the Ctrl-C (and SIGTERM) handler (once, from main).
 pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
+        if WATCHING.load(std::sync::atomic::Ordering::SeqCst) {
+            STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+            return;
+        }
         crate::progress::finish_all();
         if let Ok(p) = PENDING.lock() {
             for f in p.iter() {

@@ -13,6 +13,7 @@ pub mod report;
 pub mod shell;
 pub mod skew;
 pub mod timeline;
+pub mod watch;
 
 use std::io::Write;
 
@@ -69,6 +70,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resul
         }
         Command::Export(args) => export::run(args, &config, cli.quiet, out, err),
         Command::Explain(args) => explain::run(args, &config, cli.quiet, out, err),
+        Command::Watch(args) => watch::run(args, &config, cli.quiet, out, err),
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
 }

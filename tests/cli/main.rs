@@ -22,3 +22,4 @@ mod outputs;
 mod partition;
 mod synth;
 mod usage;
+mod watch;

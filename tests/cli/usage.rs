@@ -8,13 +8,15 @@ use std::process::{Command as StdCommand, Stdio};
 use crate::support::{audit, audit_in_repo, root, run};
 
 /// Every command `audit --help` must list, in the order clap prints them.
-const COMMANDS: [&str; 12] = [
+const COMMANDS: [&str; 14] = [
     "timeline",
     "skew",
     "missing-logs",
     "inversions",
     "lifetimes",
     "duplicates",
+    "explain",
+    "watch",
     "check",
     "report",
     "baseline",
