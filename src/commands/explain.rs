@@ -259,7 +259,15 @@ pub fn run(
     let text = match format {
         Format::Json => story.json()?,
         Format::Markdown => story.text(true),
-        _ => story.text(false),
+        _ => {
+            use std::io::IsTerminal;
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            if std::io::stdout().is_terminal() && !no_color {
+                story.coloured()
+            } else {
+                story.text(false)
+            }
+        }
     };
     out.write_all(text.as_bytes())?;
     let verdict = crate::engine::Verdict {

@@ -633,6 +633,23 @@ impl<'a> Story<'a> {
 
     /// The story as text (`markdown`: headers and lists for a ticket).
     pub fn text(&self, markdown: bool) -> String {
+        self.render(markdown, false)
+    }
+
+    /// The text with ANSI colour (bold headers, severities in colour, evidence dimmed): for a
+    /// terminal, and only when `NO_COLOR` is not set (the caller decides).
+    pub fn coloured(&self) -> String {
+        self.render(false, true)
+    }
+
+    fn render(&self, markdown: bool, colour: bool) -> String {
+        let paint = |code: &str, text: &str| -> String {
+            if colour {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_string()
+            }
+        };
         let s = self.subject;
         let mut out = String::new();
         let title = format!(
@@ -644,7 +661,7 @@ impl<'a> Story<'a> {
         if markdown {
             out.push_str(&format!("## {title}\n"));
         } else {
-            out.push_str(&title);
+            out.push_str(&paint("1", &title));
             out.push('\n');
         }
         let heads = [
@@ -662,7 +679,7 @@ impl<'a> Story<'a> {
             if markdown {
                 out.push_str(&format!("\n### {head}\n\n"));
             } else {
-                out.push_str(&format!("\n{head}\n"));
+                out.push_str(&format!("\n{}\n", paint("1;4", head)));
             }
             for st in steps {
                 let mut ev: Vec<String> = st.event_ids.iter().map(|i| format!("db:{i}")).collect();
@@ -673,12 +690,24 @@ impl<'a> Story<'a> {
                 } else if markdown {
                     format!(" — `{}`", ev.join("` `"))
                 } else {
-                    format!(" [{}]", ev.join(" "))
+                    paint("2", &format!(" [{}]", ev.join(" ")))
                 };
                 if markdown {
                     out.push_str(&format!("{}. {}{evidence}\n", st.step, st.text));
                 } else {
-                    out.push_str(&format!("{:>3}. {}{evidence}\n", st.step, st.text));
+                    let text = match st.text.split_once(' ') {
+                        Some((sev @ ("HIGH" | "MEDIUM" | "LOW" | "INFO"), rest)) if colour => {
+                            let code = match sev {
+                                "HIGH" => "1;31",
+                                "MEDIUM" => "33",
+                                "LOW" => "36",
+                                _ => "2",
+                            };
+                            format!("{} {rest}", paint(code, sev))
+                        }
+                        _ => st.text.clone(),
+                    };
+                    out.push_str(&format!("{:>3}. {text}{evidence}\n", st.step));
                 }
             }
         }

@@ -306,3 +306,36 @@ fn a_fine_row_is_logged_at_its_line() {
     assert!(!steps(&v, "finding").any(|s| names(s, id)), "{v:#}");
     let _ = path_str(&w.dir);
 }
+
+#[test]
+fn colour_on_a_terminal_and_never_with_no_color() {
+    // `script` gives the binary a terminal (util-linux, in every Debian base).
+    let bin = assert_cmd::cargo::cargo_bin("audit");
+    let on_tty = |no_color: bool| {
+        let cmd = format!(
+            "{}{} explain --signal 4869992",
+            if no_color { "NO_COLOR=1 " } else { "" },
+            bin.display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(crate::support::root())
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("script(1) runs the binary on a terminal");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = on_tty(false);
+    assert!(
+        coloured.contains("\x1b[1;31mHIGH\x1b[0m missing_in_log"),
+        "{coloured}"
+    );
+    assert!(coloured.contains("\x1b[1;4mRuled out\x1b[0m"), "{coloured}");
+    let plain = on_tty(true);
+    assert!(
+        plain.contains("HIGH missing_in_log") && !plain.contains('\x1b'),
+        "{plain}"
+    );
+    // Piped: no colour either.
+    assert!(!explain_incident(&[]).stdout.contains('\x1b'));
+}
