@@ -375,7 +375,7 @@ pub struct WatchArgs {
         help_heading = "Watch"
     )]
     pub poll: f64,
-    /// Seconds both sources must have moved past a finding before it is reported [default: EventLogger's flush (5 s) + 1 s + grace + tolerance + 1 s]
+    /// Seconds both sources must have moved past a finding before it is reported [default and least: 10 s (a live database's newest rows are not judged) + tolerance + 1 s]
     #[arg(long, value_name = "SECS", help_heading = "Watch")]
     pub settle: Option<f64>,
     /// Run `sh -c CMD` once per finding, its JSON on stdin

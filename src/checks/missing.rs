@@ -102,7 +102,7 @@ fn fate<'a>(p: &'a Params, t: i64, severity: Option<&str>) -> Fate<'a> {
 }
 
 /// EventLogger flushes every 5 s: a live database may not hold the last seconds' rows yet.
-const FLUSH_US: i64 = 10_000_000;
+pub const FLUSH_US: i64 = 10_000_000;
 
 /// Counts per event type.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]

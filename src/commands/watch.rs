@@ -21,8 +21,6 @@ use crate::report::Format;
 use crate::settings::Settings;
 use crate::time::UtcRange;
 
-/// EventLogger flushes every 5 s; a batch can be a second late.
-const FLUSH_US: i64 = 6_000_000;
 /// Each pass reads back this far before what it last settled: inversions compare rows up to
 /// 10 minutes apart, and a twin across the edge must be seen.
 const BACK_US: i64 = 10 * 60 * 1_000_000;
@@ -31,38 +29,76 @@ fn at(us: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
-/// How far behind both sources' newest data a finding must be to be final.
-fn settle_us(args: &WatchArgs, s: &Settings) -> i64 {
-    match args.settle {
-        Some(secs) => (secs * 1e6) as i64,
-        None => {
-            FLUSH_US
-                + s.params.grace_ms as i64 * 1000
-                + s.params.tolerance_ms.unwrap_or(100) as i64 * 1000
-                + 1_000_000
+/// How far behind both sources' newest data a finding must be to be final: no less than the
+/// checks themselves wait (a live database's newest 10 s, EventLogger's flush interval and
+/// more, are not judged; nor a file's last `--grace-ms`), plus the twin tolerance and a second.
+/// A shorter `--settle` would declare final what the checks have not judged yet, and lose it:
+/// it is raised, and said.
+fn settle_us(args: &WatchArgs, s: &Settings, err: &mut dyn Write) -> std::io::Result<i64> {
+    let least = crate::checks::missing::FLUSH_US.max(s.params.grace_ms as i64 * 1000)
+        + s.params.tolerance_ms.unwrap_or(100) as i64 * 1000
+        + 1_000_000;
+    Ok(match args.settle {
+        Some(secs) if ((secs * 1e6) as i64) < least => {
+            writeln!(
+                err,
+                "warning: --settle {secs} s is shorter than the checks wait for the newest data; using {:.1} s",
+                least as f64 / 1e6
+            )?;
+            least
         }
-    }
+        Some(secs) => (secs * 1e6) as i64,
+        None => least,
+    })
 }
+
+/// Catching up from `--since`, a pass covers at most this much: memory follows the stretch.
+const CATCH_UP_US: i64 = 15 * 60 * 1_000_000;
 
 /// A pass is run at least this often even when no log file changed (rows the database gained
 /// alone can settle too: a stopped process's tail, another writer's rows).
 const IDLE_PASS: Duration = Duration::from_secs(30);
 
-/// What the log files look like now: each one's path, size and modification time. An
+/// What the log files look like now: each one's path, size, modification time and inode. An
 /// unchanged picture means no log line was written since the last pass.
-fn logs_picture(
-    paths: &[std::path::PathBuf],
-) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
+fn logs_picture(paths: &[std::path::PathBuf]) -> Picture {
     crate::source::logs::discover(paths)
         .unwrap_or_default()
         .into_iter()
         .map(|p| {
+            use std::os::unix::fs::MetadataExt;
             let m = std::fs::metadata(&p).ok();
             let len = m.as_ref().map_or(0, |m| m.len());
+            let inode = m.as_ref().map_or(0, |m| m.ino());
             let mtime = m.and_then(|m| m.modified().ok());
-            (p, len, mtime)
+            (p, len, mtime, inode)
         })
         .collect()
+}
+
+/// Each log file's path, size, modification time and inode.
+type Picture = Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>, u64)>;
+
+/// What happened to the log files between two pictures that a reader should know: a file gone
+/// (deleted, or rotated out of the set) or shrunk (truncated, as copytruncate does). New files
+/// and rotated members need no word: each pass reads what the directory holds.
+fn picture_changes(before: &Picture, now: &Picture) -> Vec<String> {
+    let mut out = Vec::new();
+    for (path, len, _, inode) in before {
+        match now.iter().find(|(p, ..)| p == path) {
+            None => out.push(format!(
+                "{} is gone (deleted, or rotated away): what it held is no longer read",
+                path.display()
+            )),
+            // Another file under the same name is a rotation by rename: nothing was lost.
+            Some((_, l, _, i)) if l < len && i == inode => out.push(format!(
+                "{} shrank from {len} to {l} bytes (truncated, as copytruncate does): read again from its start",
+                path.display()
+            )),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Sleeps `d`, waking early for a stop request.
@@ -105,7 +141,7 @@ pub fn run(
             .into());
         }
     };
-    let settle = settle_us(args, &settings);
+    let settle = settle_us(args, &settings, err)?;
     let poll = Duration::from_secs_f64(args.poll.max(0.05));
     let start = settings.range.map_or_else(
         || chrono::Utc::now().timestamp_micros(),
@@ -121,25 +157,39 @@ pub fn run(
     let mut bannered = false;
     let mut last_picture = None;
     let mut last_pass = Instant::now();
+    let mut behind = false;
     loop {
         let stopping = crate::output::stop_requested();
         // Idle: no log line written since the last pass, and not yet time for the periodic one.
         let picture = logs_picture(&settings.sources.logs);
         if !stopping
             && !failing
+            && !behind
             && last_picture.as_ref() == Some(&picture)
             && last_pass.elapsed() < IDLE_PASS
         {
             nap(poll);
             continue;
         }
+        if !quiet {
+            if let Some(before) = &last_picture {
+                for w in picture_changes(before, &picture) {
+                    writeln!(err, "warning: watch: {w}")?;
+                }
+            }
+        }
         last_picture = Some(picture);
         last_pass = Instant::now();
         let now = chrono::Utc::now().timestamp_micros();
+        // Catching up (from --since, or after the sources were down): an hour a pass, and
+        // everything in it is final — anything written for it has been written by now, and
+        // each pass loads the checks' margin past its end.
+        let end = (settled_until + CATCH_UP_US).min(now + 60_000_000);
+        let catching_up = end < now - settle;
         let mut req = settings.request(Direction::Both, false);
         req.range = Some(UtcRange {
             start: at(settled_until - BACK_US),
-            end: at(now + 60_000_000),
+            end: at(end),
         });
         match crate::engine::run(&req, None) {
             Err(e) => {
@@ -183,6 +233,8 @@ pub fn run(
                 let log_end = meta.coverage.iter().map(|c| c.end).max();
                 let upto = if stopping {
                     i64::MAX
+                } else if catching_up {
+                    end
                 } else {
                     match (db_end, log_end) {
                         (Some(d), Some(l)) => d.min(l) - settle,
@@ -194,7 +246,10 @@ pub fn run(
                 let mut fresh: Vec<&Finding> = checked
                     .findings
                     .iter()
-                    .filter(|f| f.at_us >= settled_until - BACK_US && f.at_us < upto)
+                    // Only what lies past what was settled: a finding before it was judged by an
+                    // earlier pass (one that appears there now comes from a source that changed
+                    // since, e.g. a truncated file, and is not news).
+                    .filter(|f| f.at_us >= settled_until && f.at_us < upto)
                     .filter(|f| !seen.contains_key(&f.fingerprint))
                     .collect();
                 fresh.sort_by_key(|f| f.at_us);
@@ -209,6 +264,13 @@ pub fn run(
                 if upto != i64::MAX {
                     settled_until = settled_until.max(upto);
                 }
+                // Caught up: neither source holds anything past this pass (the DB's newest row
+                // of the whole table, each log file's last record), so nothing before now can
+                // still change.
+                let data_end = db_end.max(log_end);
+                if catching_up && data_end.is_none_or(|d| d <= end) {
+                    settled_until = settled_until.max(now - settle);
+                }
                 // What can no longer come back: older than every pass will read.
                 seen.retain(|_, t| *t >= settled_until - 2 * BACK_US);
                 reported.retain(|f| {
@@ -219,7 +281,10 @@ pub fn run(
         if stopping {
             break;
         }
-        nap(poll);
+        behind = catching_up && !failing;
+        if !behind {
+            nap(poll);
+        }
     }
     let verdict = crate::engine::Verdict {
         fail_on: settings.fail_on,

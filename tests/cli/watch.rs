@@ -18,6 +18,7 @@ use crate::support::root;
 struct Bot {
     db: String,
     dir: std::path::PathBuf,
+    name: String,
     file: std::fs::File,
     next_id: i64,
     batch: Vec<String>,
@@ -28,17 +29,26 @@ fn local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
 }
 
 impl Bot {
-    fn open_file(dir: &Path, pid: u32) -> std::fs::File {
+    fn open_file(dir: &Path, pid: u32) -> (String, std::fs::File) {
         let now = chrono::Utc::now();
         let name = format!("bot_{}.log", local(now).format("%Y%m%d_%H%M%S%3f"));
-        let mut f = std::fs::File::create(dir.join(name)).unwrap();
+        let mut f = std::fs::File::create(dir.join(&name)).unwrap();
         writeln!(
             f,
             "{} - utils.single_instance - INFO - ✅ Lock acquired for 'trading_bot' (PID: {pid})",
             local(now).format("%Y-%m-%d %H:%M:%S,%3f")
         )
         .unwrap();
-        f
+        (name, f)
+    }
+
+    /// The live file renamed to `NAME.1` and a new one opened under its name (how a
+    /// RotatingFileHandler rolls): the process goes on in it, no lock line.
+    fn rotate(&mut self) {
+        self.file.flush().unwrap();
+        let live = self.dir.join(&self.name);
+        std::fs::rename(&live, self.dir.join(format!("{}.1", self.name))).unwrap();
+        self.file = std::fs::File::create(&live).unwrap();
     }
 
     /// One `log_event`: its line now (unless `lose_line`), its row in the next batch (unless
@@ -89,7 +99,7 @@ impl Bot {
         .unwrap();
         self.flush();
         std::thread::sleep(Duration::from_millis(300));
-        self.file = Bot::open_file(&self.dir, pid);
+        (self.name, self.file) = Bot::open_file(&self.dir, pid);
     }
 }
 
@@ -102,10 +112,13 @@ fn live_faults_are_reported_once_each_within_15_s_and_sigint_ends_it() {
     let tmp = tempfile::tempdir().unwrap();
     let logs = tmp.path().join("monitoring_logs");
     std::fs::create_dir(&logs).unwrap();
+    let (name, file) = Bot::open_file(&logs, 41233);
+    let first_file = logs.join(&name);
     let mut bot = Bot {
         db: db.clone(),
         dir: logs.clone(),
-        file: Bot::open_file(&logs, 41233),
+        name,
+        file,
         next_id: 1,
         batch: Vec::new(),
     };
@@ -146,6 +159,7 @@ fn live_faults_are_reported_once_each_within_15_s_and_sigint_ends_it() {
     let begun = Instant::now();
     let mut last_flush = Instant::now();
     let mut killer: Option<std::thread::JoinHandle<u32>> = None;
+    let mut rotated = false;
     let mut restarted = false;
     let mut n = 100;
     while begun.elapsed() < Duration::from_secs(10) {
@@ -185,6 +199,10 @@ fn live_faults_are_reported_once_each_within_15_s_and_sigint_ends_it() {
             bot.restart(52817);
             restarted = true;
         }
+        if !rotated && t > Duration::from_secs(9) {
+            bot.rotate();
+            rotated = true;
+        }
         if last_flush.elapsed() >= Duration::from_millis(900) {
             bot.flush();
             last_flush = Instant::now();
@@ -214,6 +232,21 @@ fn live_faults_are_reported_once_each_within_15_s_and_sigint_ends_it() {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+    // The first (stopped) process's file truncated, as copytruncate leaves it: one warning,
+    // and nothing already settled is reported again.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&first_file)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        bot.event(n, false, false);
+        n += 1;
+        bot.flush();
+        std::thread::sleep(Duration::from_millis(300));
     }
     // SIGINT: it settles what it can, prints it, and exits 0 or 1.
     let stopped = Instant::now();
@@ -284,6 +317,10 @@ fn live_faults_are_reported_once_each_within_15_s_and_sigint_ends_it() {
     fps.sort();
     fps.dedup();
     assert_eq!(fps.len(), all, "a finding reported twice: {reported:#?}");
+    assert!(
+        stderr.contains("shrank from") && stderr.contains("copytruncate"),
+        "{stderr}"
+    );
     // A killed session was said, and the watch went on (the faults after it were found).
     assert!(
         sessions_killed > 0,
