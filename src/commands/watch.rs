@@ -55,6 +55,10 @@ fn settle_us(args: &WatchArgs, s: &Settings, err: &mut dyn Write) -> std::io::Re
 /// Catching up from `--since`, a pass covers at most this much: memory follows the stretch.
 const CATCH_UP_US: i64 = 15 * 60 * 1_000_000;
 
+/// How long findings wait for a log's clock to settle before they are reported with it
+/// unsettled (`clock_unsettled` says so then).
+const CLOCK_WAIT: Duration = Duration::from_secs(300);
+
 /// A pass is run at least this often even when no log file changed (rows the database gained
 /// alone can settle too: a stopped process's tail, another writer's rows).
 const IDLE_PASS: Duration = Duration::from_secs(30);
@@ -158,6 +162,8 @@ pub fn run(
     let mut last_picture = None;
     let mut last_pass = Instant::now();
     let mut behind = false;
+    let mut clock_wait: Option<Instant> = None;
+    let mut said_waiting = false;
     loop {
         let stopping = crate::output::stop_requested();
         // Idle: no log line written since the last pass, and not yet time for the periodic one.
@@ -231,6 +237,34 @@ pub fn run(
                 // Final where both sources have moved past it; everything, when stopping.
                 let db_end = meta.db_span.map(|s| s.1);
                 let log_end = meta.coverage.iter().map(|c| c.end).max();
+                // A log whose clock is not settled yet (no twins so far): its findings wait,
+                // for up to CLOCK_WAIT, for the twins that will settle it.
+                let unsettled = !meta.unjudged.is_empty();
+                if unsettled {
+                    let since = *clock_wait.get_or_insert_with(Instant::now);
+                    if !quiet && !said_waiting {
+                        writeln!(
+                            err,
+                            "watch: waiting for the clock of {} to settle (no DB twins yet); findings wait",
+                            meta.unjudged.join(", ")
+                        )?;
+                        said_waiting = true;
+                    }
+                    if !stopping && since.elapsed() < CLOCK_WAIT {
+                        nap(poll);
+                        continue;
+                    }
+                } else {
+                    if clock_wait.take().is_some() && !quiet {
+                        writeln!(err, "watch: every log's clock is settled; findings follow")?;
+                        crate::report::banner::print_banner(
+                            &checked.prepared.timeline,
+                            &meta.decisions,
+                            quiet,
+                            err,
+                        )?;
+                    }
+                }
                 let upto = if stopping {
                     i64::MAX
                 } else if catching_up {
