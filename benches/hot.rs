@@ -168,20 +168,13 @@ fn matching(bencher: divan::Bencher) {
         chunk: db,
     };
     let file = LogFile {
-        info: LogInfo {
-            name: "bot.log".into(),
-            path: "bot.log".into(),
-            gzip: false,
-            pids: vec![],
-            carried_pid: None,
-            continued: false,
-            copy_of: Vec::new(),
-            copies: Vec::new(),
-            level: None,
-            level_by: None,
-            level_warning: None,
-            stats: FileStats::default(),
-        },
+        info: LogInfo::new(
+            "bot.log".into(),
+            "bot.log".into(),
+            false,
+            vec![],
+            FileStats::default(),
+        ),
         first_ts: log.ts_local.first().copied(),
         last_ts: log.ts_local.last().copied(),
         chunk: log,

@@ -146,20 +146,7 @@ impl Tb {
                     c.push(r);
                 }
                 LogFile {
-                    info: LogInfo {
-                        name: f.clone(),
-                        path: f,
-                        gzip: false,
-                        pids: vec![],
-                        carried_pid: None,
-                        continued: false,
-                        copy_of: Vec::new(),
-                        copies: Vec::new(),
-                        level: None,
-                        level_by: None,
-                        level_warning: None,
-                        stats: FileStats::default(),
-                    },
+                    info: LogInfo::new(f.clone(), f, false, vec![], FileStats::default()),
                     first_ts: c.ts_local.iter().min().copied(),
                     last_ts: c.ts_local.iter().max().copied(),
                     chunk: c,

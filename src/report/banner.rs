@@ -192,20 +192,16 @@ mod tests {
     use crate::source::logs::LogInfo;
 
     fn log(name: &str, pids: &[u32], copy_of: &[&str], copies: &[&str]) -> LogInfo {
-        LogInfo {
-            name: name.into(),
-            path: format!("/x/{name}"),
-            gzip: name.ends_with(".gz"),
-            pids: pids.to_vec(),
-            carried_pid: None,
-            continued: false,
-            copy_of: copy_of.iter().map(|s| s.to_string()).collect(),
-            copies: copies.iter().map(|s| s.to_string()).collect(),
-            level: None,
-            level_by: None,
-            level_warning: None,
-            stats: Default::default(),
-        }
+        let mut l = LogInfo::new(
+            name.into(),
+            format!("/x/{name}"),
+            name.ends_with(".gz"),
+            pids.to_vec(),
+            Default::default(),
+        );
+        l.copy_of = copy_of.iter().map(|s| s.to_string()).collect();
+        l.copies = copies.iter().map(|s| s.to_string()).collect();
+        l
     }
 
     #[test]

@@ -75,6 +75,32 @@ pub struct LogInfo {
     pub stats: FileStats,
 }
 
+impl LogInfo {
+    /// A file as read: what discovery and the copies and levels passes add comes later.
+    pub fn new(
+        name: String,
+        path: String,
+        gzip: bool,
+        pids: Vec<u32>,
+        stats: FileStats,
+    ) -> LogInfo {
+        LogInfo {
+            name,
+            path,
+            gzip,
+            pids,
+            carried_pid: None,
+            continued: false,
+            copy_of: Vec::new(),
+            copies: Vec::new(),
+            level: None,
+            level_by: None,
+            level_warning: None,
+            stats,
+        }
+    }
+}
+
 /// True for names a bot log can have: `*.log`, rotated `*.log.1`, and either gzipped.
 pub fn is_log_name(name: &str) -> bool {
     let name = name.strip_suffix(".gz").unwrap_or(name);
@@ -354,20 +380,7 @@ fn log_file(
     let pids = locks.iter().map(|(_, p)| *p).collect();
     assign_pids(&mut chunk, &locks);
     LogFile {
-        info: LogInfo {
-            name: name.to_string(),
-            path,
-            gzip,
-            pids,
-            carried_pid: None,
-            continued: false,
-            copy_of: Vec::new(),
-            copies: Vec::new(),
-            level: None,
-            level_by: None,
-            level_warning: None,
-            stats: parsed.stats,
-        },
+        info: LogInfo::new(name.to_string(), path, gzip, pids, parsed.stats),
         chunk,
         marks: parsed.marks,
         first_ts: parsed.first_ts,
@@ -694,20 +707,13 @@ mod tests {
             line,
         };
         let f = LogFile {
-            info: LogInfo {
-                name: "a.log".into(),
-                path: "a.log".into(),
-                gzip: false,
-                pids: Vec::new(),
-                carried_pid: None,
-                continued: false,
-                copy_of: Vec::new(),
-                copies: Vec::new(),
-                level: None,
-                level_by: None,
-                level_warning: None,
-                stats: FileStats::default(),
-            },
+            info: LogInfo::new(
+                "a.log".into(),
+                "a.log".into(),
+                false,
+                Vec::new(),
+                FileStats::default(),
+            ),
             chunk: Chunk::new(crate::rows::ChunkSource::Log, None),
             marks: (0..10).map(|k| mark(k * 100, 1 + k as u32 * 10)).collect(),
             first_ts: None,
