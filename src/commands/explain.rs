@@ -194,16 +194,7 @@ pub fn run(
             for i in (0..v.len()).filter(|&i| kinds_kept(i)) {
                 take(i);
             }
-            json!({
-                "signal": filter.signal,
-                "position": filter.position,
-                "correlation": filter.correlation,
-                "symbol": filter.symbol,
-                "window": filter.window.map(|w| json!({
-                    "start_utc": crate::time::rfc3339_micros(w.start.timestamp_micros()),
-                    "end_utc": crate::time::rfc3339_micros(w.end.timestamp_micros()),
-                })),
-            })
+            filter.to_json(None)
         }
     };
     drop(v);

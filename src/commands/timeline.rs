@@ -67,17 +67,7 @@ pub fn run(
             out.write_all(s.as_bytes())?;
         }
         Format::Json => {
-            let f = json!({
-                "signal": filter.signal,
-                "position": filter.position,
-                "symbol": filter.symbol,
-                "correlation": filter.correlation,
-                "window": filter.window.map(|w| json!({
-                    "start_utc": crate::time::rfc3339_micros(w.start.timestamp_micros()),
-                    "end_utc": crate::time::rfc3339_micros(w.end.timestamp_micros()),
-                    "display_zone": display.zone.to_string(),
-                })),
-            });
+            let f = filter.to_json(Some(display.zone.to_string()));
             serde_json::to_writer_pretty(&mut *out, &report::json::timeline(&t, &v, f))?;
             writeln!(out)?;
         }

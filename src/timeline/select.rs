@@ -32,6 +32,27 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter as JSON output shows it (`timeline`, `explain`): each field, the window on
+    /// UTC with the zone it was read in when given.
+    pub fn to_json(&self, display_zone: Option<String>) -> serde_json::Value {
+        serde_json::json!({
+            "signal": self.signal,
+            "position": self.position,
+            "symbol": self.symbol,
+            "correlation": self.correlation,
+            "window": self.window.map(|w| {
+                let mut o = serde_json::json!({
+                    "start_utc": crate::time::rfc3339_micros(w.start.timestamp_micros()),
+                    "end_utc": crate::time::rfc3339_micros(w.end.timestamp_micros()),
+                });
+                if let Some(z) = &display_zone {
+                    o["display_zone"] = serde_json::Value::from(z.clone());
+                }
+                o
+            }),
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.window.is_none()
             && self.symbol.is_none()
