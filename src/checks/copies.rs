@@ -4,14 +4,8 @@
 
 use super::{Finding, FindingKind, LogRef, Severity};
 use crate::load::{Copies, CopyGap};
+use crate::time::hms;
 use crate::time::{UtcRange, rfc3339_micros};
-
-fn hms(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .unwrap_or_default()
-        .format("%H:%M:%S%.3f")
-        .to_string()
-}
 
 /// One finding per gap in `window`.
 pub fn gaps(gaps: &[CopyGap], window: Option<UtcRange>) -> Vec<Finding> {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::matching::Matching;
 use super::{Finding, FindingKind, LogRef, ProcessRef, Run, RunOf, Severity};
 use crate::rows::Coverage;
+use crate::time::hms;
 use crate::time::rfc3339_micros;
 use crate::timeline::View;
 
@@ -175,13 +176,6 @@ pub fn processes(v: &View<'_>, coverage: &[Coverage]) -> Vec<Process> {
         p.end_utc = rfc3339_micros(p.end);
     }
     procs
-}
-
-fn hms(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .unwrap_or_default()
-        .format("%H:%M:%S%.3f")
-        .to_string()
 }
 
 fn in_window(w: Option<crate::time::UtcRange>, t: i64) -> bool {

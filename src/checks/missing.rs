@@ -14,6 +14,7 @@ use super::{Finding, FindingKind, LogRef, ProcessRef, Run, RunOf, Severity};
 use crate::load::levels::Level;
 use crate::rows::Coverage;
 use crate::time::UtcRange;
+use crate::time::hms;
 use crate::timeline::View;
 
 /// Which side to report.
@@ -161,13 +162,6 @@ fn severity_of(event_type: &str) -> Severity {
     } else {
         Severity::Medium
     }
-}
-
-fn hms(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .unwrap_or_default()
-        .format("%H:%M:%S%.3f")
-        .to_string()
 }
 
 /// Row indices of each log file, in time order (the frame is ordered by ts_utc).

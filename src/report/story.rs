@@ -16,6 +16,7 @@ use crate::checks::matching::Matching;
 use crate::checks::missing::Summary;
 use crate::checks::{Finding, FindingKind, LogRef, Severity};
 use crate::engine::Checked;
+use crate::time::{hm, hms};
 use crate::timeline::{Timeline, View};
 
 /// What the story is about, as located before the engine ran.
@@ -165,35 +166,10 @@ pub struct Story<'a> {
     pub timeline: &'a Timeline,
 }
 
-fn hms(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .unwrap_or_default()
-        .format("%H:%M:%S%.3f")
-        .to_string()
-}
-
-fn hm(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .unwrap_or_default()
-        .format("%H:%M")
-        .to_string()
-}
-
-/// `+03:00` → seconds east of UTC.
-fn offset_s(text: &str) -> Option<i64> {
-    let (sign, rest) = match text.as_bytes().first()? {
-        b'+' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
-        _ => return None,
-    };
-    let mut it = rest.split(':');
-    let h: i64 = it.next()?.parse().ok()?;
-    let m: i64 = it.next().unwrap_or("0").parse().ok()?;
-    Some(sign * (h * 3600 + m * 60))
-}
-
+/// The hour and minute `offset` (`+03:00`, or `+04:00:05.120` for a clock off by seconds)
+/// reads at `us`.
 fn local_hm(us: i64, offset: &str) -> String {
-    offset_s(offset).map_or_else(|| hm(us), |o| hm(us + o * 1_000_000))
+    hm(us + crate::time::parse_offset_us(offset).unwrap_or(0))
 }
 
 fn touches(f: &Finding, s: &Subject) -> bool {
@@ -564,7 +540,7 @@ impl<'a> Story<'a> {
         let display = db_off.clone().unwrap_or_else(|| "+00:00".into());
         let window = |a: i64, b: i64| {
             let day = chrono::DateTime::from_timestamp_micros(
-                a + offset_s(&display).unwrap_or(0) * 1_000_000,
+                a + crate::time::parse_offset_us(&display).unwrap_or(0),
             )
             .unwrap_or_default()
             .format("%Y-%m-%d");

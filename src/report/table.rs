@@ -179,9 +179,9 @@ pub fn timeline(t: &Timeline, v: &View<'_>, wide: bool) -> String {
     for i in 0..v.len() {
         let us = v.ts_utc.get(i).unwrap_or_default();
         let utc = if days.len() == 1 {
-            time_ms(us)
+            crate::time::hms(us)
         } else {
-            format!("{} {}", day(us), time_ms(us))
+            format!("{} {}", day(us), crate::time::hms(us))
         };
         let is_db = v.s("source", i) == Some("db");
         let local = local_reading(v, i, is_db);
@@ -258,13 +258,6 @@ fn day(us: i64) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .unwrap_or_default()
         .format("%Y-%m-%d")
-        .to_string()
-}
-
-fn time_ms(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .unwrap_or_default()
-        .format("%H:%M:%S%.3f")
         .to_string()
 }
 

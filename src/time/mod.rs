@@ -22,6 +22,22 @@ pub fn rfc3339_micros(us: i64) -> String {
         .to_string()
 }
 
+/// `11:07:13.510`: an instant's UTC time of day to the millisecond, as explanations say it.
+pub fn hms(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .format("%H:%M:%S%.3f")
+        .to_string()
+}
+
+/// `11:07`: an instant's UTC hour and minute.
+pub fn hm(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .format("%H:%M")
+        .to_string()
+}
+
 /// Formats an instant the way psql prints a `timestamptz` in a session zone:
 /// `2025-10-18 14:07:15.103+03` (fraction without trailing zeros, offset hours, minutes if any).
 pub fn psql_text(t: chrono::DateTime<chrono::Utc>, zone: &Zone) -> String {
