@@ -165,6 +165,19 @@ impl SourceClock {
     }
 }
 
+/// A per-file rule's parts (`--log-tz`, `--log-level`): `GLOB=VALUE` gives the file pattern and
+/// the value's text, `VALUE` alone applies to every file.
+pub fn split_file_rule(text: &str) -> Result<(Option<glob::Pattern>, &str), String> {
+    Ok(match text.rsplit_once('=') {
+        Some((p, v)) => {
+            let p = glob::Pattern::new(p.trim())
+                .map_err(|e| format!("invalid file pattern `{p}` in `{text}`: {e}"))?;
+            (Some(p), v)
+        }
+        None => (None, text),
+    })
+}
+
 /// A `--log-tz` rule: `+04:00` for every file, or `GLOB=ZONE` for the files whose name matches.
 #[derive(Debug, Clone)]
 pub struct LogTzRule {
@@ -177,14 +190,7 @@ pub struct LogTzRule {
 impl LogTzRule {
     /// Parses `ZONE` or `GLOB=ZONE`.
     pub fn parse(text: &str, by: &str) -> Result<LogTzRule, String> {
-        let (pattern, zone) = match text.rsplit_once('=') {
-            Some((p, z)) => {
-                let p = glob::Pattern::new(p.trim())
-                    .map_err(|e| format!("invalid file pattern `{p}` in `{text}`: {e}"))?;
-                (Some(p), z)
-            }
-            None => (None, text),
-        };
+        let (pattern, zone) = split_file_rule(text)?;
         Ok(LogTzRule {
             pattern,
             zone: zone.parse()?,

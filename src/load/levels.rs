@@ -74,14 +74,7 @@ pub struct LevelRule {
 
 impl LevelRule {
     pub fn parse(text: &str, by: &str) -> Result<LevelRule, String> {
-        let (pattern, level) = match text.rsplit_once('=') {
-            Some((p, l)) => {
-                let p = glob::Pattern::new(p.trim())
-                    .map_err(|e| format!("invalid file pattern `{p}` in `{text}`: {e}"))?;
-                (Some(p), l)
-            }
-            None => (None, text),
-        };
+        let (pattern, level) = crate::clock::split_file_rule(text)?;
         let level = Level::parse(level).ok_or_else(|| {
             format!("`{level}` is not a logging level (DEBUG, INFO, WARNING, ERROR, CRITICAL)")
         })?;
