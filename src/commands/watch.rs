@@ -225,7 +225,18 @@ pub fn run(
                 failing = false;
                 backoff = Duration::from_secs(1);
                 let meta = &checked.prepared.loaded_meta;
-                if !bannered {
+                // Final where both sources have moved past it; everything, when stopping.
+                let db_end = meta.db_span.map(|s| s.1);
+                let log_end = meta.coverage.iter().map(|c| c.end).max();
+                // A log whose clock is not settled yet (no twins so far): its findings wait,
+                // for up to CLOCK_WAIT, for the twins that will settle it.
+                let unsettled = !meta.unjudged.is_empty();
+                // The clocks banner: at the first pass, and again once they settle.
+                let just_settled = !unsettled && clock_wait.take().is_some();
+                if just_settled && !quiet {
+                    writeln!(err, "watch: every log's clock is settled; findings follow")?;
+                }
+                if !bannered || just_settled {
                     crate::report::banner::print_banner(
                         &checked.prepared.timeline,
                         &meta.decisions,
@@ -234,12 +245,6 @@ pub fn run(
                     )?;
                     bannered = true;
                 }
-                // Final where both sources have moved past it; everything, when stopping.
-                let db_end = meta.db_span.map(|s| s.1);
-                let log_end = meta.coverage.iter().map(|c| c.end).max();
-                // A log whose clock is not settled yet (no twins so far): its findings wait,
-                // for up to CLOCK_WAIT, for the twins that will settle it.
-                let unsettled = !meta.unjudged.is_empty();
                 if unsettled {
                     let since = *clock_wait.get_or_insert_with(Instant::now);
                     if !quiet && !said_waiting {
@@ -253,16 +258,6 @@ pub fn run(
                     if !stopping && since.elapsed() < CLOCK_WAIT {
                         nap(poll);
                         continue;
-                    }
-                } else {
-                    if clock_wait.take().is_some() && !quiet {
-                        writeln!(err, "watch: every log's clock is settled; findings follow")?;
-                        crate::report::banner::print_banner(
-                            &checked.prepared.timeline,
-                            &meta.decisions,
-                            quiet,
-                            err,
-                        )?;
                     }
                 }
                 let upto = if stopping {
