@@ -8,14 +8,13 @@
 //! file's offset within 5 ms of the truth over all its segments, every step found within 1 s.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use audit_gen::Truth;
 use audit_gen::score::{self, Tally};
-use audit_gen::{Scenario, Truth, generate};
 use serde_json::Value;
 
-use crate::support::scenario::check;
+use crate::support::scenario::{check, write_suite};
 
 /// Drawn scenarios (plus the fixed database-down one): enough to spread over the ranges, few
 /// enough for a test run.
@@ -34,21 +33,12 @@ struct Case {
 fn cases() -> &'static [Case] {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clocks");
-        score::clock_suite(SEED, DRAWN)
+        write_suite("clocks", score::clock_suite(SEED, DRAWN))
             .into_iter()
-            .enumerate()
-            .map(|(k, c)| {
-                let dir = root.join(format!("case-{k}"));
-                let s = Scenario::plan(&c.params, &c.faults)
-                    .unwrap_or_else(|e| panic!("{}: {e}", c.name));
-                let out = generate(&s, &dir).unwrap_or_else(|e| panic!("{}: {e}", c.name));
-                let doc = check("check", &dir, &[]);
-                Case {
-                    name: c.name,
-                    truth: out.truth,
-                    doc,
-                }
+            .map(|w| Case {
+                name: w.name,
+                doc: check("check", &w.dir, &[]),
+                truth: w.truth,
             })
             .collect()
     })

@@ -6,14 +6,13 @@
 //! stretch one copy lost is one `log_copy_gap`, never missing lines.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use audit_gen::Truth;
 use audit_gen::score::{self, Tally};
-use audit_gen::{Scenario, Truth, generate};
 use serde_json::Value;
 
-use crate::support::scenario::check_logs;
+use crate::support::scenario::{check_logs, write_suite};
 
 const TEE: &[&str] = &["monitoring_logs"];
 const HANDLER: &[&str] = &["logs"];
@@ -30,22 +29,14 @@ struct Case {
 fn cases() -> &'static [Case] {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("copies");
-        score::copies_suite()
+        write_suite("copies", score::copies_suite())
             .into_iter()
-            .enumerate()
-            .map(|(k, c)| {
-                let dir = root.join(format!("case-{k}"));
-                let s = Scenario::plan(&c.params, &c.faults)
-                    .unwrap_or_else(|e| panic!("{}: {e}", c.name));
-                let out = generate(&s, &dir).unwrap_or_else(|e| panic!("{}: {e}", c.name));
-                Case {
-                    name: c.name,
-                    truth: out.truth,
-                    tee: check_logs("check", &dir, TEE, &[]),
-                    handler: check_logs("check", &dir, HANDLER, &[]),
-                    both: check_logs("check", &dir, BOTH, &[]),
-                }
+            .map(|w| Case {
+                name: w.name,
+                tee: check_logs("check", &w.dir, TEE, &[]),
+                handler: check_logs("check", &w.dir, HANDLER, &[]),
+                both: check_logs("check", &w.dir, BOTH, &[]),
+                truth: w.truth,
             })
             .collect()
     })

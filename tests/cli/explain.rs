@@ -9,7 +9,7 @@ use audit_gen::Truth;
 use serde_json::Value;
 
 use crate::support::scenario::generate;
-use crate::support::{audit, audit_in_repo, path_str, run};
+use crate::support::{audit, audit_in_repo, run};
 
 fn explain_incident(extra: &[&str]) -> crate::support::Run {
     let mut c = audit_in_repo();
@@ -304,7 +304,6 @@ fn a_fine_row_is_logged_at_its_line() {
     assert!(delta.abs() < 50.0, "{text}");
     assert_eq!(path["logs"].as_array().unwrap().len(), 1);
     assert!(!steps(&v, "finding").any(|s| names(s, id)), "{v:#}");
-    let _ = path_str(&w.dir);
 }
 
 #[test]

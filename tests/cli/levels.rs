@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use audit_gen::Truth;
 use audit_gen::score::{self, Tally};
-use audit_gen::{Scenario, Truth, generate};
 use serde_json::Value;
 
-use crate::support::scenario::check;
+use crate::support::scenario::{check, write_suite};
 use crate::support::{audit, path_str};
 
 struct Case {
@@ -25,21 +25,13 @@ struct Case {
 fn cases() -> &'static [Case] {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("levels");
-        score::levels_suite()
+        write_suite("levels", score::levels_suite())
             .into_iter()
-            .enumerate()
-            .map(|(k, c)| {
-                let dir = root.join(format!("case-{k}"));
-                let s = Scenario::plan(&c.params, &c.faults)
-                    .unwrap_or_else(|e| panic!("{}: {e}", c.name));
-                let out = generate(&s, &dir).unwrap_or_else(|e| panic!("{}: {e}", c.name));
-                Case {
-                    name: c.name,
-                    doc: check("check", &dir, &[]),
-                    dir,
-                    truth: out.truth,
-                }
+            .map(|w| Case {
+                name: w.name,
+                doc: check("check", &w.dir, &[]),
+                dir: w.dir,
+                truth: w.truth,
             })
             .collect()
     })

@@ -52,3 +52,31 @@ pub fn check_logs(cmd: &str, dir: &Path, logs: &[&str], extra: &[&str]) -> Value
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("audit {cmd}: not JSON: {e}"))
 }
+
+/// One case of a generator suite, written to disk.
+pub struct Written {
+    pub name: &'static str,
+    pub dir: std::path::PathBuf,
+    pub truth: Truth,
+}
+
+/// Every case of `suite` planned and written by the generator's library, each under
+/// `target/tmp/ROOT/case-K`.
+pub fn write_suite(root: &str, suite: Vec<audit_gen::score::SuiteCase>) -> Vec<Written> {
+    let root = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(root);
+    suite
+        .into_iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let dir = root.join(format!("case-{k}"));
+            let s = audit_gen::Scenario::plan(&c.params, &c.faults)
+                .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            let out = audit_gen::generate(&s, &dir).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            Written {
+                name: c.name,
+                dir,
+                truth: out.truth,
+            }
+        })
+        .collect()
+}
